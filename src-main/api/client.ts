@@ -1,0 +1,33 @@
+import type { RequestName, Params, Result, EventName, EventPayload } from './contract.ts';
+
+/**
+ * What every host hands the UI and the CLI: the contract as calls and event subscriptions.
+ * `call` rejects with an ApiError carrying the typed error payload.
+ */
+export interface ApiClient {
+  call<K extends RequestName>(name: K, params: Params<K>): Promise<Result<K>>;
+  on<E extends EventName>(name: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /** URL the renderer can put in <video src> / <img src> for project media (see hosts). */
+  mediaUrl(kind: MediaKind, id: number | string): string;
+}
+
+export type MediaKind = 'video' | 'filmstrip' | 'thumbnail' | 'proxy';
+
+export interface ApiErrorShape {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly details?: unknown;
+  constructor(payload: ApiErrorShape) {
+    super(payload.message);
+    this.name = 'ApiError';
+    this.code = payload.code;
+    this.details = payload.details;
+  }
+}
+
+export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error: ApiErrorShape };

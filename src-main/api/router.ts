@@ -1,0 +1,31 @@
+import { requests, type RequestName } from './contract.ts';
+import type { ApiContext } from './context.ts';
+import type { Envelope } from './client.ts';
+import { handlers } from './handlers/index.ts';
+import { toErrorPayload, UserError } from '../core/errors.ts';
+
+function isRequestName(name: string): name is RequestName {
+  return Object.prototype.hasOwnProperty.call(requests, name);
+}
+
+/**
+ * The single entry point of every host: validates params against the contract, runs the handler and
+ * wraps the outcome in an envelope. Never throws.
+ */
+export async function dispatch(ctx: ApiContext, name: string, rawParams: unknown): Promise<Envelope> {
+  try {
+    if (!isRequestName(name)) throw new UserError('bad_request', `Unknown request "${name}"`);
+    const parsed = requests[name].params.safeParse(rawParams ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`);
+      throw new UserError('bad_request', `Invalid params for "${name}": ${issues.join('; ')}`, issues);
+    }
+    const handler = handlers[name] as (p: unknown, c: ApiContext) => unknown;
+    const result = await handler(parsed.data, ctx);
+    return { ok: true, result: result ?? null };
+  } catch (err) {
+    const payload = toErrorPayload(err);
+    if (payload.code === 'internal' && process.env.STM_STUDIO_DEBUG) console.error(err);
+    return { ok: false, error: payload };
+  }
+}

@@ -1,0 +1,63 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { openProject, type Project } from '../core/store/project.ts';
+import { UserError } from '../core/errors.ts';
+import type { Emit } from './context.ts';
+
+/** Where STM Studio keeps per-user state (recent projects, the default project). */
+export function appDataDir(): string {
+  if (process.env.STM_STUDIO_HOME) return process.env.STM_STUDIO_HOME;
+  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'stm-studio');
+}
+
+/**
+ * One per host process: the project that is open and whatever outlives a single request (jobs, caches).
+ * Domains hang their long-lived services here through `onProjectOpened` / `onProjectClosing`.
+ */
+export class Session {
+  private current: Project | null = null;
+  private readonly openedHooks: Array<(p: Project) => void> = [];
+  private readonly closingHooks: Array<(p: Project) => void> = [];
+  emit: Emit = () => {};
+
+  get projectDir(): string | null {
+    return this.current?.dir ?? null;
+  }
+
+  /** The open project, or a not_found error the UI can show. */
+  get project(): Project {
+    if (!this.current) throw new UserError('not_found', 'No project is open. Open or create a project first.');
+    return this.current;
+  }
+
+  get hasProject(): boolean {
+    return this.current !== null;
+  }
+
+  open(dir: string, opts: { create?: boolean } = {}): Project {
+    const next = openProject(dir, opts);
+    this.close();
+    this.current = next;
+    for (const hook of this.openedHooks) hook(next);
+    this.emit('session.changed', { projectDir: next.dir });
+    return next;
+  }
+
+  close(): void {
+    if (!this.current) return;
+    const closing = this.current;
+    for (const hook of this.closingHooks) hook(closing);
+    this.current = null;
+    closing.close();
+    this.emit('session.changed', { projectDir: null });
+  }
+
+  onProjectOpened(hook: (p: Project) => void): void {
+    this.openedHooks.push(hook);
+  }
+
+  onProjectClosing(hook: (p: Project) => void): void {
+    this.closingHooks.push(hook);
+  }
+}

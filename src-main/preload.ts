@@ -1,0 +1,2 @@
+// Sandboxed preload (bundled as CommonJS into out/preload/preload.cjs).
+import './hosts/electron/preload.ts';
