@@ -9,6 +9,7 @@ import { mediaRequests, mediaEvents } from './contract/media.ts';
 import { modelRequests, modelEvents } from './contract/model.ts';
 import { jobsRequests, jobsEvents } from './contract/jobs.ts';
 import { computeRequests, computeEvents } from './contract/compute.ts';
+import { uiRequests, uiEvents } from './contract/ui.ts';
 
 export const requests = {
   ...systemRequests,
@@ -17,6 +18,7 @@ export const requests = {
   ...modelRequests,
   ...jobsRequests,
   ...computeRequests,
+  ...uiRequests,
 };
 
 export const events = {
@@ -26,6 +28,7 @@ export const events = {
   ...modelEvents,
   ...jobsEvents,
   ...computeEvents,
+  ...uiEvents,
 };
 
 export type Requests = typeof requests;

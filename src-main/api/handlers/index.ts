@@ -6,6 +6,7 @@ import { mediaHandlers } from './media.ts';
 import { modelHandlers } from './model.ts';
 import { jobsHandlers } from './jobs.ts';
 import { computeHandlers } from './compute.ts';
+import { uiHandlers } from './ui.ts';
 
 export const handlers: HandlersFor<Requests> = {
   ...systemHandlers,
@@ -14,4 +15,5 @@ export const handlers: HandlersFor<Requests> = {
   ...modelHandlers,
   ...jobsHandlers,
   ...computeHandlers,
+  ...uiHandlers,
 };
