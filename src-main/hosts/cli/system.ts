@@ -31,14 +31,16 @@ export function registerSystem(program: Command): void {
   program
     .command('serve')
     .description('serve the app in a browser at a local URL with an access token')
-    .argument('[project]', 'project folder to open (created if missing)')
+    .argument('[project]', 'project folder to open (created if missing); default: the last project, else the default one')
     .option('--port <n>', 'port (0 = any free port)', intOption('--port', 0), 0)
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--open', 'open the system browser')
     .action(async (project: string | undefined, opts: { port: number; host: string; open?: boolean }) => {
       const { startWebHost } = await import('../web/server.ts');
       const { openInBrowser } = await import('../web/open-browser.ts');
-      const host = await startWebHost({ projectDir: project, port: opts.port, host: opts.host });
+      const { resolveStartupProject } = await import('../../api/startup.ts');
+      const projectDir = project ?? (await resolveStartupProject());
+      const host = await startWebHost({ projectDir, port: opts.port, host: opts.host });
       process.stdout.write(`STM Studio is serving ${host.projectDir ?? 'no project'} at ${host.url}\n`);
       if (opts.open) openInBrowser(host.url);
       await new Promise<void>((resolveStop) => {
