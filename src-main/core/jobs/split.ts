@@ -1,0 +1,83 @@
+/**
+ * Train/validation split of labelled clips. By video: every clip of a validation video is in validation, so
+ * the score is never inflated by near-identical frames of one recording on both sides. Fixed: the split the
+ * user stored on each clip (clips without one train).
+ */
+
+export type SplitMode = 'video' | 'fixed';
+
+export interface SplittableClip {
+  id: number;
+  videoId: number;
+  classId: number;
+  split: 'train' | 'val' | null;
+}
+
+export interface ClipSplit<C> {
+  train: C[];
+  val: C[];
+  /** Why validation is empty or how it was chosen, for the job log. */
+  note: string;
+}
+
+/** Small deterministic PRNG (mulberry32), so a seed reproduces a split or a sampling order. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+export function splitClips<C extends SplittableClip>(
+  clips: readonly C[],
+  mode: SplitMode,
+  options: { valFraction?: number; seed?: number } = {},
+): ClipSplit<C> {
+  if (mode === 'fixed') {
+    const val = clips.filter((c) => c.split === 'val');
+    const train = clips.filter((c) => c.split !== 'val');
+    return { train, val, note: `fixed split: ${train.length} training clips, ${val.length} validation clips` };
+  }
+  const valFraction = options.valFraction ?? 0.2;
+  const videos = [...new Set(clips.map((c) => c.videoId))];
+  if (videos.length < 2 || valFraction <= 0) {
+    return { train: [...clips], val: [], note: 'only one video: no validation split (figures are on training clips)' };
+  }
+  const random = seededRandom(options.seed ?? 1);
+  const target = Math.max(1, Math.round(clips.length * valFraction));
+  const valVideos = new Set<number>();
+  let valCount = 0;
+  // Keep at least one video for training; prefer videos whose classes stay represented in training.
+  for (const video of shuffled(videos, random)) {
+    if (valCount >= target || valVideos.size >= videos.length - 1) break;
+    const remaining = clips.filter((c) => !valVideos.has(c.videoId) && c.videoId !== video);
+    const remainingClasses = new Set(remaining.map((c) => c.classId));
+    const videoClasses = new Set(clips.filter((c) => c.videoId === video).map((c) => c.classId));
+    if ([...videoClasses].some((cls) => !remainingClasses.has(cls))) continue;
+    valVideos.add(video);
+    valCount += clips.filter((c) => c.videoId === video).length;
+  }
+  if (valVideos.size === 0) {
+    return { train: [...clips], val: [], note: 'no video could go to validation without removing a class from training' };
+  }
+  const val = clips.filter((c) => valVideos.has(c.videoId));
+  const train = clips.filter((c) => !valVideos.has(c.videoId));
+  return {
+    train,
+    val,
+    note: `split by video: ${valVideos.size} of ${videos.length} videos (${val.length} clips) for validation`,
+  };
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate, jensenShannon, softmax } from '../../../src-main/core/jobs/metrics.ts';
+import { windowsToSegments } from '../../../src-main/core/jobs/segments.ts';
+import { probeOutcome, summarizeProbe, type ProbeClipRecord } from '../../../src-main/core/jobs/probe-summary.ts';
+import { splitClips } from '../../../src-main/core/jobs/split.ts';
+
+describe('evaluation figures', () => {
+  it('gives top-1, per-class precision/recall/F1 and the confusion matrix', () => {
+    // truth: a a a b b c ; predicted: a a b b b a
+    const e = evaluate([0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 1, 0], ['a', 'b', 'c']);
+    expect(e.top1).toBeCloseTo(4 / 6);
+    expect(e.confusion).toEqual([[2, 1, 0], [0, 2, 0], [1, 0, 0]]);
+    expect(e.perClass.a.precision).toBeCloseTo(2 / 3);
+    expect(e.perClass.a.recall).toBeCloseTo(2 / 3);
+    expect(e.perClass.b.precision).toBeCloseTo(2 / 3);
+    expect(e.perClass.b.recall).toBe(1);
+    expect(e.perClass.b.f1).toBeCloseTo(0.8);
+    expect(e.perClass.c).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
+  });
+
+  it('softmax sums to 1 and Jensen–Shannon is 0 for equal and 1 bit for disjoint distributions', () => {
+    const p = softmax([1000, 1001, 999]);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(jensenShannon(p, p)).toBeCloseTo(0, 9);
+    expect(jensenShannon([1, 0], [0, 1])).toBeCloseTo(1, 9);
+    expect(jensenShannon([0.5, 0.5], [0.9, 0.1])).toBeGreaterThan(0);
+  });
+});
+
+describe('segments from windows', () => {
+  const classes = ['walk', 'run'];
+  it('joins consecutive windows of one label and drops short runs', () => {
+    const windows = [
+      { startFrame: 0, endFrame: 10, probabilities: [0.9, 0.1] },
+      { startFrame: 10, endFrame: 20, probabilities: [0.8, 0.2] },
+      { startFrame: 20, endFrame: 30, probabilities: [0.1, 0.9] },
+      { startFrame: 30, endFrame: 33, probabilities: [0.7, 0.3] }, // 3 frames: too short
+    ];
+    const segments = windowsToSegments(windows, classes, { minFrames: 5 });
+    expect(segments).toEqual([
+      { startFrame: 0, endFrame: 20, label: 'walk', meanScore: expect.closeTo(0.85, 6) },
+      { startFrame: 20, endFrame: 30, label: 'run', meanScore: expect.closeTo(0.9, 6) },
+    ]);
+  });
+
+  it('averages overlapping windows per frame and respects per-class thresholds', () => {
+    const windows = [
+      { startFrame: 0, endFrame: 20, probabilities: [0.6, 0.4] },
+      { startFrame: 10, endFrame: 30, probabilities: [0.2, 0.8] },
+    ];
+    // frames 10..20 average to [0.4, 0.6] → run; run needs 0.7 though, so only frames 20..30 (0.8) carry it.
+    const segments = windowsToSegments(windows, classes, { thresholds: { run: 0.7 } });
+    expect(segments.map((s) => [s.label, s.startFrame, s.endFrame])).toEqual([
+      ['walk', 0, 10],
+      ['run', 20, 30],
+    ]);
+  });
+});
+
+describe('reversal probe summary', () => {
+  const classes = ['open', 'close', 'wave'];
+  const record = (label: string, expected: string, fwd: number[], rev: number[]): ProbeClipRecord => ({
+    label,
+    paired: expected !== label,
+    ...probeOutcome(classes, fwd, rev, expected),
+  });
+  it('counts flips on paired classes and invariance on the rest', () => {
+    const records = [
+      record('open', 'close', [0.8, 0.1, 0.1], [0.1, 0.8, 0.1]), // flipped as expected
+      record('open', 'close', [0.8, 0.1, 0.1], [0.7, 0.2, 0.1]), // did not flip
+      record('close', 'open', [0.1, 0.8, 0.1], [0.9, 0.05, 0.05]), // flipped
+      record('wave', 'wave', [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]), // invariant
+    ];
+    expect(records[0].flipped).toBe(true);
+    expect(records[1].flipped).toBe(false);
+    const summary = summarizeProbe(records);
+    expect(summary.clips).toBe(4);
+    expect(summary.flipRate).toBeCloseTo(2 / 3);
+    expect(summary.invarianceRate).toBe(1);
+    expect(summary.forwardAccuracy).toBe(1);
+    expect(records[3].jsDivergence).toBeCloseTo(0, 9);
+    expect(summary.meanDivergence).toBeGreaterThan(0);
+    const open = summary.perClass.find((c) => c.label === 'open');
+    expect(open).toMatchObject({ clips: 2, paired: true, expectedReversed: 'close', matchRate: 0.5 });
+  });
+});
+
+describe('train/validation split', () => {
+  const clips = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5].map((videoId, i) => ({
+    id: i + 1,
+    videoId,
+    classId: i % 2,
+    split: null as 'train' | 'val' | null,
+  }));
+  it('never puts clips of one video on both sides and keeps every class in training', () => {
+    const { train, val } = splitClips(clips, 'video', { valFraction: 0.4, seed: 7 });
+    expect(train.length + val.length).toBe(clips.length);
+    expect(val.length).toBeGreaterThan(0);
+    const trainVideos = new Set(train.map((c) => c.videoId));
+    expect(val.every((c) => !trainVideos.has(c.videoId))).toBe(true);
+    expect(new Set(train.map((c) => c.classId)).size).toBe(2);
+  });
+  it('uses the split stored on the clips when fixed', () => {
+    const fixed = clips.map((c) => ({ ...c, split: c.videoId === 3 ? ('val' as const) : ('train' as const) }));
+    const { val } = splitClips(fixed, 'fixed');
+    expect(val.map((c) => c.id)).toEqual([5, 6]);
+  });
+  it('says why there is no validation with one video', () => {
+    const one = clips.map((c) => ({ ...c, videoId: 1 }));
+    const s = splitClips(one, 'video');
+    expect(s.val).toEqual([]);
+    expect(s.note).toMatch(/one video/);
+  });
+});
