@@ -1,0 +1,294 @@
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.ts';
+import { BN_EPSILON, BN_MOMENTUM, resolveStmConfig, type StmConfig } from './config.ts';
+import { networkSpec, elementCount, type BlockSpec, type NetworkSpec, type ParamSpec } from './parameters.ts';
+import { tfShapeOf, tfToTorch, torchToTf } from './layout.ts';
+import type { StoredTensor } from './safetensors.ts';
+
+export interface ForwardOptions {
+  /** Training mode: batch statistics in BatchNorm (and running stats updated), dropout active. */
+  training?: boolean;
+  /** Update BatchNorm running statistics in training mode (default true). */
+  updateStats?: boolean;
+}
+
+export interface ForwardResult {
+  /** Per-frame logits [N·T, classes]. */
+  frameLogits: tf.Tensor2D;
+  /** Clip consensus: mean over the T frames of each clip [N, classes]. */
+  clipLogits: tf.Tensor2D;
+}
+
+/** Feature maps after the stem (conv1, bn, relu, max-pool) and after each stage, NHWC. */
+export type FeatureTaps = Record<'stem' | 'layer1' | 'layer2' | 'layer3' | 'layer4', tf.Tensor4D>;
+
+/** What loading a state dict did, by PyTorch name. */
+export interface LoadReport {
+  matched: string[];
+  /** Parameters of the network that the state dict lacks (they keep their current value). */
+  missing: string[];
+  /** Entries of the state dict that the network has no parameter for (ignored). */
+  unexpected: string[];
+}
+
+export interface StmNetwork {
+  readonly config: StmConfig;
+  /** Every parameter and buffer of the network in PyTorch state_dict order. */
+  readonly params: readonly ParamSpec[];
+  /**
+   * Runs clips laid out frame-major in the batch axis: x is [N·T, H, W, 3] with the T frames of each
+   * clip contiguous; H and W multiples of 32. Works inside tf.variableGrads / optimizer.minimize.
+   */
+  forward(x: tf.Tensor4D, options?: ForwardOptions): ForwardResult;
+  /** Inference-mode feature maps, to compare a run against a reference stage by stage. */
+  features(x: tf.Tensor4D): FeatureTaps;
+  /** The trainable variables (not BatchNorm running statistics). */
+  trainableVariables(): tf.Variable[];
+  /** Every variable by PyTorch name (trainable and running statistics), TF layout. */
+  variables(): ReadonlyMap<string, tf.Variable>;
+  /** A copy of every parameter and buffer, PyTorch names and layouts, F32. */
+  stateDict(): Map<string, StoredTensor>;
+  /**
+   * Assigns the entries whose name is a parameter of the network (PyTorch layout). A shape mismatch
+   * is a UserError naming the tensor; with `strict`, missing parameters are an error too.
+   */
+  loadState(state: ReadonlyMap<string, StoredTensor>, options?: { strict?: boolean; source?: string }): LoadReport;
+  dispose(): void;
+}
+
+export interface CreateOptions {
+  /** Seed for the random initialisation (reproducible weights). */
+  seed?: number;
+}
+
+/** Builds an STM network with the paper's initialisation (temporal conv quarters, He init for convs). */
+export function createStmNetwork(config: Partial<StmConfig> = {}, options: CreateOptions = {}): StmNetwork {
+  const resolved = resolveStmConfig(config);
+  const spec = networkSpec(resolved);
+  const vars = new Map<string, tf.Variable>();
+  let seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  for (const p of spec.params) {
+    vars.set(p.name, tf.tidy(() => tf.variable(initialValue(p, seed++), p.trainable)));
+  }
+  return new TfStmNetwork(resolved, spec, vars);
+}
+
+function initialValue(p: ParamSpec, seed: number): tf.Tensor {
+  const shape = tfShapeOf(p.kind, p.torchShape);
+  switch (p.init) {
+    case 'ones':
+      return tf.ones(shape);
+    case 'zeros':
+      return tf.zeros(shape);
+    case 'fc-normal':
+      return tf.randomNormal(shape, 0, 0.001, 'float32', seed);
+    case 'he': {
+      // Kaiming normal, fan_out mode, as torchvision initialises ResNet convolutions.
+      const [out, , kh, kw] = p.torchShape;
+      return tf.randomNormal(shape, 0, Math.sqrt(2 / (out * kh * kw)), 'float32', seed);
+    }
+    case 'temporal-shift':
+      return tf.tensor(torchToTf('temporal', temporalShiftKernel(p.torchShape[0]), p.torchShape), shape);
+  }
+}
+
+/**
+ * The paper's temporal init, PyTorch layout [C,1,3]: first quarter [1,0,0] (out[t] = x[t−1]),
+ * last quarter [0,0,1] (out[t] = x[t+1]), middle half [0,1,0] (identity).
+ */
+export function temporalShiftKernel(channels: number): Float32Array {
+  const kernel = new Float32Array(channels * 3);
+  const quarter = Math.floor(channels / 4);
+  for (let c = 0; c < channels; c++) {
+    const tap = c < quarter ? 0 : c >= channels - quarter ? 2 : 1;
+    kernel[c * 3 + tap] = 1;
+  }
+  return kernel;
+}
+
+class TfStmNetwork implements StmNetwork {
+  readonly params: readonly ParamSpec[];
+  private disposed = false;
+
+  constructor(
+    readonly config: StmConfig,
+    private readonly spec: NetworkSpec,
+    private readonly vars: Map<string, tf.Variable>,
+  ) {
+    this.params = spec.params;
+  }
+
+  forward(x: tf.Tensor4D, options: ForwardOptions = {}): ForwardResult {
+    const training = options.training ?? false;
+    const updateStats = training && (options.updateStats ?? true);
+    return tf.tidy(() => {
+      const features = this.backbone(x, { training, updateStats }).layer4;
+      let pooled = tf.mean(features, [1, 2]) as tf.Tensor2D;
+      if (training && this.config.dropout > 0) pooled = tf.dropout(pooled, this.config.dropout) as tf.Tensor2D;
+      const frameLogits = tf.add(tf.matMul(pooled, this.v('fc.weight')), this.v('fc.bias')) as tf.Tensor2D;
+      const clips = frameLogits.shape[0] / this.config.frames;
+      const clipLogits = tf.mean(tf.reshape(frameLogits, [clips, this.config.frames, this.config.classes]), 1) as tf.Tensor2D;
+      return { frameLogits, clipLogits };
+    });
+  }
+
+  features(x: tf.Tensor4D): FeatureTaps {
+    return tf.tidy(() => this.backbone(x, { training: false, updateStats: false }));
+  }
+
+  private backbone(x: tf.Tensor4D, mode: Mode): FeatureTaps {
+    this.checkInput(x);
+    let h = conv(x, this.v('conv1.weight'), 2, 3);
+    h = tf.relu(this.batchNorm(h, 'bn1', mode));
+    h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
+    const taps: Partial<FeatureTaps> = { stem: h };
+    this.spec.blocks.forEach((stage, i) => {
+      for (const block of stage) h = this.block(h, block, mode);
+      taps[`layer${i + 1}` as keyof FeatureTaps] = h;
+    });
+    return taps as FeatureTaps;
+  }
+
+  private block(x: tf.Tensor4D, b: BlockSpec, mode: Mode): tf.Tensor4D {
+    const p = b.prefix;
+    const reduced = tf.relu(this.batchNorm(conv(x, this.v(`${p}.conv1.weight`), 1, 0), `${p}.bn1`, mode));
+    const shifted = b.cstm ? this.temporalConv(reduced, this.v(`${p}.shift.weight`)) : reduced;
+    let mixed = tf.relu(this.batchNorm(conv(shifted, this.v(`${p}.conv2.weight`), b.stride, 1), `${p}.bn2`, mode));
+    if (b.cmm) mixed = tf.add(mixed, this.motion(reduced, b, mode));
+    const out = this.batchNorm(conv(mixed, this.v(`${p}.conv3.weight`), 1, 0), `${p}.bn3`, mode);
+    const shortcut = b.hasDownsample
+      ? this.batchNorm(conv(x, this.v(`${p}.downsample.0.weight`), b.stride, 0), `${p}.downsample.1`, mode)
+      : x;
+    return tf.relu(tf.add(out, shortcut));
+  }
+
+  /** CSTM's channel-wise temporal conv: kernel 3 along T, zero padding, one kernel per channel. */
+  private temporalConv(x: tf.Tensor4D, kernel: tf.Variable): tf.Tensor4D {
+    const [nt, height, width, channels] = x.shape;
+    const t = this.config.frames;
+    const series = tf.reshape(x, [nt / t, t, height * width, channels]) as tf.Tensor4D;
+    const out = tf.depthwiseConv2d(series, kernel as tf.Tensor4D, 1, 'same');
+    return tf.reshape(out, [nt, height, width, channels]);
+  }
+
+  /** CMM: reduce channels, conv(F[t+1]) − F[t] (zero at the last step), restore channels. */
+  private motion(x: tf.Tensor4D, b: BlockSpec, mode: Mode): tf.Tensor4D {
+    const p = `${b.prefix}.mb`;
+    const reduced = this.batchNorm(conv(x, this.v(`${p}.stage_conv.weight`), 1, 0), `${p}.stage_bn`, mode);
+    const next = tf.depthwiseConv2d(reduced, this.v(`${p}.shift.weight`) as tf.Tensor4D, 1, 'same');
+    const [nt, height, width, channels] = reduced.shape;
+    const t = this.config.frames;
+    const series = [nt / t, t, height * width, channels];
+    const steps = [nt / t, t - 1, height * width, channels];
+    const diff = tf.sub(tf.slice(tf.reshape(next, series), [0, 1, 0, 0], steps), tf.slice(tf.reshape(reduced, series), [0, 0, 0, 0], steps));
+    const padded = tf.reshape(tf.pad(diff, [[0, 0], [0, 1], [0, 0], [0, 0]]), [nt, height, width, channels]) as tf.Tensor4D;
+    const restored = conv(padded, this.v(`${p}.conv1x1.weight`), 1, 0);
+    return b.stride === 2 ? tf.maxPool(restored, 2, 2, 'valid') : restored;
+  }
+
+  private batchNorm(x: tf.Tensor4D, prefix: string, mode: Mode): tf.Tensor4D {
+    const gamma = this.v(`${prefix}.weight`) as tf.Tensor1D;
+    const beta = this.v(`${prefix}.bias`) as tf.Tensor1D;
+    const runningMean = this.v(`${prefix}.running_mean`);
+    const runningVar = this.v(`${prefix}.running_var`);
+    if (!mode.training) return tf.batchNorm4d(x, runningMean as tf.Tensor1D, runningVar as tf.Tensor1D, beta, gamma, BN_EPSILON);
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    if (mode.updateStats) {
+      // PyTorch keeps the unbiased variance in its running statistics.
+      const count = x.shape[0] * x.shape[1] * x.shape[2];
+      const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+      runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+      runningVar.assign(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+    }
+    return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+  }
+
+  private checkInput(x: tf.Tensor4D): void {
+    if (this.disposed) throw new Error('STM network used after dispose()');
+    const [nt, height, width, channels] = x.shape;
+    const t = this.config.frames;
+    if (x.rank !== 4 || channels !== 3) throw new UserError('invalid_input', `model input must be [N·T, H, W, 3], got [${x.shape.join(', ')}]`);
+    if (nt === 0 || nt % t !== 0) throw new UserError('invalid_input', `model input has ${nt} frames, not a multiple of T = ${t}`);
+    if (height % 32 !== 0 || width % 32 !== 0 || height === 0 || width === 0) {
+      throw new UserError('invalid_input', `model input frames are ${height}×${width}; both sides must be multiples of 32`);
+    }
+  }
+
+  private v(name: string): tf.Variable {
+    const variable = this.vars.get(name);
+    if (!variable) throw new Error(`STM network has no parameter ${name}`);
+    return variable;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.spec.params.filter((p) => p.trainable).map((p) => this.v(p.name));
+  }
+
+  variables(): ReadonlyMap<string, tf.Variable> {
+    return this.vars;
+  }
+
+  stateDict(): Map<string, StoredTensor> {
+    const state = new Map<string, StoredTensor>();
+    for (const p of this.spec.params) {
+      const data = this.v(p.name).dataSync() as Float32Array;
+      state.set(p.name, { dtype: 'F32', shape: [...p.torchShape], data: tfToTorch(p.kind, data, p.torchShape).slice() });
+    }
+    return state;
+  }
+
+  loadState(state: ReadonlyMap<string, StoredTensor>, options: { strict?: boolean; source?: string } = {}): LoadReport {
+    const source = options.source ? `${options.source}: ` : '';
+    const byName = new Map(this.spec.params.map((p) => [p.name, p]));
+    const report: LoadReport = { matched: [], missing: [], unexpected: [] };
+    const values = new Map<string, Float32Array>();
+    for (const [name, tensor] of state) {
+      const p = byName.get(name);
+      if (!p) {
+        report.unexpected.push(name);
+        continue;
+      }
+      if (tensor.dtype !== 'F32') throw new UserError('invalid_input', `${source}tensor "${name}" is ${tensor.dtype}, expected floating point`);
+      if (tensor.shape.length !== p.torchShape.length || tensor.shape.some((d, i) => d !== p.torchShape[i])) {
+        throw new UserError(
+          'invalid_input',
+          `${source}tensor "${name}" has shape [${tensor.shape.join(',')}], the model expects [${p.torchShape.join(',')}]`,
+        );
+      }
+      values.set(name, torchToTf(p.kind, tensor.data as Float32Array, p.torchShape));
+      report.matched.push(name);
+    }
+    report.missing = this.spec.params.filter((p) => !values.has(p.name)).map((p) => p.name);
+    if (options.strict && report.missing.length > 0) {
+      throw new UserError('invalid_input', `${source}missing ${report.missing.length} tensors, first "${report.missing[0]}"`);
+    }
+    // Assign only after every check passed, so a bad file leaves the network unchanged.
+    for (const [name, data] of values) {
+      const p = byName.get(name)!;
+      tf.tidy(() => this.v(name).assign(tf.tensor(data, tfShapeOf(p.kind, p.torchShape))));
+    }
+    return report;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const variable of this.vars.values()) variable.dispose();
+  }
+}
+
+interface Mode {
+  training: boolean;
+  updateStats: boolean;
+}
+
+/** PyTorch-style conv: symmetric explicit zero padding, then 'valid'. */
+function conv(x: tf.Tensor4D, filter: tf.Variable, stride: number, pad: number): tf.Tensor4D {
+  const input = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+  return tf.conv2d(input, filter as tf.Tensor4D, stride, 'valid');
+}
+
+/** Parameter count of a spec list (trainable only, like PyTorch's sum of numel over parameters()). */
+export function countParameters(params: readonly ParamSpec[]): number {
+  return params.filter((p) => p.trainable).reduce((sum, p) => sum + elementCount(p.torchShape), 0);
+}
