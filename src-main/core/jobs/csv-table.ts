@@ -1,0 +1,58 @@
+/**
+ * Streams CSV rows (RFC 4180 quoting, UTF-8, header first) to a temporary file beside the target and renames
+ * it into place at the end, so a failed or cancelled export never leaves a half-written file under the name.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { stringify } from 'csv-stringify/sync';
+import { UserError } from '../errors.ts';
+
+export type CsvCell = string | number | boolean | null | undefined;
+
+export async function writeCsvTable(
+  file: string,
+  header: readonly string[],
+  rows: Iterable<readonly CsvCell[]> | AsyncIterable<readonly CsvCell[]>,
+): Promise<number> {
+  const temp = `${file}.${process.pid}.partial`;
+  const out = createWriteStream(temp, { encoding: 'utf8' });
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  const write = async (cells: CsvCell[][]) => {
+    const text = stringify(cells, { cast: { boolean: (b) => (b ? 'true' : 'false') } });
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+  };
+  let count = 0;
+  try {
+    await write([[...header]]);
+    let batch: CsvCell[][] = [];
+    for await (const row of rows) {
+      batch.push([...row]);
+      count += 1;
+      if (batch.length >= 500) {
+        await write(batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await write(batch);
+    out.end();
+    await Promise.race([once(out, 'finish'), failed]);
+    await rename(temp, file);
+    return count;
+  } catch (err) {
+    out.destroy();
+    await rm(temp, { force: true });
+    if (err instanceof UserError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') throw new UserError('unavailable', `Disk full while writing ${file}; nothing was written.`);
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      throw new UserError('invalid_input', `Cannot write ${file}: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+}
+
+/** Seconds with microsecond precision: enough to place a frame, short enough to read. */
+export function seconds(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
