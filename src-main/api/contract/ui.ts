@@ -1,10 +1,25 @@
 import { z } from 'zod';
-import { request, event, type RequestMap, type EventMap } from '../define.ts';
+import { request, type RequestMap, type EventMap } from '../define.ts';
+
+/** One entry of a folder listing for the "Add videos" browser (the web host has no native file dialog). */
+export interface BrowseEntry {
+  name: string;
+  path: string;
+  kind: 'dir' | 'video';
+  sizeBytes: number | null;
+}
+
+export interface BrowseResult {
+  dir: string;
+  parent: string | null;
+  home: string;
+  entries: BrowseEntry[];
+}
 
 /** Requests that exist only to serve the UI (view state, aggregates for drawing). */
-export const uiRequests = {} satisfies RequestMap;
+export const uiRequests = {
+  /** Folders and video files of one folder on the machine running the core (default: the home folder). */
+  'ui.browse': request(z.object({ dir: z.string().optional() }).strict()).returns<BrowseResult>(),
+} satisfies RequestMap;
 
 export const uiEvents = {} satisfies EventMap;
-
-// Keep the imports referenced until the domain declares its requests.
-void z; void request; void event;

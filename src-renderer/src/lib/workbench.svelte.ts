@@ -1,0 +1,49 @@
+import { api } from './api.ts';
+import type { AppInfo } from '../../../src-main/api/contract/system.ts';
+import type { DoctorReport } from '../../../src-main/core/doctor.ts';
+
+export type ViewName = 'label' | 'train' | 'review' | 'probe';
+
+/** What the whole window shares: the app, the open project and the environment report. */
+export class Workbench {
+  info = $state<AppInfo | null>(null);
+  doctor = $state<DoctorReport | null>(null);
+  doctorError = $state<string | null>(null);
+  connected = $state(false);
+  view = $state<ViewName>('label');
+  /** The last error a user action produced, shown in the status bar until the next action. */
+  notice = $state<{ kind: 'error' | 'info'; text: string } | null>(null);
+
+  /** The best available compute backend, 'none' when the check found none, null while checking. */
+  readonly backend = $derived(this.doctor ? (this.doctor.backends.find((b) => b.available)?.name ?? 'no backend') : null);
+
+  async start(): Promise<void> {
+    try {
+      this.info = await api.call('app.info', {});
+      this.connected = true;
+    } catch (err) {
+      this.connected = false;
+      this.fail(err);
+    }
+    void this.refreshDoctor();
+  }
+
+  async refreshDoctor(): Promise<void> {
+    try {
+      this.doctor = await api.call('app.doctor', {});
+      this.doctorError = null;
+    } catch (err) {
+      this.doctorError = (err as Error).message;
+    }
+  }
+
+  fail(err: unknown): void {
+    this.notice = { kind: 'error', text: err instanceof Error ? err.message : String(err) };
+  }
+
+  say(text: string): void {
+    this.notice = { kind: 'info', text };
+  }
+}
+
+export const wb = new Workbench();
