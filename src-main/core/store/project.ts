@@ -1,13 +1,195 @@
-// Placeholder until the project store lands: a project is a folder; the store issue fills this in.
-export interface Project {
-  readonly dir: string;
-  close(): void;
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { UserError } from '../errors.ts';
+import { ClassesRepo } from './classes.ts';
+import { ClipsRepo } from './clips.ts';
+import { History } from './history.ts';
+import { JobsRepo } from './jobs.ts';
+import { ModelsRepo } from './models.ts';
+import { MetricsRepo, PredictionsRepo, ProbesRepo } from './results.ts';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+import type { Db } from './sql.ts';
+import { VideosRepo } from './videos.ts';
+
+/** A project is a folder holding this SQLite file (plus `models/` for weight files). */
+export const PROJECT_FILE = 'project.stmstudio';
+/** Folder of model weight files inside the project folder; models.weights_path is relative to the project. */
+export const MODELS_DIR = 'models';
+/** How long a writer waits for another process's transaction before giving up (ms). */
+const BUSY_TIMEOUT_MS = 15_000;
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+export interface ProjectSummary {
+  dir: string;
+  file: string;
+  schemaVersion: number;
+  videos: number;
+  classes: number;
+  clips: number;
+  models: number;
+  jobs: number;
 }
 
-export function openProject(dir: string, _opts: { create?: boolean } = {}): Project {
-  return { dir, close() {} };
+export class Project {
+  readonly videos: VideosRepo;
+  readonly classes: ClassesRepo;
+  readonly clips: ClipsRepo;
+  readonly models: ModelsRepo;
+  readonly jobs: JobsRepo;
+  readonly predictions: PredictionsRepo;
+  readonly metrics: MetricsRepo;
+  readonly probes: ProbesRepo;
+  /** Undo/redo of class and clip edits, persistent in the project file. */
+  readonly history: History;
+
+  constructor(
+    readonly dir: string,
+    readonly file: string,
+    /** The connection, for repositories other modules add; every write must run in a transaction. */
+    readonly db: Db,
+  ) {
+    this.history = new History(db);
+    this.videos = new VideosRepo(db);
+    this.classes = new ClassesRepo(db, this.history);
+    this.clips = new ClipsRepo(db, this.history);
+    this.models = new ModelsRepo(db);
+    this.jobs = new JobsRepo(db);
+    this.predictions = new PredictionsRepo(db);
+    this.metrics = new MetricsRepo(db);
+    this.probes = new ProbesRepo(db);
+  }
+
+  get modelsDir(): string {
+    return join(this.dir, MODELS_DIR);
+  }
+
+  summary(): ProjectSummary {
+    const count = (sql: string) => this.db.prepare(sql).pluck().get() as number;
+    return {
+      dir: this.dir,
+      file: this.file,
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+      videos: count('SELECT count(*) FROM videos'),
+      classes: count('SELECT count(*) FROM classes WHERE archived = 0'),
+      clips: count('SELECT count(*) FROM clips'),
+      models: count('SELECT count(*) FROM models'),
+      jobs: count('SELECT count(*) FROM jobs'),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Opens the project in `dir` (or the project file itself), creating it when `create` is set.
+ * A file that is not an STM Studio project, or one from a newer version, is refused before anything is
+ * written to it.
+ */
+export function openProject(dir: string, opts: { create?: boolean } = {}): Project {
+  const target = resolve(dir);
+  const isFile = existsSync(target) && statSync(target).isFile();
+  const projectDir = isFile ? dirname(target) : target;
+  const file = isFile ? target : join(target, PROJECT_FILE);
+
+  if (!existsSync(file)) {
+    if (!opts.create) {
+      throw new UserError('not_found', `No STM Studio project in ${projectDir} (${PROJECT_FILE} is missing).`);
+    }
+    mkdirSync(projectDir, { recursive: true });
+  } else {
+    inspectExisting(file, opts.create === true);
+  }
+
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, file);
+    mkdirSync(join(projectDir, MODELS_DIR), { recursive: true });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new Project(projectDir, file, db);
+}
+
+/** Refuses files that are not ours or too new, reading them only. */
+function inspectExisting(file: string, create: boolean): void {
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(file, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read === 0) {
+    throw new UserError('invalid_input', `${file} is empty (0 bytes): it is not an STM Studio project.`);
+  }
+  if (read < header.length || !header.equals(SQLITE_HEADER)) {
+    throw new UserError('invalid_input', `${file} is not an STM Studio project (not a SQLite database).`);
+  }
+  let appId: number;
+  let version: number;
+  let tables: number;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    try {
+      appId = db.pragma('application_id', { simple: true }) as number;
+      version = db.pragma('user_version', { simple: true }) as number;
+      tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new UserError('invalid_input', `${file} cannot be read as an STM Studio project: ${detail}.`);
+  }
+  const blank = appId === 0 && version === 0 && tables === 0;
+  if (blank && !create) {
+    throw new UserError('invalid_input', `${file} is an empty SQLite database, not an STM Studio project.`);
+  }
+  if (!blank && appId !== APPLICATION_ID) {
+    throw new UserError('invalid_input', `${file} is a SQLite database of another application, not an STM Studio project.`);
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new UserError(
+      'invalid_input',
+      `${file} was saved by a newer STM Studio (project schema ${version}; this version reads up to ${SCHEMA_VERSION}). Update STM Studio to open it.`,
+    );
+  }
+}
+
+/** Applies the missing migrations, each in its own transaction with its user_version bump. */
+function migrate(db: Db, file: string): void {
+  for (;;) {
+    const done = db
+      .transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version > SCHEMA_VERSION) {
+          throw new UserError('invalid_input', `${file} was saved by a newer STM Studio (project schema ${version}).`);
+        }
+        if (version === SCHEMA_VERSION) return true;
+        db.exec(MIGRATIONS[version]!);
+        if (version === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
+        db.pragma(`user_version = ${version + 1}`);
+        return false;
+      })
+      .immediate();
+    if (done) return;
+  }
 }
 
 export function sqliteVersion(): string {
-  return 'unknown';
+  const db = new Database(':memory:');
+  try {
+    return db.prepare('SELECT sqlite_version()').pluck().get() as string;
+  } finally {
+    db.close();
+  }
 }

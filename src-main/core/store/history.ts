@@ -1,0 +1,145 @@
+import { UserError } from '../errors.ts';
+import { nowIso, writeTx, type Db, type SqlRow } from './sql.ts';
+
+/** Tables whose rows edits may touch; undo/redo restores whole rows of these. */
+export type TrackedTable = 'classes' | 'clips';
+
+interface RowChange {
+  table: TrackedTable;
+  id: number;
+  before: SqlRow | null;
+  after: SqlRow | null;
+}
+
+export interface HistoryState {
+  canUndo: boolean;
+  canRedo: boolean;
+  /** What undo would revert, e.g. "Resize clip". */
+  undoLabel: string | null;
+  redoLabel: string | null;
+  /** Edits that can be undone. */
+  undoCount: number;
+  redoCount: number;
+}
+
+/** Records the rows an edit touches; `touch` before changing a row, `inserted` after creating one. */
+export interface EditTracker {
+  touch(table: TrackedTable, id: number): void;
+  inserted(table: TrackedTable, id: number): void;
+}
+
+function readRow(db: Db, table: TrackedTable, id: number): SqlRow | null {
+  return (db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(id) as SqlRow | undefined) ?? null;
+}
+
+/** Writes a row image back: insert or update in place (never REPLACE, which would fire ON DELETE actions). */
+function restoreRow(db: Db, table: TrackedTable, id: number, image: SqlRow | null): void {
+  if (image === null) {
+    db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id);
+    return;
+  }
+  const cols = Object.keys(image);
+  const updates = cols.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`);
+  db.prepare(
+    `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) ` +
+      `ON CONFLICT(id) DO UPDATE SET ${updates.join(', ')}`,
+  ).run(image);
+}
+
+/**
+ * The persistent, unlimited undo/redo log. Every edit stores the before and after image of each row it
+ * touched; undo writes the before images back (newest change first), redo the after images.
+ * Because the log lives in the project file, history survives restarts and is shared by every process
+ * that edits the project.
+ */
+export class History {
+  constructor(private readonly db: Db) {}
+
+  /** Runs `body` as one edit: one transaction, one log entry (none when it changed nothing). */
+  edit<T>(label: string, body: (track: EditTracker) => T): T {
+    return writeTx(this.db, () => {
+      const before = new Map<string, RowChange>();
+      const tracker: EditTracker = {
+        touch: (table, id) => {
+          const key = `${table}:${id}`;
+          if (!before.has(key)) before.set(key, { table, id, before: readRow(this.db, table, id), after: null });
+        },
+        inserted: (table, id) => {
+          const key = `${table}:${id}`;
+          if (!before.has(key)) before.set(key, { table, id, before: null, after: null });
+        },
+      };
+      const result = body(tracker);
+      const changes: RowChange[] = [];
+      for (const change of before.values()) {
+        change.after = readRow(this.db, change.table, change.id);
+        if (JSON.stringify(change.before) !== JSON.stringify(change.after)) changes.push(change);
+      }
+      if (changes.length > 0) {
+        this.db.prepare('DELETE FROM edit_log WHERE undone = 1').run();
+        this.db
+          .prepare('INSERT INTO edit_log (label, changes, created_at) VALUES (?, ?, ?)')
+          .run(label, JSON.stringify(changes), nowIso());
+      }
+      return result;
+    });
+  }
+
+  state(): HistoryState {
+    const undo = this.db
+      .prepare('SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 0) AS n FROM edit_log WHERE undone = 0 ORDER BY id DESC LIMIT 1')
+      .get() as { label: string; n: number } | undefined;
+    const redo = this.db
+      .prepare('SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 1) AS n FROM edit_log WHERE undone = 1 ORDER BY id ASC LIMIT 1')
+      .get() as { label: string; n: number } | undefined;
+    return {
+      canUndo: undo !== undefined,
+      canRedo: redo !== undefined,
+      undoLabel: undo?.label ?? null,
+      redoLabel: redo?.label ?? null,
+      undoCount: undo?.n ?? 0,
+      redoCount: redo?.n ?? 0,
+    };
+  }
+
+  /** Reverts the newest edit; returns its label, or null when there is nothing to undo. */
+  undo(): string | null {
+    return this.step('undo');
+  }
+
+  /** Re-applies the oldest undone edit; returns its label, or null when there is nothing to redo. */
+  redo(): string | null {
+    return this.step('redo');
+  }
+
+  private step(direction: 'undo' | 'redo'): string | null {
+    const pick =
+      direction === 'undo'
+        ? 'SELECT id, label, changes FROM edit_log WHERE undone = 0 ORDER BY id DESC LIMIT 1'
+        : 'SELECT id, label, changes FROM edit_log WHERE undone = 1 ORDER BY id ASC LIMIT 1';
+    let label: string | null = null;
+    try {
+      return writeTx(this.db, () => {
+        const entry = this.db.prepare(pick).get() as { id: number; label: string; changes: string } | undefined;
+        if (!entry) return null;
+        label = entry.label;
+        const changes = JSON.parse(entry.changes) as RowChange[];
+        if (direction === 'undo') {
+          for (const c of changes.reverse()) restoreRow(this.db, c.table, c.id, c.before);
+        } else {
+          for (const c of changes) restoreRow(this.db, c.table, c.id, c.after);
+        }
+        this.db.prepare('UPDATE edit_log SET undone = ? WHERE id = ?').run(direction === 'undo' ? 1 : 0, entry.id);
+        return entry.label;
+      });
+    } catch (err) {
+      if (label !== null && err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
+        throw new UserError(
+          'conflict',
+          `Cannot ${direction} "${label}": rows it changed were altered since by an edit outside the history (${err.message}).`,
+        );
+      }
+      throw err;
+    }
+  }
+}

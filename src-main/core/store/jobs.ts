@@ -1,0 +1,110 @@
+import { UserError } from '../errors.ts';
+import { fromJson, nowIso, toJson, writeTx, type Db, type SqlRow } from './sql.ts';
+
+export type JobKind = 'train' | 'predict' | 'probe';
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobRecord {
+  id: number;
+  kind: JobKind;
+  params: Record<string, unknown>;
+  status: JobStatus;
+  progress: Record<string, unknown> | null;
+  error: string | null;
+  log: string;
+  modelId: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface JobPatch {
+  status?: JobStatus;
+  progress?: Record<string, unknown> | null;
+  error?: string | null;
+  modelId?: number | null;
+}
+
+function toJob(r: SqlRow): JobRecord {
+  return {
+    id: Number(r.id),
+    kind: r.kind as JobKind,
+    params: fromJson<Record<string, unknown>>(r.params) ?? {},
+    status: r.status as JobStatus,
+    progress: fromJson<Record<string, unknown>>(r.progress),
+    error: (r.error as string | null) ?? null,
+    log: String(r.log ?? ''),
+    modelId: r.model_id === null ? null : Number(r.model_id),
+    createdAt: String(r.created_at),
+    startedAt: (r.started_at as string | null) ?? null,
+    finishedAt: (r.finished_at as string | null) ?? null,
+  };
+}
+
+const FINISHED: readonly JobStatus[] = ['done', 'failed', 'cancelled', 'interrupted'];
+
+export class JobsRepo {
+  constructor(private readonly db: Db) {}
+
+  insert(kind: JobKind, params: Record<string, unknown>): JobRecord {
+    const info = writeTx(this.db, () =>
+      this.db.prepare('INSERT INTO jobs (kind, params, created_at) VALUES (?, ?, ?)').run(kind, JSON.stringify(params), nowIso()),
+    );
+    return this.require(Number(info.lastInsertRowid));
+  }
+
+  get(id: number): JobRecord | null {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as SqlRow | undefined;
+    return row ? toJob(row) : null;
+  }
+
+  require(id: number): JobRecord {
+    const job = this.get(id);
+    if (!job) throw new UserError('not_found', `No job with id ${id} in this project.`);
+    return job;
+  }
+
+  list(opts: { status?: JobStatus; kind?: JobKind } = {}): JobRecord[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR kind = ?) ORDER BY id')
+        .all(opts.status ?? null, opts.status ?? null, opts.kind ?? null, opts.kind ?? null) as SqlRow[]
+    ).map(toJob);
+  }
+
+  /** Updates a job; entering `running` stamps started_at, entering a final status stamps finished_at. */
+  update(id: number, patch: JobPatch): JobRecord {
+    writeTx(this.db, () => {
+      const current = this.require(id);
+      const status = patch.status ?? current.status;
+      const now = nowIso();
+      this.db
+        .prepare('UPDATE jobs SET status = ?, progress = ?, error = ?, model_id = ?, started_at = ?, finished_at = ? WHERE id = ?')
+        .run(
+          status,
+          toJson(patch.progress === undefined ? current.progress : patch.progress),
+          patch.error === undefined ? current.error : patch.error,
+          patch.modelId === undefined ? current.modelId : patch.modelId,
+          status === 'running' && !current.startedAt ? now : current.startedAt,
+          FINISHED.includes(status) && !FINISHED.includes(current.status) ? now : current.finishedAt,
+          id,
+        );
+    });
+    return this.require(id);
+  }
+
+  appendLog(id: number, text: string): void {
+    writeTx(this.db, () => this.db.prepare("UPDATE jobs SET log = log || ? WHERE id = ?").run(text, id));
+  }
+
+  /** Jobs left running by a process that died are marked interrupted; returns how many. */
+  markInterrupted(): number {
+    return writeTx(this.db, () =>
+      this.db.prepare("UPDATE jobs SET status = 'interrupted', finished_at = ? WHERE status = 'running'").run(nowIso()),
+    ).changes;
+  }
+
+  remove(id: number): void {
+    writeTx(this.db, () => this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id));
+  }
+}

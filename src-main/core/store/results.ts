@@ -1,0 +1,189 @@
+import { blobToFloat32, fromJson, nowIso, toJson, typedToBlob, writeTx, type Db, type SqlRow } from './sql.ts';
+
+export type Direction = 'forward' | 'reversed';
+
+export interface PredictionRecord {
+  id: number;
+  jobId: number;
+  modelId: number;
+  videoId: number;
+  windowIndex: number;
+  startFrame: number;
+  endFrame: number;
+  direction: Direction;
+  /** One per class of the model, in the model's class order. */
+  probabilities: Float32Array;
+}
+
+export type NewPrediction = Omit<PredictionRecord, 'id'>;
+
+export interface PredictionQuery {
+  videoId?: number;
+  modelId?: number;
+  jobId?: number;
+  direction?: Direction;
+}
+
+function toPrediction(r: SqlRow): PredictionRecord {
+  return {
+    id: Number(r.id),
+    jobId: Number(r.job_id),
+    modelId: Number(r.model_id),
+    videoId: Number(r.video_id),
+    windowIndex: Number(r.window_index),
+    startFrame: Number(r.start_frame),
+    endFrame: Number(r.end_frame),
+    direction: r.direction as Direction,
+    probabilities: blobToFloat32(r.probabilities) ?? new Float32Array(),
+  };
+}
+
+export class PredictionsRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Stores a batch of windows in one transaction (a re-run of the same window replaces it). */
+  insertMany(rows: readonly NewPrediction[]): void {
+    const stmt = this.db.prepare(
+      'INSERT OR REPLACE INTO predictions (job_id, model_id, video_id, window_index, start_frame, end_frame, direction, probabilities) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    writeTx(this.db, () => {
+      for (const p of rows) {
+        stmt.run(p.jobId, p.modelId, p.videoId, p.windowIndex, p.startFrame, p.endFrame, p.direction, typedToBlob(p.probabilities));
+      }
+    });
+  }
+
+  list(query: PredictionQuery = {}): PredictionRecord[] {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (query.videoId !== undefined) (where.push('video_id = ?'), values.push(query.videoId));
+    if (query.modelId !== undefined) (where.push('model_id = ?'), values.push(query.modelId));
+    if (query.jobId !== undefined) (where.push('job_id = ?'), values.push(query.jobId));
+    if (query.direction !== undefined) (where.push('direction = ?'), values.push(query.direction));
+    const sql = `SELECT * FROM predictions${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY video_id, direction, window_index`;
+    return (this.db.prepare(sql).all(...values) as SqlRow[]).map(toPrediction);
+  }
+
+  deleteForJob(jobId: number): void {
+    writeTx(this.db, () => this.db.prepare('DELETE FROM predictions WHERE job_id = ?').run(jobId));
+  }
+}
+
+export interface TrainingMetricRecord {
+  id: number;
+  jobId: number;
+  modelId: number | null;
+  epoch: number;
+  step: number;
+  split: 'train' | 'val';
+  loss: number | null;
+  top1: number | null;
+  perClass: Record<string, unknown> | null;
+  /** confusion[true][predicted] counts, in the model's class order. */
+  confusion: number[][] | null;
+  createdAt: string;
+}
+
+export type NewTrainingMetric = Omit<TrainingMetricRecord, 'id' | 'createdAt'>;
+
+export class MetricsRepo {
+  constructor(private readonly db: Db) {}
+
+  insert(m: NewTrainingMetric): void {
+    writeTx(this.db, () =>
+      this.db
+        .prepare(
+          'INSERT INTO training_metrics (job_id, model_id, epoch, step, split, loss, top1, per_class, confusion, created_at) ' +
+            'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(m.jobId, m.modelId, m.epoch, m.step, m.split, m.loss, m.top1, toJson(m.perClass), toJson(m.confusion), nowIso()),
+    );
+  }
+
+  list(query: { jobId?: number; modelId?: number } = {}): TrainingMetricRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM training_metrics WHERE (? IS NULL OR job_id = ?) AND (? IS NULL OR model_id = ?) ORDER BY step, id')
+      .all(query.jobId ?? null, query.jobId ?? null, query.modelId ?? null, query.modelId ?? null) as SqlRow[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      jobId: Number(r.job_id),
+      modelId: r.model_id === null ? null : Number(r.model_id),
+      epoch: Number(r.epoch),
+      step: Number(r.step),
+      split: r.split as 'train' | 'val',
+      loss: (r.loss as number | null) ?? null,
+      top1: (r.top1 as number | null) ?? null,
+      perClass: fromJson<Record<string, unknown>>(r.per_class),
+      confusion: fromJson<number[][]>(r.confusion),
+      createdAt: String(r.created_at),
+    }));
+  }
+}
+
+export interface ProbeResultRecord {
+  id: number;
+  jobId: number;
+  modelId: number;
+  clipId: number | null;
+  videoId: number;
+  classId: number | null;
+  startFrame: number;
+  endFrame: number;
+  forwardTop1: string;
+  forwardScore: number;
+  reversedTop1: string;
+  reversedScore: number;
+  /** The `reverse_of` class name, or the label itself where the class has none. */
+  expectedReversed: string | null;
+  flipped: boolean;
+  jsDivergence: number;
+  forwardProbabilities: Float32Array | null;
+  reversedProbabilities: Float32Array | null;
+}
+
+export type NewProbeResult = Omit<ProbeResultRecord, 'id'>;
+
+export class ProbesRepo {
+  constructor(private readonly db: Db) {}
+
+  insertMany(rows: readonly NewProbeResult[]): void {
+    const stmt = this.db.prepare(
+      'INSERT INTO probe_results (job_id, model_id, clip_id, video_id, class_id, start_frame, end_frame, forward_top1, forward_score, ' +
+        'reversed_top1, reversed_score, expected_reversed, flipped, js_divergence, forward_probabilities, reversed_probabilities) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    writeTx(this.db, () => {
+      for (const p of rows) {
+        stmt.run(p.jobId, p.modelId, p.clipId, p.videoId, p.classId, p.startFrame, p.endFrame, p.forwardTop1, p.forwardScore,
+          p.reversedTop1, p.reversedScore, p.expectedReversed, p.flipped ? 1 : 0, p.jsDivergence,
+          typedToBlob(p.forwardProbabilities), typedToBlob(p.reversedProbabilities));
+      }
+    });
+  }
+
+  list(query: { jobId?: number; modelId?: number } = {}): ProbeResultRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM probe_results WHERE (? IS NULL OR job_id = ?) AND (? IS NULL OR model_id = ?) ORDER BY id')
+      .all(query.jobId ?? null, query.jobId ?? null, query.modelId ?? null, query.modelId ?? null) as SqlRow[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      jobId: Number(r.job_id),
+      modelId: Number(r.model_id),
+      clipId: r.clip_id === null ? null : Number(r.clip_id),
+      videoId: Number(r.video_id),
+      classId: r.class_id === null ? null : Number(r.class_id),
+      startFrame: Number(r.start_frame),
+      endFrame: Number(r.end_frame),
+      forwardTop1: String(r.forward_top1),
+      forwardScore: Number(r.forward_score),
+      reversedTop1: String(r.reversed_top1),
+      reversedScore: Number(r.reversed_score),
+      expectedReversed: (r.expected_reversed as string | null) ?? null,
+      flipped: Boolean(r.flipped),
+      jsDivergence: Number(r.js_divergence),
+      forwardProbabilities: blobToFloat32(r.forward_probabilities),
+      reversedProbabilities: blobToFloat32(r.reversed_probabilities),
+    }));
+  }
+}

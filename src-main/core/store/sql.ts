@@ -1,0 +1,41 @@
+import type Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+export type SqlValue = string | number | bigint | Buffer | null;
+export type SqlRow = Record<string, SqlValue>;
+
+/** ISO timestamp in UTC with milliseconds, the format every `*_at` column holds. */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export function toJson(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+export function fromJson<T>(text: SqlValue): T | null {
+  return typeof text === 'string' ? (JSON.parse(text) as T) : null;
+}
+
+/** A Float64Array/Float32Array as a BLOB (little-endian, as typed arrays are on every supported platform). */
+export function typedToBlob(values: Float64Array | Float32Array | null | undefined): Buffer | null {
+  if (!values) return null;
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+export function blobToFloat64(blob: SqlValue): Float64Array | null {
+  if (!Buffer.isBuffer(blob)) return null;
+  const copy = new Uint8Array(blob).slice().buffer; // aligned copy
+  return new Float64Array(copy, 0, blob.byteLength / 8);
+}
+
+export function blobToFloat32(blob: SqlValue): Float32Array | null {
+  if (!Buffer.isBuffer(blob)) return null;
+  const copy = new Uint8Array(blob).slice().buffer;
+  return new Float32Array(copy, 0, blob.byteLength / 4);
+}
+
+/** Runs `body` in a write transaction taken at BEGIN IMMEDIATE, so two processes queue instead of deadlocking. */
+export function writeTx<T>(db: Db, body: () => T): T {
+  return db.transaction(body).immediate();
+}
