@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import { composeKernel, padOrCrop } from './compose.ts';
+import { transposedConv } from './transposed-conv.ts';
+
+type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+
+interface Conv2DBackpropInputAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+interface Conv2DBackpropFilterAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
+function requireNhwc(kernel: string, dataFormat: string): void {
+  if (dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm supports NHWC only, got ${dataFormat}`);
+}
+
+/** dL/dx of conv2d: stride-1 XNNPACK convolutions per stride phase (see transposedConv). */
+export const conv2dBackpropInput: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
+    requireNhwc('Conv2DBackpropInput', dataFormat);
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const filterShape = filter.shape as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode);
+    return composeKernel(backend, [dy, filter], (dyT, filterT) =>
+      transposedConv(
+        dyT as tf.Tensor4D,
+        filterT as tf.Tensor4D,
+        {
+          inHeight: info.inHeight,
+          inWidth: info.inWidth,
+          strideHeight: info.strideHeight,
+          strideWidth: info.strideWidth,
+          padTop: info.padInfo.top,
+          padLeft: info.padInfo.left,
+        },
+        info.inChannels,
+        (sub) => tf.transpose(tf.reverse(sub, [0, 1]), [0, 1, 3, 2]),
+        (dyPadded, kernel) => tf.conv2d(dyPadded, kernel, 1, 'valid'),
+      ),
+    );
+  },
+};
+
+/**
+ * dL/dW of conv2d as one forward convolution: with the batch moved to the channel axis, x becomes
+ * [Cin, H, W, N] and dy the "filter" [Ho, Wo, N, Cout]; a stride-1 convolution dilated by the forward
+ * stride yields [Cin, kh, kw, Cout]. XNNPACK runs it near forward speed; an im2col matMul would need a
+ * transposed matMul, which is slow on wasm.
+ */
+export const conv2dBackpropFilter: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+    requireNhwc('Conv2DBackpropFilter', dataFormat);
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+    const [kh, kw, inChannels, outChannels] = filterShape;
+    const { strideHeight: sh, strideWidth: sw, outHeight, outWidth, inHeight, inWidth } = info;
+    return composeKernel(backend, [x, dy], (xT, dyT) => {
+      if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && outHeight === inHeight && outWidth === inWidth) {
+        // 1×1 stride 1: x2dᵀ · dy2d, with the transpose done as a copy (transposed matMul is slow on wasm).
+        const rows = xT.size / inChannels;
+        const xCols = tf.transpose(xT.reshape([rows, inChannels]));
+        return tf.matMul(xCols, dyT.reshape([rows, outChannels])).reshape(filterShape);
+      }
+      const needH = (outHeight - 1) * sh + kh;
+      const needW = (outWidth - 1) * sw + kw;
+      const top = info.padInfo.top;
+      const left = info.padInfo.left;
+      const xPadded = padOrCrop(xT as tf.Tensor4D, top, needH - inHeight - top, left, needW - inWidth - left);
+      const xByChannel = tf.transpose(xPadded, [3, 1, 2, 0]) as tf.Tensor4D;
+      const dyAsFilter = tf.transpose(dyT, [1, 2, 0, 3]) as tf.Tensor4D;
+      const grad = tf.conv2d(xByChannel, dyAsFilter, 1, 'valid', 'NHWC', [sh, sw]);
+      return tf.transpose(grad, [1, 2, 0, 3]);
+    });
+  },
+};
