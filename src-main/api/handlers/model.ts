@@ -1,4 +1,34 @@
+import { resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
 import type { modelRequests } from '../contract/model.ts';
+import { configForArch } from '../../core/model/config.ts';
+import { modelInfo } from '../../core/model/info.ts';
+import { readCheckpointInfo } from '../../core/model/checkpoint.ts';
 
-export const modelHandlers: HandlersFor<typeof modelRequests> = {};
+export const modelHandlers: HandlersFor<typeof modelRequests> = {
+  'model.info': (p) => {
+    const arch = configForArch(p.arch);
+    return modelInfo({
+      variant: p.variant,
+      layers: p.layers ?? arch.layers,
+      baseWidth: p.baseWidth ?? arch.baseWidth,
+      frames: p.frames,
+      classes: p.classes,
+      inputSize: p.size,
+    });
+  },
+  'model.describe': (p) => {
+    const path = resolve(p.path);
+    const info = readCheckpointInfo(path);
+    const { params, macs } = modelInfo(info.config);
+    return { ...info, path, params, macs };
+  },
+  'model.forward': async (p) => {
+    // Loaded on demand: tfjs and the backends are heavy and most requests never need them.
+    const { selectBackend } = await import('../../core/compute/backends.ts');
+    const { forwardFile } = await import('../../core/model/forward-file.ts');
+    const selection = await selectBackend(p.backend);
+    const result = forwardFile({ weights: resolve(p.weights), input: resolve(p.input), inputKey: p.inputKey, out: resolve(p.out) });
+    return { ...result, backend: selection.name };
+  },
+};

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 
 /** Element types kept in memory. F16, BF16 and F64 files are widened/narrowed to F32 on read. */
@@ -146,7 +146,40 @@ export function writeSafetensors(path: string, tensors: Map<string, StoredTensor
     writeFileSync(temp, encodeSafetensors(tensors, metadata));
     renameSync(temp, path);
   } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // nothing was written
+    }
     if (err instanceof UserError) throw err;
     throw new UserError('invalid_input', `cannot write ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Only the `__metadata__` of a safetensors file, reading the header and not the tensors. */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? 'not_found' : 'invalid_input', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const prefix = Buffer.alloc(8);
+    if (readSync(fd, prefix, 0, 8, 0) < 8) throw new UserError('invalid_input', `${path}: not a safetensors file (too short)`);
+    const headerLength = Number(prefix.readBigUInt64LE(0));
+    if (headerLength > MAX_HEADER_BYTES) throw new UserError('invalid_input', `${path}: not a safetensors file (bad header length)`);
+    const header = Buffer.alloc(headerLength);
+    if (readSync(fd, header, 0, headerLength, 8) < headerLength) throw new UserError('invalid_input', `${path}: truncated header`);
+    let parsed: { __metadata__?: Record<string, unknown> };
+    try {
+      parsed = JSON.parse(header.toString('utf8')) as typeof parsed;
+    } catch {
+      throw new UserError('invalid_input', `${path}: not a safetensors file (the header is not JSON)`);
+    }
+    return Object.fromEntries(Object.entries(parsed.__metadata__ ?? {}).map(([k, v]) => [k, String(v)]));
+  } finally {
+    closeSync(fd);
   }
 }

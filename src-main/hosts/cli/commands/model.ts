@@ -1,6 +1,86 @@
 import type { Command } from 'commander';
-
-/** Registers the `model` commands (filled in by its domain). */
-export function registerModel(_program: Command, _groups: CommandGroups): void {}
-
 import type { CommandGroups } from './index.ts';
+import { intOption, printJson, UsageError, withoutProject } from '../context.ts';
+
+const VARIANTS = ['stm', 'cstm', 'cmm', 'tsn'] as const;
+type Variant = (typeof VARIANTS)[number];
+const BACKENDS = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+type Backend = (typeof BACKENDS)[number];
+
+function choice<T extends string>(name: string, allowed: readonly T[]) {
+  return (value: string): T => {
+    if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return value as T;
+  };
+}
+
+function layersOption(value: string): [number, number, number, number] {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4 || !parts.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new UsageError(`--layers must be four positive integers like 3,4,6,3, got "${value}"`);
+  }
+  return [parts[0], parts[1], parts[2], parts[3]];
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Registers `model info` and `model forward` in the shared `model` group. */
+export function registerModel(_program: Command, groups: CommandGroups): void {
+  groups.model
+    .command('info')
+    .description('parameters and multiply-accumulates (conv + fc, one clip) of an STM architecture')
+    .option('--arch <name>', 'architecture', 'stm-r50')
+    .option('--variant <v>', `temporal modules: ${VARIANTS.join(' | ')}`, choice('--variant', VARIANTS), 'stm' as Variant)
+    .option('--layers <a,b,c,d>', 'blocks per stage (overrides the arch)', layersOption)
+    .option('--base-width <n>', 'first-stage bottleneck width (overrides the arch)', intOption('--base-width', 16))
+    .option('--frames <n>', 'frames per clip (T)', intOption('--frames', 2), 8)
+    .option('--classes <n>', 'number of classes', intOption('--classes', 1), 174)
+    .option('--size <n>', 'input side in pixels (multiple of 32)', intOption('--size', 32), 224)
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { arch: string; variant: Variant; layers?: [number, number, number, number]; baseWidth?: number; frames: number; classes: number; size: number; json?: boolean }) => {
+      const { client } = withoutProject();
+      const info = await client.call('model.info', {
+        arch: opts.arch,
+        variant: opts.variant,
+        layers: opts.layers,
+        baseWidth: opts.baseWidth,
+        frames: opts.frames,
+        classes: opts.classes,
+        size: opts.size,
+      });
+      if (opts.json) {
+        printJson({ params: info.params, macs: info.macs, config: info.config });
+        return;
+      }
+      const c = info.config;
+      process.stdout.write(
+        `${opts.arch} variant ${c.variant}, layers ${c.layers.join(',')}, base width ${c.baseWidth}, T=${c.frames}, ${c.classes} classes, ${c.inputSize}²\n` +
+          `parameters: ${formatCount(info.params)}\n` +
+          `multiply-accumulates per clip: ${formatCount(info.macs)} (${(info.macs / 1e9).toFixed(2)} G)\n`,
+      );
+    });
+
+  groups.model
+    .command('forward')
+    .description('run a weights file over clips in a safetensors file and write frame_logits and clip_logits')
+    .requiredOption('--weights <file>', 'weights (.safetensors, PyTorch names; metadata gives the architecture)')
+    .requiredOption('--input <file>', 'clips [clips·T, 3, S, S] (.safetensors, normalised)')
+    .option('--input-key <name>', 'tensor to read from the input file (default: its only tensor, input or golden.input)')
+    .requiredOption('--out <file>', 'output .safetensors')
+    .option('--backend <name>', `compute backend: ${BACKENDS.join(' | ')}`, choice('--backend', BACKENDS), 'auto' as Backend)
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { weights: string; input: string; inputKey?: string; out: string; backend: Backend; json?: boolean }) => {
+      const { client } = withoutProject();
+      const result = await client.call('model.forward', {
+        weights: opts.weights,
+        input: opts.input,
+        inputKey: opts.inputKey,
+        out: opts.out,
+        backend: opts.backend,
+      });
+      if (opts.json) printJson(result);
+      else process.stdout.write(`${result.clips} clips × ${result.frames} frames → ${result.out} (${result.classes} classes, ${result.backend})\n`);
+    });
+}
