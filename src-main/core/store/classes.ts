@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import type { History } from './history.ts';
+import type { EditTracker, History } from './history.ts';
 import { nowIso, type Db, type SqlRow } from './sql.ts';
 
 export interface ClassRecord {
@@ -98,21 +98,24 @@ export class ClassesRepo {
   }
 
   add(input: NewClass): ClassRecord {
-    return this.history.edit(`Add class "${input.name.trim()}"`, (track) => {
-      const name = this.checkName(input.name, null);
-      const count = (this.db.prepare('SELECT count(*) AS n FROM classes').get() as { n: number }).n;
-      const color = input.color ?? CLASS_PALETTE[count % CLASS_PALETTE.length]!;
-      this.checkColor(color);
-      const hotkey = this.checkHotkey(input.hotkey ?? null, null);
-      const order = (this.db.prepare('SELECT coalesce(max(sort_order), -1) + 1 AS n FROM classes').get() as { n: number }).n;
-      const info = this.db
-        .prepare('INSERT INTO classes (name, color, hotkey, flip_safe, sort_order, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(name, color, hotkey, input.flipSafe === false ? 0 : 1, order, nowIso());
-      const id = Number(info.lastInsertRowid);
-      track.inserted('classes', id);
-      if (input.reverseOf != null) this.link(id, input.reverseOf, track);
-      return this.require(id);
-    });
+    return this.history.edit(`Add class "${input.name.trim()}"`, (track) => this.addWith(input, track));
+  }
+
+  /** Adds a class as part of a larger edit (an import) recorded by `track`. */
+  addWith(input: NewClass, track: EditTracker): ClassRecord {
+    const name = this.checkName(input.name, null);
+    const count = this.db.prepare('SELECT count(*) FROM classes').pluck().get() as number;
+    const color = input.color ?? CLASS_PALETTE[count % CLASS_PALETTE.length]!;
+    this.checkColor(color);
+    const hotkey = this.checkHotkey(input.hotkey ?? null, null);
+    const order = this.db.prepare('SELECT coalesce(max(sort_order), -1) + 1 FROM classes').pluck().get() as number;
+    const info = this.db
+      .prepare('INSERT INTO classes (name, color, hotkey, flip_safe, sort_order, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(name, color, hotkey, input.flipSafe === false ? 0 : 1, order, nowIso());
+    const id = Number(info.lastInsertRowid);
+    track.inserted('classes', id);
+    if (input.reverseOf != null) this.link(id, input.reverseOf, track);
+    return this.require(id);
   }
 
   update(id: number, patch: ClassPatch): ClassRecord {
@@ -184,7 +187,7 @@ export class ClassesRepo {
   }
 
   /** Sets a ↔ b, dropping whatever either was paired with before. */
-  private link(a: number, b: number, track: { touch(t: 'classes', id: number): void }): void {
+  private link(a: number, b: number, track: EditTracker): void {
     if (a === b) throw new UserError('conflict', 'A class cannot be its own reverse; leave reverse_of empty instead.');
     const other = this.require(b);
     if (other.archived) throw new UserError('conflict', `Class "${other.name}" is archived and cannot be a reverse.`);
@@ -196,7 +199,7 @@ export class ClassesRepo {
     this.db.prepare('UPDATE classes SET reverse_of = ? WHERE id = ?').run(a, b);
   }
 
-  private unlink(id: number, track: { touch(t: 'classes', id: number): void }): void {
+  private unlink(id: number, track: EditTracker): void {
     const partner = this.db.prepare('SELECT reverse_of FROM classes WHERE id = ?').pluck().get(id) as number | null | undefined;
     if (partner == null) return;
     track.touch('classes', id);

@@ -102,12 +102,12 @@ export class ClipsRepo {
   }
 
   create(input: NewClip): ClipRecord {
-    return this.history.edit('Add clip', (track) => this.insert(input, track));
+    return this.history.edit('Add clip', (track) => this.insertWith(input, track));
   }
 
   /** Adds many clips as one edit (one undo step), all or nothing. */
   createMany(inputs: readonly NewClip[], label = `Add ${inputs.length} clips`): ClipRecord[] {
-    return this.history.edit(label, (track) => inputs.map((input) => this.insert(input, track)));
+    return this.history.edit(label, (track) => inputs.map((input) => this.insertWith(input, track)));
   }
 
   /** Resize, move, relabel or change the split of a clip. */
@@ -160,12 +160,22 @@ export class ClipsRepo {
       }
       track.touch('clips', id);
       this.db.prepare('UPDATE clips SET end_frame = ?, updated_at = ? WHERE id = ?').run(atFrame, nowIso(), id);
-      const second = this.insert({ ...clip, startFrame: atFrame, endFrame: clip.endFrame }, track);
+      const second = this.insertWith({ ...clip, startFrame: atFrame, endFrame: clip.endFrame }, track);
       return [this.require(id), second];
     });
   }
 
-  private insert(input: NewClip, track: EditTracker): ClipRecord {
+  /** True when a clip with exactly this video, class and frames exists. */
+  exists(videoId: number, classId: number, startFrame: number, endFrame: number): boolean {
+    return (
+      this.db
+        .prepare('SELECT 1 FROM clips WHERE video_id = ? AND start_frame = ? AND end_frame = ? AND class_id = ? LIMIT 1')
+        .get(videoId, startFrame, endFrame, classId) !== undefined
+    );
+  }
+
+  /** Adds a clip as part of a larger edit recorded by `track`. */
+  insertWith(input: NewClip, track: EditTracker): ClipRecord {
     const split = input.split ?? null;
     this.check({ ...input, split }, true);
     const now = nowIso();
