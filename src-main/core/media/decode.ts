@@ -1,0 +1,201 @@
+import { spawn } from 'node:child_process';
+import { UserError } from '../errors.ts';
+import type { FfmpegTools } from './locate.ts';
+import { fixedRecords, lastLine, runTool, stderrTail } from './process.ts';
+import { cropFilter, cropGeometry, reverseFrames, segmentIndices, type CropPolicy, type Rng, type SampleMode } from './sampling.ts';
+
+/** What decoding needs to know about a video (a VideoProbe or a stored video record both fit). */
+export interface DecodableVideo {
+  path: string;
+  displayWidth: number | null;
+  displayHeight: number | null;
+  /** Presentation time of every frame (seconds from the file's start); frame i is framePts[i]. */
+  framePts: Float64Array | null;
+}
+
+export interface SampleOptions {
+  /** First frame of the span (inclusive). */
+  start: number;
+  /** End of the span (exclusive). */
+  end: number;
+  /** T: how many frames to take. */
+  frames: number;
+  mode: SampleMode;
+  /** S: output side in pixels. */
+  size: number;
+  crop: CropPolicy;
+  reversed?: boolean;
+  rng?: Rng;
+  signal?: AbortSignal;
+}
+
+/** A decoded clip: `data` is uint8 RGB laid out [T, S, S, 3]; `frameIndices[t]` is the source frame of row t. */
+export interface SampledClip {
+  data: Uint8Array;
+  frameIndices: number[];
+}
+
+function checkedTimes(video: DecodableVideo): Float64Array {
+  if (!video.framePts || video.framePts.length === 0 || !video.displayWidth || !video.displayHeight) {
+    throw new UserError('invalid_input', `${video.path}: the video has not been probed (no frame timestamps); add it to the project again.`);
+  }
+  return video.framePts;
+}
+
+/** `select` expression keeping the given frame numbers (counted from the first decoded frame). */
+function selectExpression(offsets: number[]): string {
+  return offsets.map((n) => `eq(n\\,${n})`).join('+');
+}
+
+/**
+ * A time that makes ffmpeg's accurate input seek start exactly at frame `index`: halfway between its
+ * timestamp and the previous frame's, so rounding can neither drop it nor keep its predecessor.
+ */
+function seekTimeFor(times: Float64Array, index: number): number | null {
+  if (index <= 0) return null;
+  return (times[index - 1]! + times[index]!) / 2;
+}
+
+function decodeFailure(video: DecodableVideo, frame: number, stderr: string): UserError {
+  return new UserError('invalid_input', `${video.path}: frame ${frame} could not be decoded (${lastLine(stderr)}); the file may be truncated or damaged.`);
+}
+
+/**
+ * Decodes T frames of a span, frame-exact, as the model sees them: TSN segment sampling (`center` or
+ * `random`), crop policy `center` or `train`, forward or reversed. Frames are chosen by decoded frame
+ * index (from the probed timestamps), never by time × fps, so variable-frame-rate files are exact.
+ * Safe to call from worker threads; one short ffmpeg run per call.
+ */
+export async function sampleClip(tools: FfmpegTools, video: DecodableVideo, opts: SampleOptions): Promise<SampledClip> {
+  const times = checkedTimes(video);
+  if (opts.end > times.length || opts.start < 0) {
+    throw new UserError('invalid_input', `${video.path}: the span [${opts.start}, ${opts.end}) is outside the video's ${times.length} frames.`);
+  }
+  const rng = opts.rng ?? Math.random;
+  const indices = segmentIndices(opts.start, opts.end, opts.frames, opts.mode, rng);
+  const geometry = cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, opts.crop, rng);
+  const unique = [...new Set(indices)].sort((a, b) => a - b);
+  const first = unique[0]!;
+  const seek = seekTimeFor(times, first);
+  const args = [
+    '-v', 'error', '-nostdin',
+    ...(seek === null ? [] : ['-ss', seek.toFixed(6)]),
+    '-i', video.path,
+    '-an', '-sn', '-dn',
+    '-vf', `select=${selectExpression(unique.map((i) => i - first))},${cropFilter(geometry)}`,
+    ...tools.passthroughFlags,
+    '-frames:v', String(unique.length),
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ];
+  const out = await runTool(tools.ffmpeg, args, { signal: opts.signal });
+  const frameBytes = opts.size * opts.size * 3;
+  const decoded = Math.floor(out.stdout.length / frameBytes);
+  if (decoded < unique.length) throw decodeFailure(video, unique[decoded]!, out.stderr);
+
+  const data = new Uint8Array(indices.length * frameBytes);
+  indices.forEach((frame, t) => {
+    const row = unique.indexOf(frame);
+    data.set(out.stdout.subarray(row * frameBytes, (row + 1) * frameBytes), t * frameBytes);
+  });
+  if (opts.reversed) return { data: reverseFrames(data, indices.length), frameIndices: [...indices].reverse() };
+  return { data, frameIndices: indices };
+}
+
+export interface WindowOptions {
+  /** Window length, in `unit`s. */
+  window: number;
+  /** Step between window starts, in `unit`s. */
+  stride: number;
+  /** `seconds` are turned into frames with the video's average frame rate. Default `frames`. */
+  unit?: 'frames' | 'seconds';
+  /** T sampled frames per window (TSN centre sampling inside the window). */
+  frames: number;
+  /** S: output side (centre crop). */
+  size: number;
+  signal?: AbortSignal;
+}
+
+/** One window of a sliding-window pass: frames [startFrame, endFrame), sampled to uint8 [T, S, S, 3]. */
+export interface VideoWindow {
+  index: number;
+  startFrame: number;
+  endFrame: number;
+  frameIndices: number[];
+  data: Uint8Array;
+}
+
+/** The windows a sliding-window pass produces: [j·stride, j·stride + window), clamped to the video. */
+export function windowSpans(frameCount: number, windowFrames: number, strideFrames: number): Array<[number, number]> {
+  if (windowFrames >= frameCount) return [[0, frameCount]];
+  const count = Math.floor((frameCount - windowFrames) / strideFrames) + 1;
+  return Array.from({ length: count }, (_, j) => [j * strideFrames, j * strideFrames + windowFrames] as [number, number]);
+}
+
+function toFrames(value: number, unit: 'frames' | 'seconds', fps: number, what: string): number {
+  const frames = unit === 'seconds' ? Math.round(value * fps) : value;
+  if (!Number.isInteger(frames) || frames < 1) throw new UserError('invalid_input', `The ${what} must be at least one frame, got ${value} ${unit}.`);
+  return frames;
+}
+
+/**
+ * Streams sliding windows over a whole video for inference: one sequential ffmpeg decode, each frame
+ * decoded once, only the sampled frames scaled and cropped, windows handed out in order as soon as their
+ * last frame arrives. Breaking out of the loop stops ffmpeg.
+ */
+export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo, opts: WindowOptions): AsyncGenerator<VideoWindow> {
+  const times = checkedTimes(video);
+  const frameCount = times.length;
+  const unit = opts.unit ?? 'frames';
+  const fps = frameCount > 1 ? (frameCount - 1) / (times[frameCount - 1]! - times[0]!) : 1;
+  const windowFrames = toFrames(opts.window, unit, fps, 'window');
+  const strideFrames = toFrames(opts.stride, unit, fps, 'stride');
+  const spans = windowSpans(frameCount, windowFrames, strideFrames);
+  const perWindow = spans.map(([s, e]) => segmentIndices(s, e, opts.frames, 'center'));
+  const needed = [...new Set(perWindow.flat())].sort((a, b) => a - b);
+
+  // Every window but a lone short one shares the same offsets, so the selection is periodic: T terms.
+  const offsets = [...new Set(perWindow[0]!.map((i) => i - spans[0]![0]))];
+  const lastStart = spans.at(-1)![0];
+  const select = offsets
+    .map((o) => `gte(n\\,${o})*lte(n\\,${o + lastStart})*not(mod(n-${o}\\,${strideFrames}))`)
+    .join('+');
+  const geometry = cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, 'center');
+  const child = spawn(tools.ffmpeg, [
+    '-v', 'error', '-nostdin', '-i', video.path, '-an', '-sn', '-dn',
+    '-vf', `select=${select},${cropFilter(geometry)}`,
+    ...tools.passthroughFlags,
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ], { windowsHide: true, signal: opts.signal });
+  const stderr = stderrTail(child);
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('close', resolve);
+    child.on('error', () => resolve(null));
+  });
+
+  const frameBytes = opts.size * opts.size * 3;
+  const held = new Map<number, Buffer>();
+  let received = 0;
+  let next = 0;
+  try {
+    for await (const frame of fixedRecords(child.stdout, frameBytes)) {
+      if (received >= needed.length) break;
+      held.set(needed[received]!, frame);
+      received++;
+      const newest = needed[received - 1]!;
+      while (next < spans.length && perWindow[next]!.at(-1)! <= newest) {
+        const indices = perWindow[next]!;
+        const data = new Uint8Array(indices.length * frameBytes);
+        indices.forEach((i, t) => data.set(held.get(i)!, t * frameBytes));
+        yield { index: next, startFrame: spans[next]![0], endFrame: spans[next]![1], frameIndices: indices, data };
+        next++;
+        const keepFrom = next < spans.length ? perWindow[next]![0]! : Infinity;
+        for (const key of held.keys()) if (key < keepFrom) held.delete(key);
+      }
+    }
+    await exited;
+    if (opts.signal?.aborted) throw new UserError('cancelled', 'Sliding-window decoding was cancelled.');
+    if (received < needed.length) throw decodeFailure(video, needed[received]!, stderr());
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
