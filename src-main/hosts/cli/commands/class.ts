@@ -1,6 +1,65 @@
 import type { Command } from 'commander';
-
-/** Registers the `class` commands (filled in by its domain). */
-export function registerClass(_program: Command, _groups: CommandGroups): void {}
-
+import type { ApiClient } from '../../../api/client.ts';
+import { UserError } from '../../../core/errors.ts';
+import { printJson, withProject } from '../context.ts';
 import type { CommandGroups } from './index.ts';
+
+async function classIdByName(client: ApiClient, name: string): Promise<number> {
+  const classes = await client.call('classes.list', {});
+  const found = classes.find((c) => c.name.toLowerCase() === name.trim().toLowerCase());
+  if (!found) throw new UserError('not_found', `No class named "${name}" in this project.`);
+  return found.id;
+}
+
+/** `class add DIR NAME …`, `class list DIR`. */
+export function registerClass(program: Command, _groups: CommandGroups): void {
+  const cls = program.command('class').description('manage action classes');
+
+  cls
+    .command('add')
+    .description('add an action class')
+    .argument('<dir>', 'project folder')
+    .argument('<name>', 'class name')
+    .option('--hotkey <key>', 'one key that labels with this class')
+    .option('--color <#RRGGBB>', 'display colour')
+    .option('--reverse-of <name>', 'the class this action looks like played backwards (set both ways)')
+    .option('--no-flip', 'horizontal flip changes this action (e.g. "push left"): never flip it in training')
+    .option('--json', 'print the class as JSON')
+    .action(
+      async (dir: string, name: string, opts: { hotkey?: string; color?: string; reverseOf?: string; flip: boolean; json?: boolean }) => {
+        await withProject(dir, async ({ client }) => {
+          const reverseOf = opts.reverseOf !== undefined ? await classIdByName(client, opts.reverseOf) : undefined;
+          const added = await client.call('classes.add', { name, hotkey: opts.hotkey, color: opts.color, reverseOf, flipSafe: opts.flip });
+          if (opts.json) printJson(added);
+          else process.stdout.write(`added class ${added.id} "${added.name}" ${added.color}${opts.reverseOf ? ` ↔ "${opts.reverseOf}"` : ''}\n`);
+        });
+      },
+    );
+
+  cls
+    .command('list')
+    .description('list the classes with their clip counts')
+    .argument('<dir>', 'project folder')
+    .option('--all', 'include archived classes')
+    .option('--json', 'print as JSON')
+    .action(async (dir: string, opts: { all?: boolean; json?: boolean }) => {
+      await withProject(dir, async ({ client }) => {
+        const classes = await client.call('classes.list', { includeArchived: opts.all === true });
+        if (opts.json) {
+          printJson({ classes });
+          return;
+        }
+        if (classes.length === 0) process.stdout.write('no classes\n');
+        const names = new Map(classes.map((c) => [c.id, c.name]));
+        for (const c of classes) {
+          const extras = [
+            c.hotkey ? `key ${c.hotkey}` : '',
+            c.reverseOf !== null ? `reverse of "${names.get(c.reverseOf) ?? c.reverseOf}"` : '',
+            c.flipSafe ? '' : 'no flip',
+            c.archived ? 'archived' : '',
+          ].filter(Boolean);
+          process.stdout.write(`${c.id}\t${c.name}\t${c.color}\t${c.clipCount} clips${extras.length ? `\t${extras.join(', ')}` : ''}\n`);
+        }
+      });
+    });
+}

@@ -1,6 +1,40 @@
 import type { Command } from 'commander';
-
-/** Registers the `project` commands (filled in by its domain). */
-export function registerProject(_program: Command, _groups: CommandGroups): void {}
-
+import { printJson, withProject } from '../context.ts';
 import type { CommandGroups } from './index.ts';
+
+/** `project init DIR`, `project info DIR`. */
+export function registerProject(program: Command, _groups: CommandGroups): void {
+  const project = program.command('project').description('create and inspect projects');
+
+  project
+    .command('init')
+    .description('create a project folder (or check an existing one)')
+    .argument('<dir>', 'project folder')
+    .option('--json', 'print the project summary as JSON')
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      await withProject(dir, async ({ client }) => {
+        const summary = await client.call('project.summary', {});
+        if (opts.json) printJson(summary);
+        else process.stdout.write(`project ready: ${summary.file} (${summary.videos} videos, ${summary.classes} classes, ${summary.clips} clips)\n`);
+      }, { create: true });
+    });
+
+  project
+    .command('info')
+    .description('summarise a project')
+    .argument('<dir>', 'project folder')
+    .option('--json', 'print as JSON')
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      await withProject(dir, async ({ client }) => {
+        const s = await client.call('project.summary', {});
+        const history = await client.call('history.state', {});
+        if (opts.json) printJson({ ...s, history });
+        else {
+          process.stdout.write(
+            `${s.file}\n  schema ${s.schemaVersion}; ${s.videos} videos, ${s.classes} classes, ${s.clips} clips, ` +
+              `${s.models} models, ${s.jobs} jobs; ${history.undoCount} edits to undo\n`,
+          );
+        }
+      });
+    });
+}
