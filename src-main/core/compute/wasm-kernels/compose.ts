@@ -47,3 +47,32 @@ export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: num
   }
   return out;
 }
+
+/**
+ * x[:, top + i·sh, left + j·sw, :] for i < outHeight, j < outWidth (zeros where that falls outside x), with
+ * pad/crop, a reshape and a plain slice: wasm's StridedSlice is far slower than these.
+ */
+export function stridedWindow(x: tf.Tensor4D, top: number, left: number, sh: number, sw: number, outHeight: number, outWidth: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const aligned = padOrCrop(x, -top, outHeight * sh - (h - top), -left, outWidth * sw - (w - left));
+  if (sh === 1 && sw === 1) return aligned;
+  const split = aligned.reshape([n, outHeight, sh, outWidth, sw, c]);
+  return tf.slice(split, [0, 0, 0, 0, 0, 0], [n, outHeight, 1, outWidth, 1, c]).reshape([n, outHeight, outWidth, c]);
+}
+
+/** Rows/columns `start, start + step, …` of a small filter [kh, kw, …], optionally in reverse order. */
+export function filterTaps(filter: tf.Tensor4D, rowStart: number, colStart: number, sh: number, sw: number, reversed: boolean): tf.Tensor4D {
+  const [kh, kw] = filter.shape;
+  const pick = (start: number, step: number, size: number) => {
+    const idx: number[] = [];
+    for (let i = start; i < size; i += step) idx.push(i);
+    return reversed ? idx.reverse() : idx;
+  };
+  const rows = pick(rowStart, sh, kh);
+  const cols = pick(colStart, sw, kw);
+  const identity = (idx: number[], size: number) => idx.length === size && idx.every((v, i) => v === i);
+  let out = filter;
+  if (!identity(rows, kh)) out = tf.gather(out, rows, 0);
+  if (!identity(cols, kw)) out = tf.gather(out, cols, 1);
+  return out;
+}

@@ -47,7 +47,7 @@ export const conv2dBackpropInput: tf.KernelConfig = {
           padLeft: info.padInfo.left,
         },
         info.inChannels,
-        (sub) => tf.transpose(tf.reverse(sub, [0, 1]), [0, 1, 3, 2]),
+        (taps) => tf.transpose(taps, [0, 1, 3, 2]),
         (dyPadded, kernel) => tf.conv2d(dyPadded, kernel, 1, 'valid'),
       ),
     );
@@ -55,10 +55,10 @@ export const conv2dBackpropInput: tf.KernelConfig = {
 };
 
 /**
- * dL/dW of conv2d as one forward convolution: with the batch moved to the channel axis, x becomes
- * [Cin, H, W, N] and dy the "filter" [Ho, Wo, N, Cout]; a stride-1 convolution dilated by the forward
- * stride yields [Cin, kh, kw, Cout]. XNNPACK runs it near forward speed; an im2col matMul would need a
- * transposed matMul, which is slow on wasm.
+ * dL/dW of conv2d as im2col + one plain matMul. The columns are built already transposed: x is padded and
+ * each stride phase a tap needs is moved to [Cin·N, H/s, W/s] by one transpose, so each kernel tap is a
+ * plain slice [Cin·N, Ho, Wo] and cols [kh·kw·Cin, N·Ho·Wo] × dy [N·Ho·Wo, Cout] needs no
+ * transposed matMul (slow on wasm) and no StridedSlice (slower still).
  */
 export const conv2dBackpropFilter: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
@@ -69,23 +69,38 @@ export const conv2dBackpropFilter: tf.KernelConfig = {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
     const [kh, kw, inChannels, outChannels] = filterShape;
-    const { strideHeight: sh, strideWidth: sw, outHeight, outWidth, inHeight, inWidth } = info;
+    const { strideHeight: sh, strideWidth: sw, outHeight, outWidth, inHeight, inWidth, batchSize } = info;
+    const rows = batchSize * outHeight * outWidth;
+    // Rows (columns) each stride phase must hold so that every tap's window fits.
+    const phaseHeight = outHeight + Math.floor((kh - 1) / sh);
+    const phaseWidth = outWidth + Math.floor((kw - 1) / sw);
     return composeKernel(backend, [x, dy], (xT, dyT) => {
-      if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && outHeight === inHeight && outWidth === inWidth) {
-        // 1×1 stride 1: x2dᵀ · dy2d, with the transpose done as a copy (transposed matMul is slow on wasm).
-        const rows = xT.size / inChannels;
-        const xCols = tf.transpose(xT.reshape([rows, inChannels]));
-        return tf.matMul(xCols, dyT.reshape([rows, outChannels])).reshape(filterShape);
-      }
-      const needH = (outHeight - 1) * sh + kh;
-      const needW = (outWidth - 1) * sw + kw;
       const top = info.padInfo.top;
       const left = info.padInfo.left;
-      const xPadded = padOrCrop(xT as tf.Tensor4D, top, needH - inHeight - top, left, needW - inWidth - left);
-      const xByChannel = tf.transpose(xPadded, [3, 1, 2, 0]) as tf.Tensor4D;
-      const dyAsFilter = tf.transpose(dyT, [1, 2, 0, 3]) as tf.Tensor4D;
-      const grad = tf.conv2d(xByChannel, dyAsFilter, 1, 'valid', 'NHWC', [sh, sw]);
-      return tf.transpose(grad, [1, 2, 0, 3]);
+      const padded = padOrCrop(xT as tf.Tensor4D, top, sh * phaseHeight - inHeight - top, left, sw * phaseWidth - inWidth - left);
+      const split = padded.reshape([batchSize, phaseHeight, sh, phaseWidth, sw, inChannels]);
+      const phases = new Map<number, tf.Tensor>();
+      // Stride phase (a, b) of x as [Cin·N, Hk, Wk]: rows a, a+s, … and columns b, b+s, …
+      const phaseOf = (a: number, b: number): tf.Tensor => {
+        const key = a * sw + b;
+        let phase = phases.get(key);
+        if (!phase) {
+          const rowsOfPhase = sh === 1 && sw === 1 ? padded : tf.slice(split, [0, 0, a, 0, b, 0], [batchSize, phaseHeight, 1, phaseWidth, 1, inChannels]);
+          phase = tf.transpose(rowsOfPhase.reshape([batchSize, phaseHeight, phaseWidth, inChannels]), [3, 0, 1, 2]).reshape([inChannels * batchSize, phaseHeight, phaseWidth]);
+          phases.set(key, phase);
+        }
+        return phase;
+      };
+      const columns: tf.Tensor[] = [];
+      for (let p = 0; p < kh; p++) {
+        for (let q = 0; q < kw; q++) {
+          const phase = phaseOf(p % sh, q % sw);
+          const window = tf.slice(phase, [0, Math.floor(p / sh), Math.floor(q / sw)], [inChannels * batchSize, outHeight, outWidth]);
+          columns.push(window.reshape([inChannels, rows]));
+        }
+      }
+      const cols = columns.length === 1 ? columns[0]! : tf.concat(columns, 0);
+      return tf.matMul(cols, dyT.reshape([rows, outChannels])).reshape(filterShape);
     });
   },
 };

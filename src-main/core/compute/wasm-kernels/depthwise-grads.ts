@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { composeKernel, padOrCrop } from './compose.ts';
+import { composeKernel, stridedWindow } from './compose.ts';
 import { transposedConv } from './transposed-conv.ts';
 
 interface DepthwiseGradAttrs {
@@ -38,14 +38,14 @@ export const depthwiseBackpropInput: tf.KernelConfig = {
       padTop: info.padInfo.top,
       padLeft: info.padInfo.left,
     };
-    const flip = (sub: tf.Tensor4D) => tf.reverse(sub, [0, 1]);
+    const asIs = (taps: tf.Tensor4D) => taps;
     const depthwise = (dyPadded: tf.Tensor4D, kernel: tf.Tensor4D) => tf.depthwiseConv2d(dyPadded, kernel, 1, 'valid');
     return composeKernel(backend, [dy, filter], (dyT, filterT) => {
-      if (multiplier === 1) return transposedConv(dyT as tf.Tensor4D, filterT as tf.Tensor4D, geometry, channels, flip, depthwise);
+      if (multiplier === 1) return transposedConv(dyT as tf.Tensor4D, filterT as tf.Tensor4D, geometry, channels, asIs, depthwise);
       const [n, oh, ow] = dyT.shape;
       const dyPerMultiplier = tf.unstack(dyT.reshape([n!, oh!, ow!, channels, multiplier]), 4) as tf.Tensor4D[];
       const filterPerMultiplier = tf.unstack(filterT, 3).map((f) => f.expandDims(3) as tf.Tensor4D);
-      const parts = dyPerMultiplier.map((d, m) => transposedConv(d, filterPerMultiplier[m]!, geometry, channels, flip, depthwise));
+      const parts = dyPerMultiplier.map((d, m) => transposedConv(d, filterPerMultiplier[m]!, geometry, channels, asIs, depthwise));
       return tf.addN(parts);
     });
   },
@@ -67,20 +67,14 @@ export const depthwiseBackpropFilter: tf.KernelConfig = {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, true);
     const [kh, kw, channels, multiplier] = filterShape;
-    const { strideHeight: sh, strideWidth: sw, outHeight, outWidth, inHeight, inWidth } = info;
+    const { strideHeight: sh, strideWidth: sw, outHeight, outWidth } = info;
     return composeKernel(backend, [x, dy], (xT, dyT) => {
       const n = xT.shape[0]!;
-      const needH = (outHeight - 1) * sh + kh;
-      const needW = (outWidth - 1) * sw + kw;
-      const top = info.padInfo.top;
-      const left = info.padInfo.left;
-      const xPadded = padOrCrop(xT as tf.Tensor4D, top, needH - inHeight - top, left, needW - inWidth - left);
       const dyByMultiplier = multiplier === 1 ? dyT : dyT.reshape([n, outHeight, outWidth, channels, multiplier]);
       const taps: tf.Tensor[] = [];
       for (let p = 0; p < kh; p++) {
         for (let q = 0; q < kw; q++) {
-          const end = [n, p + (outHeight - 1) * sh + 1, q + (outWidth - 1) * sw + 1, channels];
-          const window = tf.stridedSlice(xPadded, [0, p, q, 0], end, [1, sh, sw, 1]);
+          const window = stridedWindow(xT as tf.Tensor4D, p - info.padInfo.top, q - info.padInfo.left, sh, sw, outHeight, outWidth);
           const product = multiplier === 1 ? tf.mul(window, dyByMultiplier) : tf.mul(window.expandDims(4), dyByMultiplier);
           taps.push(tf.sum(product, [0, 1, 2]));
         }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { padOrCrop } from './compose.ts';
+import { filterTaps, padOrCrop } from './compose.ts';
 
 export interface TransposedConvGeometry {
   /** The forward input's spatial size: the size of the gradient to produce. */
@@ -27,8 +27,8 @@ export type PhaseConv = (dyPadded: tf.Tensor4D, flippedSubKernel: tf.Tensor4D) =
  * they do exactly the forward's multiply-adds, with no zero-insertion. The phases are interleaved back by
  * stacking and reshaping. For stride 1 this is the textbook conv(pad(dy), flip(W)).
  *
- * `filter` is [kh, kw, inChannels, k] in tfjs layout; `flipSubKernel` turns a strided slice of it into
- * the kernel `conv` expects (dense: flip + swap the channel axes; depthwise: flip only).
+ * `filter` is [kh, kw, inChannels, k] in tfjs layout; `flipSubKernel` turns the flipped taps of one phase
+ * into the kernel `conv` expects (dense: swap the channel axes; depthwise: as is).
  */
 export function transposedConv(
   dy: tf.Tensor4D,
@@ -50,12 +50,11 @@ export function transposedConv(
     const tapsH = rowTap < kh ? Math.ceil((kh - rowTap) / sh) : 0;
     const tapsW = colTap < kw ? Math.ceil((kw - colTap) / sw) : 0;
     if (tapsH === 0 || tapsW === 0) return tf.zeros([n, rowsPerPhase, colsPerPhase, outChannels]);
-    const sub = sh === 1 && sw === 1 ? filter : (tf.stridedSlice(filter, [rowTap, colTap, 0, 0], filter.shape, [sh, sw, 1, 1]) as tf.Tensor4D);
     const top = tapsH - 1 - Math.floor((a + padTop) / sh);
     const left = tapsW - 1 - Math.floor((b + padLeft) / sw);
     const bottom = rowsPerPhase + tapsH - 1 - outHeight - top;
     const right = colsPerPhase + tapsW - 1 - outWidth - left;
-    return conv(padOrCrop(dy, top, bottom, left, right), flipSubKernel(sub));
+    return conv(padOrCrop(dy, top, bottom, left, right), flipSubKernel(filterTaps(filter, rowTap, colTap, sh, sw, true)));
   };
 
   if (sh === 1 && sw === 1) return phase(0, 0);
