@@ -1,0 +1,205 @@
+/**
+ * Model weight files of a project: loading a project model, building the network a fine-tune starts from
+ * (new head mapped by class name), writing checkpoints so that a full disk never spoils the previous one,
+ * and moving a model between projects as one file.
+ */
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, rmSync, renameSync, writeSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { Project } from '../store/project.ts';
+import type { ModelRecord } from '../store/models.ts';
+import { resolveStmConfig, type StmConfig } from '../model/config.ts';
+import { createStmNetwork, type StmNetwork } from '../model/network.ts';
+import {
+  checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION, loadCheckpoint, readCheckpointInfo,
+  CHECKPOINT_FORMAT, type CheckpointInfo,
+} from '../model/checkpoint.ts';
+import { encodeSafetensors, readSafetensors, type StoredTensor } from '../model/safetensors.ts';
+import { importPretrained } from '../model/pretrained.ts';
+import type { JobHooks } from './types.ts';
+import type { TrainParams } from './params.ts';
+
+export function weightsFileOf(project: Project, model: ModelRecord): string {
+  if (!model.weightsPath) throw new UserError('not_found', `Model ${model.id} ("${model.name}") has no weights file yet.`);
+  const path = isAbsolute(model.weightsPath) ? model.weightsPath : join(project.dir, model.weightsPath);
+  if (!existsSync(path)) throw new UserError('not_found', `The weights of model ${model.id} ("${model.name}") are missing: ${path}`);
+  return path;
+}
+
+/** Loads a project model for inference; `frames`/`inputSize` may differ from training (they carry no weights). */
+export function loadProjectModel(project: Project, modelId: number): { network: StmNetwork; info: CheckpointInfo; model: ModelRecord } {
+  const model = project.models.require(modelId);
+  const { network, info } = loadCheckpoint(weightsFileOf(project, model));
+  return { network, info, model };
+}
+
+/** Temporary name a checkpoint is written under before the rename that makes it current. */
+export function partialNameOf(path: string): string {
+  return `${path}.${process.pid}.partial`;
+}
+
+/**
+ * Writes a safetensors file via temp + fsync + rename. On any failure (disk full, permissions) the temp file
+ * is removed and the file already at `path` stays as it was.
+ */
+export function writeFileAtomically(path: string, bytes: Buffer, what: string): void {
+  const temp = partialNameOf(path);
+  try {
+    const fd = openSync(temp, 'w');
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    const kept = existsSync(path) ? ` The previous ${what} (${basename(path)}) is kept.` : '';
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new UserError('unavailable', `Disk full while writing the ${what} ${path}.${kept}`);
+    throw new UserError('unavailable', `Cannot write the ${what} ${path}: ${(err as Error).message}.${kept}`);
+  }
+}
+
+export function saveCheckpointAtomically(
+  path: string,
+  network: StmNetwork,
+  classNames: string[],
+  extra: Record<string, string> = {},
+): void {
+  const metadata = checkpointMetadata({
+    config: network.config,
+    classNames,
+    normalization: IMAGENET_NORMALIZATION,
+    sampling: { strategy: 'tsn-segments', frames: network.config.frames, size: network.config.inputSize },
+    extra,
+  });
+  writeFileAtomically(path, encodeSafetensors(network.stateDict(), metadata), 'checkpoint');
+}
+
+/**
+ * Copies the head rows of classes present in both lists (by name); other rows keep their fresh init.
+ * Returns the names that were carried over.
+ */
+function mapHead(
+  network: StmNetwork,
+  source: ReadonlyMap<string, StoredTensor>,
+  sourceClasses: readonly string[],
+  targetClasses: readonly string[],
+): string[] {
+  const weight = source.get('fc.weight');
+  const bias = source.get('fc.bias');
+  if (!weight || !bias) return [];
+  const current = network.stateDict();
+  const w = current.get('fc.weight')!;
+  const b = current.get('fc.bias')!;
+  const features = w.shape[1];
+  if (weight.shape[1] !== features) return [];
+  const wData = Float32Array.from(w.data as Float32Array);
+  const bData = Float32Array.from(b.data as Float32Array);
+  const carried: string[] = [];
+  targetClasses.forEach((name, row) => {
+    const from = sourceClasses.indexOf(name);
+    if (from < 0) return;
+    wData.set((weight.data as Float32Array).subarray(from * features, (from + 1) * features), row * features);
+    bData[row] = (bias.data as Float32Array)[from];
+    carried.push(name);
+  });
+  network.loadState(new Map([
+    ['fc.weight', { dtype: 'F32', shape: w.shape, data: wData }],
+    ['fc.bias', { dtype: 'F32', shape: b.shape, data: bData }],
+  ]));
+  return carried;
+}
+
+function isOurCheckpoint(metadata: Record<string, string>): boolean {
+  return metadata.format === CHECKPOINT_FORMAT || (metadata.layers !== undefined && metadata.base_width !== undefined && metadata.classes !== undefined);
+}
+
+/**
+ * The network a fine-tune starts from, with one output per project class. A start whose classes differ
+ * gets a new head; rows of classes with the same name keep their trained weights.
+ */
+export function buildStartingNetwork(
+  project: Project,
+  params: TrainParams,
+  classNames: string[],
+  hooks: Pick<JobHooks, 'log'>,
+): { network: StmNetwork; parentModelId: number | null } {
+  const archFromParams = (): StmConfig =>
+    resolveStmConfig({
+      variant: params.variant, layers: params.layers, baseWidth: params.width, frames: params.frames,
+      classes: classNames.length, inputSize: params.size, dropout: params.dropout,
+    });
+  const from = params.from;
+  if (from.kind === 'scratch') {
+    hooks.log(`starting from scratch (${params.variant}, layers ${params.layers.join(',')}, width ${params.width})`);
+    return { network: createStmNetwork(archFromParams(), { seed: params.seed }), parentModelId: null };
+  }
+  const path = from.kind === 'model' ? weightsFileOf(project, project.models.require(from.modelId)) : from.path;
+  const label = from.kind === 'model' ? `model ${from.modelId}` : path;
+  const file = readSafetensors(path);
+  if (isOurCheckpoint(file.metadata)) {
+    const info = checkpointInfoFromMetadata(file.metadata, label);
+    const config = resolveStmConfig({ ...info.config, classes: classNames.length, frames: params.frames, inputSize: params.size, dropout: params.dropout });
+    const network = createStmNetwork(config, { seed: params.seed });
+    const backbone = new Map([...file.tensors].filter(([name]) => !name.startsWith('fc.')));
+    network.loadState(backbone, { strict: false, source: label });
+    const carried = mapHead(network, file.tensors, info.classNames, classNames);
+    const fresh = classNames.filter((c) => !carried.includes(c));
+    hooks.log(`starting from ${label} (${info.config.variant}); head: ${carried.length} class(es) kept by name${fresh.length ? `, new: ${fresh.join(', ')}` : ''}`);
+    return { network, parentModelId: from.kind === 'model' ? from.modelId : null };
+  }
+  const network = createStmNetwork(archFromParams(), { seed: params.seed });
+  const report = importPretrained(network, file, { label });
+  hooks.log(`imported ${report.source} weights from ${label}: ${report.matched.length} tensors matched, ${report.missing.length} kept their init, ${report.unexpected.length} unused`);
+  return { network, parentModelId: null };
+}
+
+/** Copies a project model's weights file (a self-contained checkpoint) to `out`. */
+export function exportModelFile(project: Project, modelId: number, out: string): { file: string; model: ModelRecord } {
+  const model = project.models.require(modelId);
+  const source = weightsFileOf(project, model);
+  const temp = partialNameOf(out);
+  try {
+    copyFileSync(source, temp);
+    renameSync(temp, out);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw new UserError('unavailable', `Cannot write ${out}: ${(err as Error).message}`);
+  }
+  return { file: out, model };
+}
+
+/** Adds a checkpoint file (from another project or machine) to the project as a new model. */
+export function importModelFile(project: Project, file: string, name?: string): ModelRecord {
+  if (!existsSync(file)) throw new UserError('not_found', `No such model file: ${file}`);
+  const info = readCheckpointInfo(file);
+  const model = project.models.insert({
+    name: name ?? info.extra.model_name ?? basename(file).replace(/\.safetensors$/i, ''),
+    arch: archOf(info.config),
+    classes: info.classNames,
+    metrics: info.extra.metrics ? (JSON.parse(info.extra.metrics) as Record<string, unknown>) : null,
+  });
+  const relative = join('models', `${model.id}.safetensors`);
+  const target = join(project.dir, relative);
+  try {
+    copyFileSync(file, partialNameOf(target));
+    renameSync(partialNameOf(target), target);
+  } catch (err) {
+    rmSync(partialNameOf(target), { force: true });
+    project.models.remove(model.id);
+    throw new UserError('unavailable', `Cannot copy ${file} into the project: ${(err as Error).message}`);
+  }
+  return project.models.update(model.id, { weightsPath: relative });
+}
+
+/** The arch JSON stored with a model row. */
+export function archOf(config: StmConfig): Record<string, unknown> {
+  return {
+    variant: config.variant, layers: [...config.layers], baseWidth: config.baseWidth, frames: config.frames,
+    inputSize: config.inputSize, dropout: config.dropout,
+  };
+}

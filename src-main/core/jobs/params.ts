@@ -1,0 +1,83 @@
+/** Parameters of each job kind, as stored in the job row (the contract's zod schemas produce these). */
+import type { StmVariant } from '../model/config.ts';
+import type { BackendName } from '../compute/backends.ts';
+import type { SplitMode } from './split.ts';
+
+/** Where fine-tuning starts: a model of the project, a weights file (ImageNet ResNet-50, TSM, our checkpoint) or scratch. */
+export type TrainSource = { kind: 'scratch' } | { kind: 'model'; modelId: number } | { kind: 'weights'; path: string };
+
+export interface TrainParams {
+  name?: string;
+  from: TrainSource;
+  /** Architecture for scratch and ImageNet/TSM starts (a project model or our checkpoint brings its own). */
+  variant: StmVariant;
+  layers: [number, number, number, number];
+  width: number;
+  frames: number;
+  size: number;
+  dropout: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+  optimizer: 'sgd' | 'adam';
+  momentum: number;
+  weightDecay: number;
+  /** Weight each class's loss by inverse frequency (imbalanced labels). */
+  classWeighting: boolean;
+  /** Stop after this many epochs without a better validation score (0: never). */
+  patience: number;
+  /** Keep the stem and the first N residual stages fixed (0: train everything). */
+  freeze: number;
+  /** Horizontal flip for classes marked flip-safe (never for the others). */
+  flip: boolean;
+  split: SplitMode;
+  valFraction: number;
+  seed: number;
+  backend?: BackendName | 'auto';
+}
+
+export interface WindowSpec {
+  value: number;
+  unit: 'seconds' | 'frames';
+}
+
+export interface PredictParams {
+  modelId: number;
+  /** Videos to run over; all videos of the project when absent. */
+  videoIds?: number[];
+  window: WindowSpec;
+  stride: WindowSpec;
+  direction: 'forward' | 'reversed' | 'both';
+  batch: number;
+  backend?: BackendName | 'auto';
+}
+
+export interface ProbeParams {
+  modelId: number;
+  /** Which labelled clips: all, or those of the validation split the model's training used. */
+  clips: 'all' | 'val';
+  batch: number;
+  backend?: BackendName | 'auto';
+}
+
+export const DEFAULT_TRAIN_PARAMS: Omit<TrainParams, 'from'> = {
+  variant: 'stm',
+  layers: [3, 4, 6, 3],
+  width: 64,
+  frames: 8,
+  size: 224,
+  dropout: 0.5,
+  epochs: 10,
+  batch: 4,
+  lr: 0.01,
+  optimizer: 'sgd',
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  classWeighting: true,
+  patience: 0,
+  freeze: 0,
+  flip: false,
+  split: 'video',
+  valFraction: 0.2,
+  seed: 1,
+};

@@ -1,0 +1,191 @@
+/**
+ * The project's job queue: jobs are rows of the project (so they survive a restart), run one at a time in a
+ * worker thread, report progress with rate and ETA, and can be cancelled at any moment. A job whose process
+ * died is marked interrupted when the project is next opened and can be resumed (training continues from its
+ * last checkpoint).
+ */
+import { UserError, toErrorPayload } from '../errors.ts';
+import { nowIso, writeTx, type SqlRow } from '../store/sql.ts';
+import type { Project } from '../store/project.ts';
+import { RateMeter } from './rate.ts';
+import { workerThreadExecutor, type JobExecutor, type RunningJob } from './worker-thread.ts';
+import { FINAL_STATUSES, type JobKind, type JobOutcome, type JobProgress, type JobRecord } from './types.ts';
+
+export interface JobQueueListener {
+  progress(job: JobRecord, progress: JobProgress): void;
+  updated(job: JobRecord): void;
+}
+
+/** How often progress is written to the project (events go out on every report). */
+const PERSIST_INTERVAL_MS = 1000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class JobQueue {
+  private active: { id: number; handle: RunningJob; stopAs: 'cancelled' | 'interrupted' | null } | null = null;
+  private readonly order: number[] = [];
+  private readonly waiters = new Map<number, Array<(job: JobRecord) => void>>();
+  private readonly outcomes = new Map<number, JobOutcome>();
+  private closed = false;
+
+  constructor(
+    private readonly project: Project,
+    private readonly listener: JobQueueListener,
+    private readonly executor: JobExecutor = workerThreadExecutor,
+  ) {}
+
+  /**
+   * Marks queued or running jobs whose owning process is gone as interrupted (a job of a live process, e.g.
+   * a CLI training next to the app, is left alone). Returns the jobs it marked.
+   */
+  recover(): JobRecord[] {
+    const rows = this.project.db
+      .prepare("SELECT id, progress FROM jobs WHERE status IN ('queued', 'running')")
+      .all() as SqlRow[];
+    const dead = rows.filter((r) => {
+      const pid = r.progress ? (JSON.parse(String(r.progress)) as JobProgress).pid : undefined;
+      return !pid || (pid !== process.pid && !processAlive(pid));
+    });
+    for (const r of dead) {
+      const id = Number(r.id);
+      this.project.jobs.update(id, { status: 'interrupted', error: 'The process running this job stopped before it finished.' });
+      this.project.jobs.appendLog(id, `${nowIso()} interrupted: the process running the job stopped\n`);
+    }
+    return dead.map((r) => this.project.jobs.require(Number(r.id)));
+  }
+
+  submit(kind: JobKind, params: Record<string, unknown>): JobRecord {
+    if (this.closed) throw new UserError('unavailable', 'The project is closing; no new job can start.');
+    const job = this.project.jobs.insert(kind, params);
+    this.project.jobs.update(job.id, { progress: this.queuedProgress() });
+    this.project.jobs.appendLog(job.id, `${nowIso()} queued ${kind}\n`);
+    this.order.push(job.id);
+    this.announce(job.id);
+    this.pump();
+    return this.project.jobs.require(job.id);
+  }
+
+  /** Puts an interrupted (or failed) job back in the queue; a training job resumes from its checkpoint. */
+  resume(id: number): JobRecord {
+    const job = this.project.jobs.require(id);
+    if (job.status !== 'interrupted' && job.status !== 'failed') {
+      throw new UserError('conflict', `Job ${id} is ${job.status}; only an interrupted or failed job can be resumed.`);
+    }
+    writeTx(this.project.db, () =>
+      this.project.db.prepare("UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL WHERE id = ?").run(id),
+    );
+    this.project.jobs.update(id, { progress: this.queuedProgress() });
+    this.project.jobs.appendLog(id, `${nowIso()} resumed\n`);
+    this.order.push(id);
+    this.announce(id);
+    this.pump();
+    return this.project.jobs.require(id);
+  }
+
+  cancel(id: number): JobRecord {
+    const job = this.project.jobs.require(id);
+    if (FINAL_STATUSES.includes(job.status)) return job;
+    if (this.active?.id === id) {
+      this.active.stopAs = 'cancelled';
+      this.active.handle.cancel();
+      this.project.jobs.appendLog(id, `${nowIso()} cancel requested\n`);
+      return job;
+    }
+    const index = this.order.indexOf(id);
+    if (index < 0) throw new UserError('conflict', `Job ${id} runs in another process; cancel it there.`);
+    this.order.splice(index, 1);
+    this.finish(id, 'cancelled', null);
+    return this.project.jobs.require(id);
+  }
+
+  /** Resolves with the job once it reaches a final status. */
+  waitFor(id: number): Promise<JobRecord> {
+    const job = this.project.jobs.require(id);
+    if (FINAL_STATUSES.includes(job.status) && this.active?.id !== id) return Promise.resolve(job);
+    return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
+  }
+
+  /** The figures of a job that finished in this process (val top-1, flip rate, ...). */
+  outcomeOf(id: number): JobOutcome | null {
+    return this.outcomes.get(id) ?? null;
+  }
+
+  /** Stops the running job (it becomes interrupted, resumable) and leaves queued ones interrupted too. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of this.order.splice(0)) this.finish(id, 'interrupted', 'The project was closed before the job ran.');
+    const active = this.active;
+    if (!active) return;
+    active.stopAs = 'interrupted';
+    active.handle.cancel(5000);
+    await this.waitFor(active.id);
+  }
+
+  private queuedProgress(): JobProgress {
+    return { phase: 'queued', done: 0, total: 0, unit: '', rate: null, etaSeconds: null, pid: process.pid };
+  }
+
+  private pump(): void {
+    if (this.active || this.closed) return;
+    const id = this.order.shift();
+    if (id === undefined) return;
+    const meter = new RateMeter();
+    let lastPersist = 0;
+    let latest: JobProgress = { ...this.queuedProgress(), phase: 'starting' };
+    this.project.jobs.update(id, { status: 'running', progress: latest });
+    this.project.jobs.appendLog(id, `${nowIso()} started\n`);
+    this.announce(id);
+    const handle = this.executor(this.project.dir, id, {
+      report: (update) => {
+        latest = { ...update, ...meter.update(update.phase, update.done, update.total), pid: process.pid };
+        const now = Date.now();
+        if (now - lastPersist >= PERSIST_INTERVAL_MS || update.done === update.total) {
+          lastPersist = now;
+          this.project.jobs.update(id, { progress: latest });
+        }
+        this.listener.progress(this.project.jobs.require(id), latest);
+      },
+      log: (line) => this.project.jobs.appendLog(id, `${nowIso()} ${line}\n`),
+    });
+    this.active = { id, handle, stopAs: null };
+    handle.outcome.then(
+      (outcome) => {
+        this.outcomes.set(id, outcome);
+        if (outcome.modelId !== undefined) this.project.jobs.update(id, { modelId: outcome.modelId });
+        this.project.jobs.update(id, { progress: { ...latest, done: latest.total, etaSeconds: 0 } });
+        this.project.jobs.appendLog(id, `${nowIso()} done ${JSON.stringify(outcome.figures)}\n`);
+        this.finish(id, 'done', null);
+      },
+      (err: unknown) => {
+        const payload = toErrorPayload(err);
+        const stopAs = this.active?.stopAs;
+        if (stopAs && payload.code === 'cancelled') this.finish(id, stopAs, stopAs === 'interrupted' ? 'The project was closed while the job ran.' : null);
+        else this.finish(id, 'failed', payload.message);
+      },
+    );
+  }
+
+  private finish(id: number, status: 'done' | 'failed' | 'cancelled' | 'interrupted', error: string | null): void {
+    if (this.project.db.open) {
+      this.project.jobs.update(id, { status, error });
+      if (status !== 'done') this.project.jobs.appendLog(id, `${nowIso()} ${status}${error ? `: ${error}` : ''}\n`);
+      this.announce(id);
+    }
+    if (this.active?.id === id) this.active = null;
+    const job = this.project.db.open ? this.project.jobs.require(id) : null;
+    for (const resolve of this.waiters.get(id) ?? []) if (job) resolve(job);
+    this.waiters.delete(id);
+    this.pump();
+  }
+
+  private announce(id: number): void {
+    this.listener.updated(this.project.jobs.require(id));
+  }
+}

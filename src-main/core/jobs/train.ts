@@ -1,0 +1,366 @@
+/**
+ * Fine-tuning job: TSN-sampled clips (random offsets, corner crop + scale jitter, flip only for flip-safe
+ * classes), SGD with momentum or Adam, class weighting, early stopping, frozen early stages. Every epoch
+ * stores loss, top-1, per-class P/R/F1 and the confusion matrix, writes a resumable checkpoint (weights +
+ * optimizer state) and keeps the best weights as the model's file.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.ts';
+import type { Project } from '../store/project.ts';
+import type { ModelRecord } from '../store/models.ts';
+import { selectBackend } from '../compute/backends.ts';
+import { requireFfmpegTools, type FfmpegTools } from '../media/locate.ts';
+import { sampleClip } from '../media/decode.ts';
+import { seededRng, type Rng } from '../media/sampling.ts';
+import { createStmNetwork, type StmNetwork } from '../model/network.ts';
+import { checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION } from '../model/checkpoint.ts';
+import { encodeSafetensors, readSafetensors, type StoredTensor } from '../model/safetensors.ts';
+import { evaluate, softmax, argmax, type Evaluation } from './metrics.ts';
+import { splitClips, shuffled } from './split.ts';
+import { decodable, flipHorizontal, loadDataset, normalizeInto, type LabelledClip, type ProjectDataset } from './dataset.ts';
+import { archOf, buildStartingNetwork, saveCheckpointAtomically, writeFileAtomically } from './model-files.ts';
+import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
+import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
+
+/** Progress of a training run, kept in the resumable checkpoint. */
+interface TrainState {
+  /** Epochs completed. */
+  epoch: number;
+  bestEpoch: number;
+  bestTop1: number;
+  bestLoss: number;
+  /** Epochs since the best one (early stopping). */
+  stale: number;
+  /** Optimizer tensor names, in the order the tensors are stored. */
+  optimizerNames: string[];
+}
+
+interface Batch {
+  x: Float32Array;
+  labels: number[];
+}
+
+export function trainParamsOf(job: JobRecord): TrainParams {
+  return { ...DEFAULT_TRAIN_PARAMS, from: { kind: 'scratch' }, ...(job.params as Partial<TrainParams>) };
+}
+
+export function lastCheckpointPath(project: Project, modelId: number): string {
+  return join(project.modelsDir, `${modelId}.last.safetensors`);
+}
+
+function bestCheckpointRelative(modelId: number): string {
+  return join('models', `${modelId}.safetensors`);
+}
+
+/** Variables the optimizer updates: everything trainable except the stem and the first `freeze` stages. */
+function trainableOf(network: StmNetwork, freeze: number): tf.Variable[] {
+  if (freeze <= 0) return network.trainableVariables();
+  const frozenPrefixes = ['conv1.', 'bn1.', ...Array.from({ length: freeze }, (_, i) => `layer${i + 1}.`)];
+  const frozen = new Set<tf.Variable>();
+  for (const [name, variable] of network.variables()) if (frozenPrefixes.some((p) => name.startsWith(p))) frozen.add(variable);
+  return network.trainableVariables().filter((v) => !frozen.has(v));
+}
+
+function makeOptimizer(params: TrainParams): tf.Optimizer {
+  return params.optimizer === 'adam' ? tf.train.adam(params.lr) : tf.train.momentum(params.lr, params.momentum);
+}
+
+/** Inverse-frequency class weights normalised to mean 1 (all ones when weighting is off). */
+function classWeights(clips: readonly LabelledClip[], classIndex: Map<number, number>, k: number, enabled: boolean): number[] {
+  if (!enabled) return new Array<number>(k).fill(1);
+  const counts = new Array<number>(k).fill(0);
+  for (const c of clips) counts[classIndex.get(c.classId)!] += 1;
+  const present = counts.filter((n) => n > 0).length;
+  return counts.map((n) => (n > 0 ? clips.length / (present * n) : 0));
+}
+
+async function loadBatch(
+  tools: FfmpegTools,
+  dataset: ProjectDataset,
+  clips: readonly LabelledClip[],
+  classIndex: Map<number, number>,
+  options: { frames: number; size: number; training: boolean; flip: boolean; flipSafe: Set<number>; rng: Rng },
+): Promise<Batch> {
+  const clipValues = options.frames * options.size * options.size * 3;
+  const x = new Float32Array(clips.length * clipValues);
+  // One ffmpeg per clip, all of the batch at once: decoding overlaps with itself and with the previous step.
+  const samples = await Promise.all(
+    clips.map((clip) =>
+      sampleClip(tools, decodable(dataset.videos.get(clip.videoId)!), {
+        start: clip.startFrame,
+        end: clip.endFrame,
+        frames: options.frames,
+        size: options.size,
+        mode: options.training ? 'random' : 'center',
+        crop: options.training ? 'train' : 'center',
+        rng: options.rng,
+      }),
+    ),
+  );
+  samples.forEach((sample, i) => {
+    const mirrored = options.training && options.flip && options.flipSafe.has(clips[i].classId) && options.rng() < 0.5;
+    normalizeInto(mirrored ? flipHorizontal(sample.data, options.size) : sample.data, x, i * clipValues, IMAGENET_NORMALIZATION);
+  });
+  return { x, labels: clips.map((c) => classIndex.get(c.classId)!) };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Mean softmax cross-entropy of clip logits, each clip weighted by its class weight. */
+function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number[], k: number): tf.Scalar {
+  const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), k);
+  const perClip = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(clipLogits)), 1));
+  const w = tf.tensor1d(labels.map((l) => weights[l]));
+  return tf.div(tf.sum(tf.mul(perClip, w)), tf.maximum(tf.sum(w), 1e-8)) as tf.Scalar;
+}
+
+async function saveResumable(path: string, network: StmNetwork, optimizer: tf.Optimizer, classNames: string[], state: Omit<TrainState, 'optimizerNames'>): Promise<void> {
+  const tensors = network.stateDict();
+  const slots = await optimizer.getWeights();
+  const names: string[] = [];
+  for (const [i, slot] of slots.entries()) {
+    names.push(slot.name);
+    const data = (await slot.tensor.data()) as Float32Array;
+    tensors.set(`optimizer/${i}`, { dtype: 'F32', shape: slot.tensor.shape.length ? slot.tensor.shape : [1], data: Float32Array.from(data) });
+  }
+  const metadata = checkpointMetadata({
+    config: network.config,
+    classNames,
+    normalization: IMAGENET_NORMALIZATION,
+    sampling: { strategy: 'tsn-segments', frames: network.config.frames, size: network.config.inputSize },
+    extra: { train_state: JSON.stringify({ ...state, optimizerNames: names }) },
+  });
+  writeFileAtomically(path, encodeSafetensors(tensors, metadata), 'training checkpoint');
+}
+
+async function loadResumable(path: string, optimizer: tf.Optimizer): Promise<{ network: StmNetwork; state: TrainState }> {
+  const file = readSafetensors(path);
+  const info = checkpointInfoFromMetadata(file.metadata, path);
+  const state = JSON.parse(info.extra.train_state ?? 'null') as TrainState | null;
+  if (!state) throw new UserError('invalid_input', `${path} has no training state; it cannot be resumed.`);
+  const network = createStmNetwork(info.config);
+  network.loadState(new Map([...file.tensors].filter(([n]) => !n.startsWith('optimizer/'))), { strict: true, source: path });
+  const slots = state.optimizerNames.map((name, i) => {
+    const stored: StoredTensor | undefined = file.tensors.get(`optimizer/${i}`);
+    if (!stored) throw new UserError('invalid_input', `${path}: optimizer tensor ${i} ("${name}") is missing`);
+    return { name, tensor: tf.tensor(stored.data as Float32Array, stored.shape) };
+  });
+  if (slots.length) await optimizer.setWeights(slots);
+  return { network, state };
+}
+
+export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
+  const params = trainParamsOf(job);
+  const backend = await selectBackend(params.backend ?? 'auto');
+  hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
+  const tools = await requireFfmpegTools();
+  const dataset = loadDataset(project, hooks, { frames: params.frames, requireTrainable: true });
+  const classNames = dataset.classes.map((c) => c.name);
+  const k = classNames.length;
+  const classIndex = new Map(dataset.classes.map((c, i) => [c.id, i]));
+  const flipSafe = new Set(dataset.classes.filter((c) => c.flipSafe).map((c) => c.id));
+  const split = splitClips(dataset.clips, params.split, { valFraction: params.valFraction, seed: params.seed });
+  hooks.log(split.note);
+  if (split.train.length === 0) throw new UserError('invalid_input', 'No clip is left for training after the split; mark fewer clips as validation.');
+  const weights = classWeights(split.train, classIndex, k, params.classWeighting);
+
+  const optimizer = makeOptimizer(params);
+  let network: StmNetwork;
+  let model: ModelRecord;
+  let state: Omit<TrainState, 'optimizerNames'> = { epoch: 0, bestEpoch: 0, bestTop1: -1, bestLoss: Infinity, stale: 0 };
+  const resumeFrom = job.modelId !== null ? lastCheckpointPath(project, job.modelId) : null;
+  if (job.modelId !== null && resumeFrom && existsSync(resumeFrom)) {
+    model = project.models.require(job.modelId);
+    const resumed = await loadResumable(resumeFrom, optimizer);
+    network = resumed.network;
+    state = resumed.state;
+    if (network.config.classes !== k || model.classes.join('\n') !== classNames.join('\n')) {
+      network.dispose();
+      throw new UserError('conflict', `The classes changed since job ${job.id} started (${model.classes.join(', ')} → ${classNames.join(', ')}); start a new training instead.`);
+    }
+    hooks.log(`resuming from the checkpoint after epoch ${state.epoch} (best so far: epoch ${state.bestEpoch})`);
+  } else {
+    const start = buildStartingNetwork(project, params, classNames, hooks);
+    network = start.network;
+    model = project.models.insert({
+      name: params.name ?? `${network.config.variant} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+      arch: archOf(network.config),
+      classes: classNames,
+      parentModelId: start.parentModelId,
+    });
+    project.jobs.update(job.id, { modelId: model.id });
+  }
+
+  try {
+    const trainable = trainableOf(network, params.freeze);
+    const decayed = trainable.filter((v) => v.shape.length >= 2);
+    const rng = seededRng(params.seed * 1000 + state.epoch);
+    const trainBatches = Math.ceil(split.train.length / params.batch);
+    const valBatches = Math.ceil(split.val.length / params.batch);
+    const perEpoch = trainBatches + valBatches;
+    const total = params.epochs * perEpoch;
+    const sampleOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe, rng };
+    let lastVal: Evaluation | null = null;
+    let lastTrainLoss = NaN;
+    let stoppedEarly = false;
+
+    for (let epoch = state.epoch + 1; epoch <= params.epochs; epoch++) {
+      const base = (epoch - 1) * perEpoch;
+      const report = (done: number, note: string) =>
+        hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note });
+      report(0, `epoch ${epoch}/${params.epochs}`);
+      const order = chunks(shuffled(split.train, rng), params.batch);
+      let lossSum = 0;
+      let correct = 0;
+      let next = loadBatch(tools, dataset, order[0], classIndex, { ...sampleOptions, training: true });
+      for (let b = 0; b < order.length; b++) {
+        hooks.throwIfCancelled();
+        const batch = await next;
+        if (b + 1 < order.length) next = loadBatch(tools, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
+        const { loss, predicted } = trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
+        lossSum += loss * batch.labels.length;
+        correct += predicted.filter((p, i) => p === batch.labels[i]).length;
+        report(b + 1, `epoch ${epoch}/${params.epochs} · loss ${loss.toFixed(3)}`);
+      }
+      lastTrainLoss = lossSum / split.train.length;
+      project.metrics.insert({
+        jobId: job.id, modelId: model.id, epoch, step: epoch * trainBatches, split: 'train',
+        loss: lastTrainLoss, top1: correct / split.train.length, perClass: null, confusion: null,
+      });
+
+      let top1 = correct / split.train.length;
+      let loss = lastTrainLoss;
+      if (split.val.length) {
+        const val = await validate(tools, dataset, split.val, classIndex, network, classNames, weights, params.batch, sampleOptions, hooks, (done) => report(trainBatches + done, `epoch ${epoch}/${params.epochs} · validating`));
+        lastVal = val.evaluation;
+        top1 = val.evaluation.top1;
+        loss = val.loss;
+        project.metrics.insert({
+          jobId: job.id, modelId: model.id, epoch, step: epoch * trainBatches, split: 'val',
+          loss: val.loss, top1, perClass: { ...val.evaluation.perClass }, confusion: val.evaluation.confusion,
+        });
+      }
+      hooks.log(`epoch ${epoch}: train loss ${lastTrainLoss.toFixed(4)}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
+
+      const improved = top1 > state.bestTop1 || (top1 === state.bestTop1 && loss < state.bestLoss);
+      state = improved
+        ? { epoch, bestEpoch: epoch, bestTop1: top1, bestLoss: loss, stale: 0 }
+        : { ...state, epoch, stale: state.stale + 1 };
+      if (improved) {
+        saveCheckpointAtomically(join(project.dir, bestCheckpointRelative(model.id)), network, classNames, {
+          model_name: model.name,
+          epoch: String(epoch),
+        });
+        model = project.models.update(model.id, { weightsPath: bestCheckpointRelative(model.id), metrics: modelMetrics(state, lastVal, split.note) });
+      }
+      await saveResumable(lastCheckpointPath(project, model.id), network, optimizer, classNames, state);
+      if (params.patience > 0 && state.stale >= params.patience) {
+        hooks.log(`early stop: no better validation score for ${params.patience} epoch(s); best was epoch ${state.bestEpoch}`);
+        stoppedEarly = true;
+        break;
+      }
+    }
+    rmSync(lastCheckpointPath(project, model.id), { force: true });
+    return {
+      modelId: model.id,
+      figures: {
+        model_id: model.id,
+        epochs: state.epoch,
+        best_epoch: state.bestEpoch,
+        train_loss: Number.isFinite(lastTrainLoss) ? lastTrainLoss : null,
+        val_top1: split.val.length ? state.bestTop1 : null,
+        val_loss: split.val.length ? state.bestLoss : null,
+        stopped_early: stoppedEarly ? 1 : 0,
+      },
+    };
+  } finally {
+    network.dispose();
+    optimizer.dispose();
+  }
+}
+
+function modelMetrics(state: Omit<TrainState, 'optimizerNames'>, val: Evaluation | null, splitNote: string): Record<string, unknown> {
+  return {
+    bestEpoch: state.bestEpoch,
+    valTop1: val ? state.bestTop1 : null,
+    valLoss: val ? state.bestLoss : null,
+    perClass: val?.perClass ?? null,
+    split: splitNote,
+  };
+}
+
+function trainStep(
+  network: StmNetwork,
+  optimizer: tf.Optimizer,
+  trainable: tf.Variable[],
+  decayed: tf.Variable[],
+  batch: Batch,
+  weights: number[],
+  k: number,
+  params: TrainParams,
+): { loss: number; predicted: number[] } {
+  const { frames, inputSize: size } = network.config;
+  return tf.tidy(() => {
+    const x = tf.tensor4d(batch.x, [batch.labels.length * frames, size, size, 3]);
+    let logits: tf.Tensor2D | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const { clipLogits } = network.forward(x, { training: true });
+      logits = tf.keep(clipLogits);
+      let loss = weightedLoss(clipLogits, batch.labels, weights, k);
+      if (params.weightDecay > 0 && decayed.length) {
+        const l2 = tf.addN(decayed.map((v) => tf.sum(tf.square(v))));
+        loss = tf.add(loss, tf.mul(l2, params.weightDecay / 2)) as tf.Scalar;
+      }
+      return loss;
+    }, trainable);
+    optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+    const kept = logits as unknown as tf.Tensor2D;
+    const scores = kept.arraySync();
+    kept.dispose();
+    return { loss: value.dataSync()[0], predicted: scores.map((row) => argmax(row)) };
+  });
+}
+
+async function validate(
+  tools: FfmpegTools,
+  dataset: ProjectDataset,
+  clips: readonly LabelledClip[],
+  classIndex: Map<number, number>,
+  network: StmNetwork,
+  classNames: string[],
+  weights: number[],
+  batchSize: number,
+  sampleOptions: { frames: number; size: number; flip: boolean; flipSafe: Set<number>; rng: Rng },
+  hooks: JobHooks,
+  onBatch: (done: number) => void,
+): Promise<{ evaluation: Evaluation; loss: number }> {
+  const truth: number[] = [];
+  const predicted: number[] = [];
+  let lossSum = 0;
+  let weightSum = 0;
+  const batches = chunks(clips, batchSize);
+  for (let b = 0; b < batches.length; b++) {
+    hooks.throwIfCancelled();
+    const batch = await loadBatch(tools, dataset, batches[b], classIndex, { ...sampleOptions, training: false });
+    const logits = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.labels.length * network.config.frames, network.config.inputSize, network.config.inputSize, 3]);
+      return network.forward(x, { training: false }).clipLogits.arraySync();
+    });
+    logits.forEach((row, i) => {
+      const p = softmax(row);
+      const label = batch.labels[i];
+      lossSum += -Math.log(Math.max(p[label], 1e-12)) * weights[label];
+      weightSum += weights[label];
+      truth.push(label);
+      predicted.push(argmax(row));
+    });
+    onBatch(b + 1);
+  }
+  return { evaluation: evaluate(truth, predicted, classNames), loss: weightSum > 0 ? lossSum / weightSum : 0 };
+}
