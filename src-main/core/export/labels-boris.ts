@@ -3,7 +3,7 @@
  * `Behavior` and the media file (`Media file name`, or `Media file` in older versions). POINT events
  * (start = stop) become one-frame clips.
  */
-import { numberCell, parseCsvRecords, ProblemList, requireColumns, type ForeignLabel } from './labels-common.ts';
+import { numberCell, parseCsvRecords, type ProblemList, requireColumns, type ForeignLabel } from './labels-common.ts';
 
 const MEDIA_COLUMNS = ['Media file name', 'Media file', 'Media file path'];
 
@@ -11,11 +11,11 @@ export function looksLikeBoris(header: readonly string[]): boolean {
   return header.includes('Behavior') && header.includes('Start (s)');
 }
 
-export function readBoris(file: string, text: string): ForeignLabel[] {
+/** Rows of the file; bad rows are noted in `problems` and left out. */
+export function readBoris(file: string, text: string, problems: ProblemList): ForeignLabel[] {
   const { header, records } = parseCsvRecords(file, text);
   requireColumns(file, header, [['Behavior'], ['Start (s)'], ['Stop (s)'], MEDIA_COLUMNS], 'BORIS aggregated events');
   const mediaColumn = MEDIA_COLUMNS.find((c) => header.includes(c))!;
-  const problems = new ProblemList();
   const labels: ForeignLabel[] = [];
   for (const { line, values } of records) {
     const where = `line ${line}`;
@@ -29,6 +29,5 @@ export function readBoris(file: string, text: string): ForeignLabel[] {
     const point = (values['Behavior type'] ?? '').toUpperCase() === 'POINT';
     labels.push({ where, video, label, start: { seconds: start }, end: { seconds: stop }, point });
   }
-  problems.throwIfAny(file);
   return labels;
 }

@@ -30,8 +30,11 @@ export class ProblemList {
   add(where: string, message: string): void {
     this.items.push({ where, message });
   }
+  /** Throws every problem noted, in file order. */
   throwIfAny(file: string): void {
     if (this.items.length === 0) return;
+    const position = (p: LabelProblem) => Number(p.where.match(/\d+/)?.[0] ?? 0);
+    this.items.sort((a, b) => position(a) - position(b));
     const shown = this.items.slice(0, 30).map((p) => `  ${p.where}: ${p.message}`);
     const more = this.items.length > 30 ? [`  … and ${this.items.length - 30} more`] : [];
     throw new UserError(

@@ -5,7 +5,7 @@
  */
 import { seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
 import type { ClipSplit } from '../store/clips.ts';
-import { numberCell, parseCsvRecords, ProblemList, requireColumns, type ForeignLabel, type LabelTime } from './labels-common.ts';
+import { numberCell, parseCsvRecords, type ProblemList, requireColumns, type ForeignLabel, type LabelTime } from './labels-common.ts';
 
 export const LABELS_CSV_HEADER = ['video', 'video_path', 'start_frame', 'end_frame', 'start_s', 'end_s', 'label', 'split', 'source'];
 
@@ -34,10 +34,10 @@ export function looksLikeStmCsv(header: readonly string[]): boolean {
   return header.includes('label') && (header.includes('start_frame') || header.includes('start_s'));
 }
 
-export function readLabelsCsv(file: string, text: string): ForeignLabel[] {
+/** Rows of the file; bad rows are noted in `problems` and left out. */
+export function readLabelsCsv(file: string, text: string, problems: ProblemList): ForeignLabel[] {
   const { header, records } = parseCsvRecords(file, text, { delimiter: ',' });
   requireColumns(file, header, [['video', 'video_path'], ['start_frame', 'start_s'], ['end_frame', 'end_s'], ['label']], 'labels CSV');
-  const problems = new ProblemList();
   const labels: ForeignLabel[] = [];
   for (const { line, values } of records) {
     const where = `line ${line}`;
@@ -59,7 +59,6 @@ export function readLabelsCsv(file: string, text: string): ForeignLabel[] {
       split: split === 'train' || split === 'val' ? split : null,
     });
   }
-  problems.throwIfAny(file);
   return labels;
 }
 

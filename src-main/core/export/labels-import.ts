@@ -42,10 +42,12 @@ export function importLabels(
     throw new UserError('not_found', `Cannot read ${file}: ${(err as Error).message}`);
   }
   const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(file, text);
-  const labels = readers[format](file, text);
-  if (labels.length === 0) throw new UserError('invalid_input', `${file} holds no labels; nothing was imported.`);
-
   const problems = new ProblemList();
+  const labels = readers[format](file, text, problems);
+  if (labels.length === 0 && problems.items.length === 0) {
+    throw new UserError('invalid_input', `${file} holds no labels; nothing was imported.`);
+  }
+
   const videos = new Map<string, VideoRecord | null>();
   const videoFor = (name: string): VideoRecord | null => {
     if (!videos.has(name)) {
@@ -105,7 +107,7 @@ export function importLabels(
   return { file, format, imported, duplicates, createdClasses, videos: new Set(planned.map((p) => p.video.id)).size };
 }
 
-const readers: Record<Exclude<LabelFormat, 'auto'>, (file: string, text: string) => ForeignLabel[]> = {
+const readers: Record<Exclude<LabelFormat, 'auto'>, (file: string, text: string, problems: ProblemList) => ForeignLabel[]> = {
   stm: readLabelsCsv,
   via: readVia,
   boris: readBoris,

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { UserError } from '../errors.ts';
-import { ProblemList, type ForeignLabel } from './labels-common.ts';
+import type { ForeignLabel, ProblemList } from './labels-common.ts';
 
 interface LsResult {
   type?: string;
@@ -21,7 +21,8 @@ export function looksLikeLabelStudio(text: string): boolean {
   return /^\s*\[/.test(text) && text.includes('timelinelabels');
 }
 
-export function readLabelStudio(file: string, text: string): ForeignLabel[] {
+/** Rows of the file; bad rows are noted in `problems` and left out. */
+export function readLabelStudio(file: string, text: string, problems: ProblemList): ForeignLabel[] {
   let tasks: unknown;
   try {
     tasks = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -29,7 +30,6 @@ export function readLabelStudio(file: string, text: string): ForeignLabel[] {
     throw new UserError('invalid_input', `${file} is not valid JSON (${(err as Error).message}); nothing was imported.`);
   }
   if (!Array.isArray(tasks)) throw new UserError('invalid_input', `${file}: a Label Studio export is a JSON array of tasks; nothing was imported.`);
-  const problems = new ProblemList();
   const labels: ForeignLabel[] = [];
   (tasks as LsTask[]).forEach((task, taskIndex) => {
     const taskName = `task ${taskIndex + 1}${task.id !== undefined ? ` (id ${task.id})` : ''}`;
@@ -57,7 +57,6 @@ export function readLabelStudio(file: string, text: string): ForeignLabel[] {
       });
     });
   });
-  problems.throwIfAny(file);
   return labels;
 }
 

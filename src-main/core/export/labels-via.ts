@@ -5,7 +5,7 @@
  * `temporal_coordinates` (JSON [start_s, end_s]) and `metadata` (JSON {attribute id: value}).
  */
 import { UserError } from '../errors.ts';
-import { parseCsvRecords, ProblemList, requireColumns, type ForeignLabel } from './labels-common.ts';
+import { parseCsvRecords, type ProblemList, requireColumns, type ForeignLabel } from './labels-common.ts';
 
 interface ViaAttribute {
   aname?: string;
@@ -16,7 +16,8 @@ export function looksLikeVia(text: string): boolean {
   return /^#.*VGG Image Annotator|^# CSV_HEADER\s*=/m.test(text.slice(0, 4096)) || /^metadata_id,file_list/m.test(text.slice(0, 4096));
 }
 
-export function readVia(file: string, text: string): ForeignLabel[] {
+/** Rows of the file; bad rows are noted in `problems` and left out. */
+export function readVia(file: string, text: string, problems: ProblemList): ForeignLabel[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   let headerLine = '';
   let attributes: Record<string, ViaAttribute> = {};
@@ -40,7 +41,6 @@ export function readVia(file: string, text: string): ForeignLabel[] {
   const offset = headerLine ? firstDataLine - 1 : firstDataLine;
   const { header, records } = parseCsvRecords(file, body, { delimiter: ',' });
   requireColumns(file, header, [['file_list'], ['temporal_coordinates'], ['metadata']], 'VIA CSV');
-  const problems = new ProblemList();
   const labels: ForeignLabel[] = [];
   for (const { line, values } of records) {
     const where = `line ${line + offset}`;
@@ -70,7 +70,6 @@ export function readVia(file: string, text: string): ForeignLabel[] {
     }
     labels.push({ where, video, label, start: { seconds: start }, end: { seconds: end } });
   }
-  problems.throwIfAny(file);
   return labels;
 }
 
