@@ -1,4 +1,127 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
-import type { mediaRequests } from '../contract/media.ts';
+import type { mediaRequests, VideoListItem } from '../contract/media.ts';
+import type { ApiContext } from '../context.ts';
+import { appDataDir, type Session } from '../session.ts';
+import { UserError } from '../../core/errors.ts';
+import type { Project } from '../../core/store/project.ts';
+import { requireFfmpegTools } from '../../core/media/locate.ts';
+import { addVideos, findVideo, listVideosWithStatus, needsProxy, relinkVideo } from '../../core/media/library.ts';
+import { MediaBackground } from '../../core/media/background.ts';
+import { cachedFilmstrip } from '../../core/media/filmstrip.ts';
+import { sampleClip } from '../../core/media/decode.ts';
+import { seededRng } from '../../core/media/sampling.ts';
+import { writeSafetensors } from '../../core/model/safetensors.ts';
 
-export const mediaHandlers: HandlersFor<typeof mediaRequests> = {};
+/** Where filmstrip sprites are cached, shared by all projects (keyed by file fingerprint). */
+export function filmstripCacheDir(): string {
+  return join(appDataDir(), 'cache', 'filmstrips');
+}
+
+const backgrounds = new WeakMap<Project, Promise<MediaBackground>>();
+const hookedSessions = new WeakSet<Session>();
+
+/** The open project's filmstrip/proxy worker, created on first use and disposed when the project closes. */
+export function mediaBackground(ctx: ApiContext): Promise<MediaBackground> {
+  const project = ctx.session.project;
+  let background = backgrounds.get(project);
+  if (!background) {
+    background = requireFfmpegTools().then(
+      (tools) => new MediaBackground(project, tools, filmstripCacheDir(), (progress) => ctx.emit('videos.mediaProgress', progress)),
+    );
+    backgrounds.set(project, background);
+  }
+  if (!hookedSessions.has(ctx.session)) {
+    hookedSessions.add(ctx.session);
+    ctx.session.onProjectClosing((closing) => void backgrounds.get(closing)?.then((b) => b.dispose()));
+  }
+  return background;
+}
+
+/** The CLI exits right after a command, so it never starts background work. */
+async function scheduleMedia(ctx: ApiContext, videoIds: number[]): Promise<void> {
+  if (ctx.host === 'cli' || videoIds.length === 0) return;
+  const background = await mediaBackground(ctx);
+  for (const id of videoIds) background.enqueue(id);
+}
+
+export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
+  async 'videos.add'({ paths }, ctx) {
+    const project = ctx.session.project;
+    const tools = await requireFfmpegTools();
+    const results = await addVideos(project, tools, paths, (done, total, path) => ctx.emit('videos.probeProgress', { done, total, path }));
+    const added = results.flatMap((r) => (r.ok ? [r.video.id] : []));
+    if (added.length) ctx.emit('project.changed', { what: 'videos', ids: added });
+    await scheduleMedia(ctx, added);
+    return results;
+  },
+
+  async 'videos.list'(_params, ctx) {
+    const project = ctx.session.project;
+    const background = ctx.host === 'cli' ? null : await mediaBackground(ctx).catch(() => null);
+    const cacheDir = filmstripCacheDir();
+    const items: VideoListItem[] = listVideosWithStatus(project).map((video) => {
+      const strip = cachedFilmstrip(cacheDir, video.fingerprint);
+      const proxied = needsProxy(video);
+      const proxyReady = Boolean(video.proxyPath && existsSync(video.proxyPath));
+      const converting = background?.state(video.id, 'proxy')?.state;
+      const playback = !proxied ? 'original' : proxyReady ? 'proxy' : converting === 'queued' || converting === 'running' ? 'converting' : 'unplayable';
+      if (video.status === 'ok' && background && (!strip || (proxied && !proxyReady && !converting))) background.enqueue(video.id);
+      return { ...video, playback, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
+    });
+    return items;
+  },
+
+  'videos.remove'({ id }, ctx) {
+    const project = ctx.session.project;
+    project.videos.require(id);
+    project.videos.remove(id);
+    ctx.emit('project.changed', { what: 'videos', ids: [id] });
+    return { removed: id };
+  },
+
+  async 'videos.relink'({ id, path }, ctx) {
+    const video = await relinkVideo(ctx.session.project, await requireFfmpegTools(), id, path);
+    ctx.emit('project.changed', { what: 'videos', ids: [id] });
+    return video;
+  },
+
+  'videos.frameInfo'({ id }, ctx) {
+    const video = ctx.session.project.videos.require(id);
+    if (!video.framePts) throw new UserError('invalid_input', `Video ${id} (${video.name}) has no frame timestamps; add it again.`);
+    return {
+      id,
+      frameCount: video.framePts.length,
+      fps: video.fps ?? 0,
+      durationS: video.durationS ?? 0,
+      framePts: Array.from(video.framePts),
+    };
+  },
+
+  async 'videos.exportFrames'(params, ctx) {
+    const video = findVideo(ctx.session.project, params.video);
+    const tools = await requireFfmpegTools();
+    const clip = await sampleClip(tools, video, {
+      start: params.from,
+      end: params.to,
+      frames: params.frames,
+      mode: params.mode,
+      size: params.size,
+      crop: params.crop,
+      reversed: params.reversed,
+      rng: params.seed === undefined ? Math.random : seededRng(params.seed),
+    });
+    const out = resolve(params.out);
+    const shape: [number, number, number, number] = [params.frames, params.size, params.size, 3];
+    writeSafetensors(
+      out,
+      new Map([
+        ['frames', { dtype: 'U8', shape, data: clip.data }],
+        ['frame_indices', { dtype: 'I64', shape: [params.frames], data: BigInt64Array.from(clip.frameIndices, (i) => BigInt(i)) }],
+      ]),
+      { video: video.path, mode: params.mode, crop: params.crop, reversed: String(params.reversed) },
+    );
+    return { out, frameIndices: clip.frameIndices, shape };
+  },
+};

@@ -75,7 +75,8 @@ interface ProbeJson {
 function rotationOf(stream: ProbeStream): number {
   const tag = stream.tags?.rotate;
   const side = stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation;
-  const clockwise = tag !== undefined ? Number(tag) : side !== undefined ? -Number(side) : 0;
+  // The display matrix is what decoders apply; its angle is counter-clockwise. Old ffprobe builds only give the tag.
+  const clockwise = side !== undefined ? -Number(side) : tag !== undefined ? Number(tag) : 0;
   const normalised = ((Math.round(clockwise / 90) * 90) % 360 + 360) % 360;
   return Number.isFinite(normalised) ? normalised : 0;
 }

@@ -192,7 +192,7 @@ class WeightReader {
   constructor(
     private readonly state: ReadonlyMap<string, StoredTensor>,
     config: StmConfig,
-    private readonly source: string,
+    source: string,
   ) {
     for (const p of networkSpec(config).params) {
       const tensor = state.get(p.name);

@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import type { Project } from '../store/project.ts';
+import type { FfmpegTools } from './locate.ts';
+import { makeFilmstrip } from './filmstrip.ts';
+import { makeProxy } from './proxy.ts';
+import { needsProxy, proxyTarget } from './library.ts';
+import { toErrorPayload } from '../errors.ts';
+
+export type MediaTaskKind = 'filmstrip' | 'proxy';
+
+/** Progress of a background media task for one video. */
+export interface MediaTaskProgress {
+  videoId: number;
+  kind: MediaTaskKind;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  fraction: number;
+  message?: string;
+}
+
+/**
+ * Makes filmstrips and playback proxies one at a time, off the request path, for the open project.
+ * `dispose()` (on project close) cancels the running task and drops the queue.
+ */
+export class MediaBackground {
+  private readonly queue: Array<{ videoId: number; kind: MediaTaskKind }> = [];
+  private readonly controller = new AbortController();
+  private running: Promise<void> | null = null;
+  private readonly states = new Map<string, MediaTaskProgress>();
+
+  constructor(
+    private readonly project: Project,
+    private readonly tools: FfmpegTools,
+    private readonly filmstripDir: string,
+    private readonly report: (progress: MediaTaskProgress) => void,
+  ) {}
+
+  /** Queues the filmstrip, and the proxy when the codec or container needs one. */
+  enqueue(videoId: number): void {
+    const video = this.project.videos.get(videoId);
+    if (!video) return;
+    this.push(videoId, 'filmstrip');
+    if (needsProxy(video) && !(video.proxyPath && existsSync(video.proxyPath))) this.push(videoId, 'proxy');
+    this.running ??= this.drain().finally(() => (this.running = null));
+  }
+
+  /** The latest progress of a task, if one was queued in this session. */
+  state(videoId: number, kind: MediaTaskKind): MediaTaskProgress | null {
+    return this.states.get(`${kind}:${videoId}`) ?? null;
+  }
+
+  /** Resolves when the queue is empty (tests, CLI). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  dispose(): void {
+    this.queue.length = 0;
+    this.controller.abort();
+  }
+
+  private push(videoId: number, kind: MediaTaskKind): void {
+    if (this.queue.some((t) => t.videoId === videoId && t.kind === kind)) return;
+    this.queue.push({ videoId, kind });
+    this.update({ videoId, kind, state: 'queued', fraction: 0 });
+  }
+
+  private update(progress: MediaTaskProgress): void {
+    this.states.set(`${progress.kind}:${progress.videoId}`, progress);
+    this.report(progress);
+  }
+
+  private async drain(): Promise<void> {
+    for (let task = this.queue.shift(); task && !this.controller.signal.aborted; task = this.queue.shift()) {
+      const { videoId, kind } = task;
+      const video = this.project.videos.get(videoId);
+      if (!video) continue;
+      const onProgress = (fraction: number) => this.update({ videoId, kind, state: 'running', fraction });
+      try {
+        onProgress(0);
+        if (kind === 'filmstrip') {
+          await makeFilmstrip(this.tools, video, this.filmstripDir, { onProgress, signal: this.controller.signal });
+        } else {
+          const proxyPath = await makeProxy(this.tools, video, proxyTarget(this.project, video), { onProgress, signal: this.controller.signal });
+          this.project.videos.update(videoId, { proxyPath });
+        }
+        this.update({ videoId, kind, state: 'done', fraction: 1 });
+      } catch (err) {
+        if (this.controller.signal.aborted) return;
+        this.update({ videoId, kind, state: 'failed', fraction: 0, message: toErrorPayload(err).message });
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError, toErrorPayload, type ErrorPayload } from '../errors.ts';
+import type { Project } from '../store/project.ts';
+import type { VideoInfo, VideoRecord } from '../store/videos.ts';
+import type { FfmpegTools } from './locate.ts';
+import { probeVideo } from './probe.ts';
+import { playableInChromium } from './proxy.ts';
+
+/** Outcome of adding one file: the stored video, or why it was refused. */
+export type VideoAddResult =
+  | { path: string; ok: true; video: VideoInfo; warning?: string }
+  | { path: string; ok: false; error: ErrorPayload };
+
+/** Folder of the project's H.264 playback copies. */
+export const PROXIES_DIR = 'proxies';
+
+/**
+ * Probes and adds files to the project one by one; a bad file is reported and the others still go in.
+ * `onProgress(done, total, path)` fires after each file.
+ */
+export async function addVideos(
+  project: Project,
+  tools: FfmpegTools,
+  paths: string[],
+  onProgress?: (done: number, total: number, path: string) => void,
+): Promise<VideoAddResult[]> {
+  const results: VideoAddResult[] = [];
+  for (const [i, given] of paths.entries()) {
+    const path = resolve(given);
+    try {
+      const existing = project.videos.findByPathOrName(path);
+      if (existing && existing.path === path) throw new UserError('conflict', `${path} is already in the project (video ${existing.id}).`);
+      const probe = await probeVideo(tools, path);
+      const twin = project.videos.findByFingerprint(probe.fingerprint);
+      if (twin) throw new UserError('conflict', `${path} has the same content as ${twin.path}, already in the project (video ${twin.id}).`);
+      const { warning, ...facts } = probe;
+      const stored = project.videos.insert({ ...facts, status: 'ok' });
+      const { framePts: _pts, ...video } = stored;
+      results.push({ path, ok: true, video, ...(warning ? { warning } : {}) });
+    } catch (err) {
+      results.push({ path, ok: false, error: toErrorPayload(err) });
+    }
+    onProgress?.(i + 1, paths.length, path);
+  }
+  return results;
+}
+
+/**
+ * Points a video at its file's new location. The file must have the same fingerprint (size + head/tail
+ * hash) as the one that was added, so labels never end up on a different video.
+ */
+export async function relinkVideo(project: Project, tools: FfmpegTools, id: number, newPath: string): Promise<VideoInfo> {
+  const video = project.videos.require(id);
+  const path = resolve(newPath);
+  const probe = await probeVideo(tools, path);
+  if (video.fingerprint && probe.fingerprint !== video.fingerprint) {
+    throw new UserError('invalid_input', `${path} is not the same file as ${video.name} (video ${id}): its size or content differs.`);
+  }
+  const { framePts: _pts, ...updated } = project.videos.update(id, { path, name: probe.name, status: 'ok', framePts: probe.framePts, frameCount: probe.frameCount });
+  return updated;
+}
+
+/** Marks videos whose file has gone missing (and ones that came back), returning the fresh list. */
+export function listVideosWithStatus(project: Project): VideoInfo[] {
+  return project.videos.list().map((video) => {
+    const status = existsSync(video.path) ? 'ok' : 'missing';
+    if (status === video.status) return video;
+    project.videos.update(video.id, { status });
+    return { ...video, status };
+  });
+}
+
+/** Where a video's playback proxy is written inside the project folder. */
+export function proxyTarget(project: Project, video: Pick<VideoInfo, 'id'>): string {
+  return join(project.dir, PROXIES_DIR, `video-${video.id}.mp4`);
+}
+
+/** Whether the renderer can play this video only through a proxy. */
+export function needsProxy(video: Pick<VideoRecord, 'path' | 'codec'>): boolean {
+  return !playableInChromium(video.path, video.codec);
+}
+
+/**
+ * A video by id, path or file name — what a user types on the command line — or a not_found error.
+ */
+export function findVideo(project: Project, ref: string): VideoRecord {
+  const byId = /^\d+$/.test(ref) ? project.videos.get(Number(ref)) : null;
+  const info = byId ?? project.videos.findByPathOrName(resolve(ref)) ?? project.videos.findByPathOrName(ref);
+  if (!info) throw new UserError('not_found', `No video "${ref}" in this project (give its id, path or file name).`);
+  return project.videos.require(info.id);
+}

@@ -1,0 +1,70 @@
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { UserError } from '../../errors.ts';
+import { checkpointInfoFromMetadata } from '../checkpoint.ts';
+import type { StmVariant } from '../config.ts';
+import { readSafetensors } from '../safetensors.ts';
+import { buildStmOnnx, type OnnxInputFormat } from './export.ts';
+
+export interface ExportOnnxRequest {
+  /** A checkpoint or weights file (safetensors, PyTorch names, architecture in `__metadata__`). */
+  weights: string;
+  out: string;
+  input?: OnnxInputFormat;
+  /** Square input side; default: the checkpoint's. */
+  size?: number;
+}
+
+export interface ExportOnnxResult {
+  out: string;
+  bytes: number;
+  variant: StmVariant;
+  frames: number;
+  size: number;
+  classes: number;
+  input: { name: string; format: OnnxInputFormat; shape: (number | string)[] };
+  outputs: { name: string; shape: (number | string)[] }[];
+  opset: number;
+}
+
+/** ONNX bytes of the network a weights file describes, with its class names and normalisation in the metadata. */
+export function onnxFromWeights(weights: string, options: { input?: OnnxInputFormat; size?: number } = {}): { bytes: Uint8Array; result: Omit<ExportOnnxResult, 'out' | 'bytes'> } {
+  const file = readSafetensors(weights);
+  const info = checkpointInfoFromMetadata(file.metadata, weights);
+  const format = options.input ?? 'float-nchw';
+  const { bytes, summary } = buildStmOnnx(
+    file.tensors,
+    info.config,
+    { input: format, normalization: info.normalization, classNames: info.classNames, inputSize: options.size },
+    weights,
+  );
+  return {
+    bytes,
+    result: {
+      variant: info.config.variant,
+      frames: info.config.frames,
+      size: options.size ?? info.config.inputSize,
+      classes: info.config.classes,
+      input: { name: summary.input.name, format, shape: summary.input.dims },
+      outputs: summary.outputs.map((o) => ({ name: o.name, shape: o.dims })),
+      opset: summary.opset,
+    },
+  };
+}
+
+/** Exports a weights file to an ONNX file, written atomically (temp file + rename). */
+export function exportOnnxFile(request: ExportOnnxRequest): ExportOnnxResult {
+  const { bytes, result } = onnxFromWeights(request.weights, { input: request.input, size: request.size });
+  const temp = `${request.out}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, bytes);
+    renameSync(temp, request.out);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // nothing was written
+    }
+    throw new UserError('invalid_input', `cannot write ${request.out}: ${(err as Error).message}`);
+  }
+  return { out: request.out, bytes: bytes.length, ...result };
+}
