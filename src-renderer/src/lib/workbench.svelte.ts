@@ -11,6 +11,7 @@ export class Workbench {
   doctorError = $state<string | null>(null);
   connected = $state(false);
   view = $state<ViewName>('label');
+  exportOpen = $state(false);
   /** The last error a user action produced, shown in the status bar until the next action. */
   notice = $state<{ kind: 'error' | 'info'; text: string } | null>(null);
 

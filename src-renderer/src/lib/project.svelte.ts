@@ -1,0 +1,202 @@
+import { api } from './api.ts';
+import { wb } from './workbench.svelte.ts';
+import { Playback } from './playback.svelte.ts';
+import type { ClassRecord, ClipRecord, HistoryState, ProjectChanged } from '../../../src-main/api/contract/project.ts';
+import type { VideoListItem } from '../../../src-main/api/contract/media.ts';
+import type { Lane } from './timeline-types.ts';
+
+/**
+ * The open project as the Label view sees it: videos, classes, the clips of the current video, the
+ * labeling state (class, in/out, selection) and the history. Every edit goes to the core at once.
+ */
+export class ProjectState {
+  videos = $state<VideoListItem[]>([]);
+  classes = $state<ClassRecord[]>([]);
+  /** Clips of the current video; raw so the timeline can draw 10k of them without proxies. */
+  clips = $state.raw<ClipRecord[]>([]);
+  history = $state<HistoryState | null>(null);
+
+  videoId = $state<number | null>(null);
+  /** Frame timestamps of the current video (seconds). */
+  pts = $state.raw<Float64Array>(new Float64Array(0));
+  activeClassId = $state<number | null>(null);
+  selectedClipId = $state<number | null>(null);
+  inFrame = $state<number | null>(null);
+  outFrame = $state<number | null>(null);
+
+  readonly playback = new Playback();
+
+  readonly video = $derived(this.videos.find((v) => v.id === this.videoId) ?? null);
+  readonly activeClasses = $derived(this.classes.filter((c) => !c.archived));
+  readonly selectedClip = $derived(this.clips.find((c) => c.id === this.selectedClipId) ?? null);
+  readonly lanes: Lane[] = $derived.by(() => {
+    const byClass = new Map<number, ClipRecord[]>();
+    for (const c of this.clips) {
+      const list = byClass.get(c.classId) ?? [];
+      list.push(c);
+      byClass.set(c.classId, list);
+    }
+    return this.activeClasses.map((cls, i) => ({
+      classId: cls.id,
+      name: cls.name,
+      color: cls.color,
+      hotkey: cls.hotkey ?? (i < 9 ? String(i + 1) : null),
+      clips: (byClass.get(cls.id) ?? []).map((c) => ({ id: c.id, startFrame: c.startFrame, endFrame: c.endFrame })).sort((a, b) => a.startFrame - b.startFrame),
+    }));
+  });
+
+  async start(): Promise<void> {
+    api.on('project.changed', (e) => void this.onChanged(e));
+    // Filmstrips and proxies finish in the background; refresh the list when one does.
+    api.on('videos.mediaProgress', (e) => {
+      if (e.state === 'done' || e.state === 'failed') void this.loadVideos();
+    });
+    await Promise.all([this.loadVideos(), this.loadClasses(), this.loadHistory()]);
+    if (this.videoId === null && this.videos.length) await this.openVideo(this.videos[0].id);
+  }
+
+  private async onChanged(e: ProjectChanged): Promise<void> {
+    if (e.what === 'classes' || e.what === 'history') await this.loadClasses();
+    if (e.what === 'clips' || e.what === 'history' || e.what === 'classes') await this.loadClips();
+    if (e.what === 'videos') await this.loadVideos();
+    await this.loadHistory();
+  }
+
+  async loadVideos(): Promise<void> {
+    this.videos = await guard(api.call('videos.list', {}), this.videos);
+    if (this.videoId === null && this.videos.length) await this.openVideo(this.videos[0].id);
+  }
+
+  async loadClasses(): Promise<void> {
+    this.classes = await guard(api.call('classes.list', { includeArchived: true }), this.classes);
+    if (this.activeClassId !== null && !this.activeClasses.some((c) => c.id === this.activeClassId)) this.activeClassId = null;
+  }
+
+  async loadClips(): Promise<void> {
+    const id = this.videoId;
+    if (id === null) {
+      this.clips = [];
+      return;
+    }
+    const clips = await guard(api.call('clips.list', { videoId: id }), this.clips);
+    if (id === this.videoId) this.clips = clips;
+  }
+
+  async loadHistory(): Promise<void> {
+    this.history = await guard(api.call('history.state', {}), this.history);
+  }
+
+  async openVideo(id: number): Promise<void> {
+    this.videoId = id;
+    this.selectedClipId = null;
+    this.inFrame = null;
+    this.outFrame = null;
+    const info = await guard(api.call('videos.frameInfo', { id }), null);
+    if (this.videoId !== id) return;
+    this.pts = info ? Float64Array.from(info.framePts) : new Float64Array(0);
+    await this.loadClips();
+  }
+
+  /** Number keys pick the n-th active class; letters pick the class with that hotkey. */
+  pickClassByKey(key: string): boolean {
+    const k = key.toLowerCase();
+    const byHotkey = this.activeClasses.find((c) => c.hotkey?.toLowerCase() === k);
+    const byNumber = /^[1-9]$/.test(k) ? this.activeClasses[Number(k) - 1] : undefined;
+    const cls = byHotkey ?? byNumber;
+    if (!cls) return false;
+    this.pickClass(cls.id);
+    return true;
+  }
+
+  pickClass(id: number): void {
+    this.activeClassId = id;
+    // With a clip selected, picking a class relabels it (the one-key relabel of the review flow too).
+    const clip = this.selectedClip;
+    if (clip && clip.classId !== id) void this.edit(api.call('clips.update', { id: clip.id, classId: id }));
+  }
+
+  markIn(): void {
+    this.inFrame = this.playback.frame;
+    if (this.outFrame !== null && this.outFrame < this.inFrame) this.outFrame = null;
+  }
+
+  markOut(): void {
+    this.outFrame = this.playback.frame;
+    if (this.inFrame !== null && this.inFrame > this.outFrame) this.inFrame = null;
+  }
+
+  /** Enter: a clip of the active class from In to Out (both frames included; Out defaults to the playhead). */
+  async createClip(): Promise<void> {
+    if (this.videoId === null) return wb.fail(new Error('Add a video first.'));
+    if (this.activeClassId === null) return wb.fail(new Error('Pick a class first (number keys 1–9 or the class hotkey).'));
+    if (this.inFrame === null) return wb.fail(new Error('Set the In point with I first.'));
+    const out = this.outFrame ?? this.playback.frame;
+    const start = Math.min(this.inFrame, out);
+    const end = Math.max(this.inFrame, out) + 1;
+    const clip = await this.edit(api.call('clips.create', { videoId: this.videoId, classId: this.activeClassId, startFrame: start, endFrame: end }));
+    if (clip) {
+      this.selectedClipId = clip.id;
+      this.inFrame = null;
+      this.outFrame = null;
+      wb.say(`Clip ${this.classes.find((c) => c.id === clip.classId)?.name ?? ''} ${clip.startFrame}–${clip.endFrame - 1} saved.`);
+    }
+  }
+
+  async resizeClip(id: number, startFrame: number, endFrame: number): Promise<void> {
+    await this.edit(api.call('clips.update', { id, startFrame, endFrame }));
+  }
+
+  async deleteClips(ids: number[]): Promise<void> {
+    if (!ids.length) return;
+    if (await this.edit(api.call('clips.delete', { ids }))) {
+      if (this.selectedClipId !== null && ids.includes(this.selectedClipId)) this.selectedClipId = null;
+    }
+  }
+
+  async undo(): Promise<void> {
+    const step = await this.edit(api.call('history.undo', {}));
+    if (step) wb.say(step.label ? `Undid: ${step.label}` : 'Nothing to undo.');
+  }
+
+  async redo(): Promise<void> {
+    const step = await this.edit(api.call('history.redo', {}));
+    if (step) wb.say(step.label ? `Redid: ${step.label}` : 'Nothing to redo.');
+  }
+
+  async addClass(name: string): Promise<boolean> {
+    const cls = await this.edit(api.call('classes.add', { name }));
+    if (!cls) return false;
+    await this.loadClasses();
+    if (this.activeClassId === null) this.activeClassId = cls.id;
+    return true;
+  }
+
+  jumpTo(clip: ClipRecord): void {
+    this.selectedClipId = clip.id;
+    this.playback.pause();
+    this.playback.seek(clip.startFrame);
+  }
+
+  /** Runs an edit; the core's `project.changed` event refreshes the lists. Errors go to the status bar. */
+  async edit<T>(call: Promise<T>): Promise<T | null> {
+    try {
+      const result = await call;
+      await Promise.all([this.loadClips(), this.loadHistory()]);
+      return result;
+    } catch (err) {
+      wb.fail(err);
+      return null;
+    }
+  }
+}
+
+async function guard<T, F>(call: Promise<T>, fallback: F): Promise<T | F> {
+  try {
+    return await call;
+  } catch (err) {
+    wb.fail(err);
+    return fallback;
+  }
+}
+
+export const project = new ProjectState();

@@ -1,0 +1,36 @@
+/** What the timeline draws: class lanes, prediction heat tracks and the filmstrip. */
+/** A labelled range on a class lane. */
+export interface LaneClip {
+  id: number;
+  startFrame: number;
+  endFrame: number;
+}
+/** One class lane: its clips sorted by start frame. */
+export interface Lane {
+  classId: number;
+  name: string;
+  color: string;
+  hotkey: string | null;
+  clips: LaneClip[];
+}
+/** Sliding-window probabilities of one class in one direction (opacity = probability). */
+export interface HeatTrack {
+  key: string;
+  label: string;
+  color: string;
+  direction: 'forward' | 'reversed';
+  /** Window i covers [starts[i], ends[i]) with probability probs[i]; sorted by start. */
+  starts: Int32Array;
+  ends: Int32Array;
+  probs: Float32Array;
+  /** Segments after thresholds, drawn as a bar under the heat. */
+  segments: Array<{ startFrame: number; endFrame: number }>;
+}
+/** A filmstrip sprite: `count` tiles in rows of `columns`, tile i showing frame `frames[i]`. */
+export interface Filmstrip {
+  url: string;
+  columns: number;
+  tileWidth: number;
+  tileHeight: number;
+  frames: number[];
+}
