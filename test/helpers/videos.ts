@@ -49,7 +49,7 @@ export async function makeTestVideo(path: string, opts: TestVideoOptions = {}): 
   const [width, height] = size;
   const source = opts.frameIndexCoded
     ? `color=black:size=${width}x${height}:rate=${fps},format=yuv444p,${INDEX_PATTERN}`
-    : `testsrc2=size=${width}x${height}:rate=${fps}`;
+    : `testsrc2=size=${width}x${height}:rate=${fps},scale=${width}:${height},setsar=1`; // testsrc2 rounds odd sizes
   const filters = opts.vfr ? [`setpts='(N+floor(N/2))/(${fps}*TB)'`] : [];
   const odd = width % 2 === 1 || height % 2 === 1;
   const pixelFormat = codec === 'prores' ? 'yuv422p10le' : odd || opts.frameIndexCoded ? 'yuv444p' : 'yuv420p';
