@@ -257,7 +257,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
           model_name: model.name,
           epoch: String(epoch),
         });
-        model = project.models.update(model.id, { weightsPath: bestCheckpointRelative(model.id), metrics: modelMetrics(state, lastVal, split.note) });
+        model = project.models.update(model.id, { weightsPath: bestCheckpointRelative(model.id), metrics: modelMetrics(state, lastVal, split.note, split.val) });
       }
       await saveResumable(lastCheckpointPath(project, model.id), network, optimizer, classNames, state);
       if (params.patience > 0 && state.stale >= params.patience) {
@@ -285,13 +285,20 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   }
 }
 
-function modelMetrics(state: Omit<TrainState, 'optimizerNames'>, val: Evaluation | null, splitNote: string): Record<string, unknown> {
+function modelMetrics(
+  state: Omit<TrainState, 'optimizerNames'>,
+  val: Evaluation | null,
+  splitNote: string,
+  valClips: readonly LabelledClip[],
+): Record<string, unknown> {
   return {
     bestEpoch: state.bestEpoch,
     valTop1: val ? state.bestTop1 : null,
     valLoss: val ? state.bestLoss : null,
     perClass: val?.perClass ?? null,
     split: splitNote,
+    /** The probe's "validation clips" option reads these. */
+    valClipIds: valClips.map((c) => c.id),
   };
 }
 
