@@ -11,6 +11,14 @@ export function appDataDir(): string {
   return join(base, 'stm-studio');
 }
 
+/** Long-lived services (the job queue, ...) that every Session installs when it is created. */
+const sessionServices: Array<(session: Session) => void> = [];
+
+/** Registers a service for every Session created from now on; it hooks itself in with onProjectOpened/Closing. */
+export function registerSessionService(install: (session: Session) => void): void {
+  sessionServices.push(install);
+}
+
 /**
  * One per host process: the project that is open and whatever outlives a single request (jobs, caches).
  * Domains hang their long-lived services here through `onProjectOpened` / `onProjectClosing`.
@@ -20,6 +28,10 @@ export class Session {
   private readonly openedHooks: Array<(p: Project) => void> = [];
   private readonly closingHooks: Array<(p: Project) => void> = [];
   emit: Emit = () => {};
+
+  constructor() {
+    for (const install of sessionServices) install(this);
+  }
 
   get projectDir(): string | null {
     return this.current?.dir ?? null;
