@@ -4,6 +4,7 @@ import { BN_EPSILON, BN_MOMENTUM, resolveStmConfig, type StmConfig } from './con
 import { networkSpec, elementCount, type BlockSpec, type NetworkSpec, type ParamSpec } from './parameters.ts';
 import { tfShapeOf, tfToTorch, torchToTf } from './layout.ts';
 import type { StoredTensor } from './safetensors.ts';
+import { channelMotion, temporalConv, torchConv2d } from './ops.ts';
 
 export interface ForwardOptions {
   /** Training mode: batch statistics in BatchNorm (and running stats updated), dropout active. */
@@ -138,7 +139,7 @@ class TfStmNetwork implements StmNetwork {
 
   private backbone(x: tf.Tensor4D, mode: Mode): FeatureTaps {
     this.checkInput(x);
-    let h = conv(x, this.v('conv1.weight'), 2, 3);
+    let h = torchConv2d(x, this.v4('conv1.weight'), 2, 3);
     h = tf.relu(this.batchNorm(h, 'bn1', mode));
     h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
     const taps: Partial<FeatureTaps> = { stem: h };
@@ -151,39 +152,21 @@ class TfStmNetwork implements StmNetwork {
 
   private block(x: tf.Tensor4D, b: BlockSpec, mode: Mode): tf.Tensor4D {
     const p = b.prefix;
-    const reduced = tf.relu(this.batchNorm(conv(x, this.v(`${p}.conv1.weight`), 1, 0), `${p}.bn1`, mode));
-    const shifted = b.cstm ? this.temporalConv(reduced, this.v(`${p}.shift.weight`)) : reduced;
-    let mixed = tf.relu(this.batchNorm(conv(shifted, this.v(`${p}.conv2.weight`), b.stride, 1), `${p}.bn2`, mode));
+    const reduced = tf.relu(this.batchNorm(torchConv2d(x, this.v4(`${p}.conv1.weight`), 1, 0), `${p}.bn1`, mode));
+    const shifted = b.cstm ? temporalConv(reduced, this.v4(`${p}.shift.weight`), this.config.frames) : reduced;
+    let mixed = tf.relu(this.batchNorm(torchConv2d(shifted, this.v4(`${p}.conv2.weight`), b.stride, 1), `${p}.bn2`, mode));
     if (b.cmm) mixed = tf.add(mixed, this.motion(reduced, b, mode));
-    const out = this.batchNorm(conv(mixed, this.v(`${p}.conv3.weight`), 1, 0), `${p}.bn3`, mode);
+    const out = this.batchNorm(torchConv2d(mixed, this.v4(`${p}.conv3.weight`), 1, 0), `${p}.bn3`, mode);
     const shortcut = b.hasDownsample
-      ? this.batchNorm(conv(x, this.v(`${p}.downsample.0.weight`), b.stride, 0), `${p}.downsample.1`, mode)
+      ? this.batchNorm(torchConv2d(x, this.v4(`${p}.downsample.0.weight`), b.stride, 0), `${p}.downsample.1`, mode)
       : x;
     return tf.relu(tf.add(out, shortcut));
   }
 
-  /** CSTM's channel-wise temporal conv: kernel 3 along T, zero padding, one kernel per channel. */
-  private temporalConv(x: tf.Tensor4D, kernel: tf.Variable): tf.Tensor4D {
-    const [nt, height, width, channels] = x.shape;
-    const t = this.config.frames;
-    const series = tf.reshape(x, [nt / t, t, height * width, channels]) as tf.Tensor4D;
-    const out = tf.depthwiseConv2d(series, kernel as tf.Tensor4D, 1, 'same');
-    return tf.reshape(out, [nt, height, width, channels]);
-  }
-
-  /** CMM: reduce channels, conv(F[t+1]) − F[t] (zero at the last step), restore channels. */
   private motion(x: tf.Tensor4D, b: BlockSpec, mode: Mode): tf.Tensor4D {
     const p = `${b.prefix}.mb`;
-    const reduced = this.batchNorm(conv(x, this.v(`${p}.stage_conv.weight`), 1, 0), `${p}.stage_bn`, mode);
-    const next = tf.depthwiseConv2d(reduced, this.v(`${p}.shift.weight`) as tf.Tensor4D, 1, 'same');
-    const [nt, height, width, channels] = reduced.shape;
-    const t = this.config.frames;
-    const series = [nt / t, t, height * width, channels];
-    const steps = [nt / t, t - 1, height * width, channels];
-    const diff = tf.sub(tf.slice(tf.reshape(next, series), [0, 1, 0, 0], steps), tf.slice(tf.reshape(reduced, series), [0, 0, 0, 0], steps));
-    const padded = tf.reshape(tf.pad(diff, [[0, 0], [0, 1], [0, 0], [0, 0]]), [nt, height, width, channels]) as tf.Tensor4D;
-    const restored = conv(padded, this.v(`${p}.conv1x1.weight`), 1, 0);
-    return b.stride === 2 ? tf.maxPool(restored, 2, 2, 'valid') : restored;
+    const weights = { stageConv: this.v4(`${p}.stage_conv.weight`), shift: this.v4(`${p}.shift.weight`), conv1x1: this.v4(`${p}.conv1x1.weight`) };
+    return channelMotion(x, weights, (reduced) => this.batchNorm(reduced, `${p}.stage_bn`, mode), this.config.frames, b.stride);
   }
 
   private batchNorm(x: tf.Tensor4D, prefix: string, mode: Mode): tf.Tensor4D {
@@ -212,6 +195,10 @@ class TfStmNetwork implements StmNetwork {
     if (height % 32 !== 0 || width % 32 !== 0 || height === 0 || width === 0) {
       throw new UserError('invalid_input', `model input frames are ${height}×${width}; both sides must be multiples of 32`);
     }
+  }
+
+  private v4(name: string): tf.Tensor4D {
+    return this.v(name) as tf.Tensor4D;
   }
 
   private v(name: string): tf.Variable {
@@ -280,12 +267,6 @@ class TfStmNetwork implements StmNetwork {
 interface Mode {
   training: boolean;
   updateStats: boolean;
-}
-
-/** PyTorch-style conv: symmetric explicit zero padding, then 'valid'. */
-function conv(x: tf.Tensor4D, filter: tf.Variable, stride: number, pad: number): tf.Tensor4D {
-  const input = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
-  return tf.conv2d(input, filter as tf.Tensor4D, stride, 'valid');
 }
 
 /** Parameter count of a spec list (trainable only, like PyTorch's sum of numel over parameters()). */
