@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { readSafetensors } from '../../../src-main/core/model/safetensors.ts';
+import { exportOnnxFile } from '../../../src-main/core/model/onnx/export-file.ts';
+import { createOnnxClassifier, readOnnxMetadata } from '../../../src-main/core/model/onnx/runner.ts';
+import { readFileSync } from 'node:fs';
+import { golden, relativeError, tempDir } from './helpers.ts';
+
+const bin = join(import.meta.dirname, '../../../bin/stm-studio.mjs');
+const file = readSafetensors(golden);
+const tensor = (name: string) => file.tensors.get(name)!.data as Float32Array;
+
+describe('ONNX export of the golden STM (layers 1,1,1,1, width 16, T = 4, 64², 5 classes)', () => {
+  it('an exported file run by ONNX Runtime (CPU) matches the PyTorch logits within 1e-3 relative', async () => {
+    const out = join(tempDir(), 'golden.onnx');
+    const result = exportOnnxFile({ weights: golden, out });
+    expect(result).toMatchObject({ frames: 4, size: 64, classes: 5, opset: 17, input: { format: 'float-nchw', shape: ['clips_x_frames', 3, 64, 64] } });
+    const classifier = await createOnnxClassifier({ onnxPath: out }, { threads: 1 });
+    try {
+      expect(classifier.model).toMatchObject({ frames: 4, size: 64, classes: 5, inputFormat: 'float-nchw' });
+      const logits = await classifier.run(tensor('golden.input'));
+      expect(logits.clips).toBe(2);
+      expect(relativeError(logits.frameLogits, tensor('golden.frame_logits'))).toBeLessThan(1e-3);
+      expect(relativeError(logits.clipLogits, tensor('golden.clip_logits'))).toBeLessThan(1e-3);
+    } finally {
+      await classifier.dispose();
+    }
+  });
+
+  it('runs straight from the weights file, one clip at a time or both at once', async () => {
+    const classifier = await createOnnxClassifier({ weights: golden });
+    try {
+      const input = tensor('golden.input');
+      const half = input.length / 2;
+      const first = await classifier.run(input.slice(0, half));
+      const second = await classifier.run(input.slice(half));
+      expect(first.clips).toBe(1);
+      const clipLogits = [...first.clipLogits, ...second.clipLogits];
+      expect(relativeError(clipLogits, tensor('golden.clip_logits'))).toBeLessThan(1e-3);
+    } finally {
+      await classifier.dispose();
+    }
+  });
+
+  it('folds every BatchNorm into a convolution and keeps the architecture in the metadata', () => {
+    const out = join(tempDir(), 'golden.onnx');
+    exportOnnxFile({ weights: golden, out });
+    const text = readFileSync(out).toString('latin1');
+    expect(text).not.toContain('BatchNormalization');
+    expect(readOnnxMetadata(readFileSync(out), out)).toMatchObject({ variant: 'stm', layers: '1,1,1,1', base_width: '16', frames: '4', classes: '5', size: '64' });
+  });
+
+  it('stm-studio model export-onnx --weights writes the file; usage errors exit 2, bad files exit 1', () => {
+    const dir = tempDir();
+    const out = join(dir, 'cli.onnx');
+    const ok = spawnSync(process.execPath, [bin, 'model', 'export-onnx', '--weights', golden, '--out', out, '--json'], { encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ out, frames: 4, classes: 5, outputs: [{ name: 'frame_logits' }, { name: 'clip_logits' }] });
+    const noSource = spawnSync(process.execPath, [bin, 'model', 'export-onnx', '--out', out], { encoding: 'utf8' });
+    expect(noSource.status).toBe(2);
+    const badFormat = spawnSync(process.execPath, [bin, 'model', 'export-onnx', '--weights', golden, '--out', out, '--input', 'nhwc'], { encoding: 'utf8' });
+    expect(badFormat.status).toBe(2);
+    expect(badFormat.stderr).toContain('float-nchw, uint8-nhwc');
+    const missing = spawnSync(process.execPath, [bin, 'model', 'export-onnx', '--weights', join(dir, 'none.safetensors'), '--out', out], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('none.safetensors');
+  });
+});
