@@ -84,7 +84,7 @@ function relativeGradientError(
   delta: number,
   maxEntries = 64,
 ): number {
-  const base = at.dataSync();
+  const base = at.dataSync() as Float32Array;
   const grad = analytic.dataSync();
   const weights = target.dataSync();
   const loss = (values: Float32Array) => {
@@ -120,7 +120,7 @@ describe('finite-difference gradient check (tiny modules)', () => {
     const conv2 = tf.randomNormal([3, 3, 32, 8], 0, 0.2, 'float32', 23) as tf.Tensor4D;
     const target = tf.randomNormal([2 * frames, 4, 4, 8], 0, 1, 'float32', 24);
     const cstm = (input: tf.Tensor4D, k: tf.Tensor4D, w: tf.Tensor4D) => tf.conv2d(temporalConv(input, k, frames), w, 1, 'same');
-    const loss = (input: tf.Tensor4D, k: tf.Tensor4D, w: tf.Tensor4D) => tf.sum(tf.mul(cstm(input, k, w), target)) as tf.Scalar;
+    const loss = (...[input, k, w]: tf.Tensor[]) => tf.sum(tf.mul(cstm(input as tf.Tensor4D, k as tf.Tensor4D, w as tf.Tensor4D), target));
     const [dx, dk, dw] = tf.grads(loss)([x, kernel, conv2]);
     expect(relativeGradientError((k) => cstm(x, k as tf.Tensor4D, conv2), target, kernel, dk, 1e-2)).toBeLessThan(1e-2);
     expect(relativeGradientError((input) => cstm(input as tf.Tensor4D, kernel, conv2), target, x, dx, 1e-2)).toBeLessThan(1e-2);
@@ -137,16 +137,16 @@ describe('finite-difference gradient check (tiny modules)', () => {
     it(`CMM (stride ${stride}${withBatchNorm ? ', batch-statistics BatchNorm' : ''}): reduction, motion kernel, expansion and input`, () => {
       const w = randomCmmWeights(32, 31);
       const target = tf.randomNormal([2 * frames, 4 / stride, 4 / stride, 32], 0, 1, 'float32', 32);
-      const [gamma, beta] = [tf.fill([2], 1.5), tf.fill([2], 0.1)];
+      const [gamma, beta] = [tf.fill([2], 1.5) as tf.Tensor1D, tf.fill([2], 0.1) as tf.Tensor1D];
       const norm = (r: tf.Tensor4D) => {
         if (!withBatchNorm) return r;
         const { mean, variance } = tf.moments(r, [0, 1, 2]);
-        return tf.batchNorm4d(r, mean, variance, beta, gamma, 1e-5);
+        return tf.batchNorm4d(r, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, 1e-5);
       };
       const cmm = (input: tf.Tensor4D, stageConv: tf.Tensor4D, shift: tf.Tensor4D, conv1x1: tf.Tensor4D) =>
         channelMotion(input, { stageConv, shift, conv1x1 }, norm, frames, stride);
-      const loss = (input: tf.Tensor4D, stageConv: tf.Tensor4D, shift: tf.Tensor4D, conv1x1: tf.Tensor4D) =>
-        tf.sum(tf.mul(cmm(input, stageConv, shift, conv1x1), target)) as tf.Scalar;
+      const loss = (...[input, stageConv, shift, conv1x1]: tf.Tensor[]) =>
+        tf.sum(tf.mul(cmm(input as tf.Tensor4D, stageConv as tf.Tensor4D, shift as tf.Tensor4D, conv1x1 as tf.Tensor4D), target));
       const [dx, dStage, dShift, dExpand] = tf.grads(loss)([x, w.stageConv, w.shift, w.conv1x1]);
       expect(relativeGradientError((v) => cmm(x, v as tf.Tensor4D, w.shift, w.conv1x1), target, w.stageConv, dStage, delta)).toBeLessThan(1e-2);
       expect(relativeGradientError((v) => cmm(x, w.stageConv, v as tf.Tensor4D, w.conv1x1), target, w.shift, dShift, delta)).toBeLessThan(1e-2);
