@@ -1,7 +1,8 @@
 /**
  * Test videos made with ffmpeg in test setup (no binary fixtures). Reused by every area that needs video.
  */
-import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { requireFfmpegTools } from '../../src-main/core/media/locate.ts';
@@ -60,10 +61,12 @@ export async function makeTestVideo(path: string, opts: TestVideoOptions = {}): 
   if (filters.length) args.push('-vf', filters.join(','));
   if (opts.vfr) args.push('-vsync', 'vfr');
   args.push('-frames:v', String(frames), '-pix_fmt', pixelFormat, ...ENCODERS[codec]);
+  mkdirSync(dirname(path), { recursive: true });
   const target = rotation ? `${path}.unrotated${extensionOf(path)}` : path;
   await run(tools.ffmpeg, [...args, target]);
   if (rotation) {
     await run(tools.ffmpeg, ['-v', 'error', '-y', '-i', target, '-c', 'copy', '-metadata:s:v:0', `rotate=${rotation}`, path]);
+    rmSync(target);
   }
   return path;
 }
@@ -84,13 +87,6 @@ export async function makeAudioOnly(path: string, seconds = 1): Promise<string> 
 export function truncateCopy(source: string, path: string, fraction = 0.5): string {
   const bytes = readFileSync(source);
   writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length * fraction)));
-  return path;
-}
-
-/** A copy of a file under another name (to test relinking by fingerprint). */
-export function copyVideo(source: string, path: string): string {
-  copyFileSync(source, path);
-  statSync(path);
   return path;
 }
 
