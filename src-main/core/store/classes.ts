@@ -1,6 +1,6 @@
 import { UserError } from '../errors.ts';
 import type { EditTracker, History } from './history.ts';
-import { nowIso, type Db, type SqlRow } from './sql.ts';
+import { nowIso, type Db, type SqlRow, stmt } from './sql.ts';
 
 export interface ClassRecord {
   id: number;
@@ -75,11 +75,11 @@ export class ClassesRepo {
 
   list(opts: { includeArchived?: boolean } = {}): ClassRecord[] {
     const where = opts.includeArchived ? '' : ' WHERE c.archived = 0';
-    return (this.db.prepare(`${SELECT}${where} ORDER BY c.sort_order, c.id`).all() as SqlRow[]).map(toClass);
+    return (stmt(this.db, `${SELECT}${where} ORDER BY c.sort_order, c.id`).all() as SqlRow[]).map(toClass);
   }
 
   get(id: number): ClassRecord | null {
-    const row = this.db.prepare(`${SELECT} WHERE c.id = ?`).get(id) as SqlRow | undefined;
+    const row = stmt(this.db, `${SELECT} WHERE c.id = ?`).get(id) as SqlRow | undefined;
     return row ? toClass(row) : null;
   }
 
@@ -91,7 +91,7 @@ export class ClassesRepo {
 
   /** The active class with this name (case-insensitive). */
   findByName(name: string): ClassRecord | null {
-    const row = this.db.prepare(`${SELECT} WHERE c.name = ? COLLATE NOCASE AND c.archived = 0`).get(name.trim()) as
+    const row = stmt(this.db, `${SELECT} WHERE c.name = ? COLLATE NOCASE AND c.archived = 0`).get(name.trim()) as
       | SqlRow
       | undefined;
     return row ? toClass(row) : null;
@@ -104,13 +104,12 @@ export class ClassesRepo {
   /** Adds a class as part of a larger edit (an import) recorded by `track`. */
   addWith(input: NewClass, track: EditTracker): ClassRecord {
     const name = this.checkName(input.name, null);
-    const count = this.db.prepare('SELECT count(*) FROM classes').pluck().get() as number;
+    const count = stmt(this.db, 'SELECT count(*) FROM classes').pluck().get() as number;
     const color = input.color ?? CLASS_PALETTE[count % CLASS_PALETTE.length]!;
     this.checkColor(color);
     const hotkey = this.checkHotkey(input.hotkey ?? null, null);
-    const order = this.db.prepare('SELECT coalesce(max(sort_order), -1) + 1 FROM classes').pluck().get() as number;
-    const info = this.db
-      .prepare('INSERT INTO classes (name, color, hotkey, flip_safe, sort_order, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const order = stmt(this.db, 'SELECT coalesce(max(sort_order), -1) + 1 FROM classes').pluck().get() as number;
+    const info = stmt(this.db, 'INSERT INTO classes (name, color, hotkey, flip_safe, sort_order, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(name, color, hotkey, input.flipSafe === false ? 0 : 1, order, nowIso());
     const id = Number(info.lastInsertRowid);
     track.inserted('classes', id);
@@ -151,7 +150,7 @@ export class ClassesRepo {
         values.push(patch.archived ? 1 : 0);
         if (!patch.archived) sets.push('merged_into = NULL');
       }
-      if (sets.length > 0) this.db.prepare(`UPDATE classes SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+      if (sets.length > 0) stmt(this.db, `UPDATE classes SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
       if (patch.reverseOf !== undefined) {
         if (patch.reverseOf === null) this.unlink(id, track);
         else this.link(id, patch.reverseOf, track);
@@ -172,16 +171,16 @@ export class ClassesRepo {
     const target = this.require(targetId);
     if (target.archived) throw new UserError('conflict', `Class "${target.name}" is archived; restore it before merging into it.`);
     return this.history.edit(`Merge class "${source.name}" into "${target.name}"`, (track) => {
-      const clipIds = this.db.prepare('SELECT id FROM clips WHERE class_id = ?').pluck().all(sourceId) as number[];
+      const clipIds = stmt(this.db, 'SELECT id FROM clips WHERE class_id = ?').pluck().all(sourceId) as number[];
       for (const clipId of clipIds) track.touch('clips', clipId);
-      this.db.prepare('UPDATE clips SET class_id = ?, updated_at = ? WHERE class_id = ?').run(targetId, nowIso(), sourceId);
+      stmt(this.db, 'UPDATE clips SET class_id = ?, updated_at = ? WHERE class_id = ?').run(targetId, nowIso(), sourceId);
       if (source.reverseOf !== null && target.reverseOf === null && source.reverseOf !== targetId) {
         this.link(targetId, source.reverseOf, track);
       } else {
         this.unlink(sourceId, track);
       }
       track.touch('classes', sourceId);
-      this.db.prepare('UPDATE classes SET archived = 1, merged_into = ?, reverse_of = NULL WHERE id = ?').run(targetId, sourceId);
+      stmt(this.db, 'UPDATE classes SET archived = 1, merged_into = ?, reverse_of = NULL WHERE id = ?').run(targetId, sourceId);
       return this.require(targetId);
     });
   }
@@ -195,16 +194,16 @@ export class ClassesRepo {
     this.unlink(b, track);
     track.touch('classes', a);
     track.touch('classes', b);
-    this.db.prepare('UPDATE classes SET reverse_of = ? WHERE id = ?').run(b, a);
-    this.db.prepare('UPDATE classes SET reverse_of = ? WHERE id = ?').run(a, b);
+    stmt(this.db, 'UPDATE classes SET reverse_of = ? WHERE id = ?').run(b, a);
+    stmt(this.db, 'UPDATE classes SET reverse_of = ? WHERE id = ?').run(a, b);
   }
 
   private unlink(id: number, track: EditTracker): void {
-    const partner = this.db.prepare('SELECT reverse_of FROM classes WHERE id = ?').pluck().get(id) as number | null | undefined;
+    const partner = stmt(this.db, 'SELECT reverse_of FROM classes WHERE id = ?').pluck().get(id) as number | null | undefined;
     if (partner == null) return;
     track.touch('classes', id);
     track.touch('classes', partner);
-    this.db.prepare('UPDATE classes SET reverse_of = NULL WHERE id IN (?, ?)').run(id, partner);
+    stmt(this.db, 'UPDATE classes SET reverse_of = NULL WHERE id IN (?, ?)').run(id, partner);
   }
 
   private checkName(raw: string, selfId: number | null): string {
@@ -225,8 +224,7 @@ export class ClassesRepo {
     if ([...hotkey].length !== 1 || /\s/.test(hotkey)) {
       throw new UserError('invalid_input', `Hotkey "${hotkey}" must be a single visible character.`);
     }
-    const clash = this.db
-      .prepare('SELECT name FROM classes WHERE hotkey = ? AND archived = 0 AND id IS NOT ?')
+    const clash = stmt(this.db, 'SELECT name FROM classes WHERE hotkey = ? AND archived = 0 AND id IS NOT ?')
       .pluck()
       .get(hotkey, selfId) as string | undefined;
     if (clash) throw new UserError('conflict', `Hotkey "${hotkey}" is already used by class "${clash}".`);

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.ts';
 import type { EditTracker, History } from './history.ts';
-import { nowIso, type Db, type SqlRow } from './sql.ts';
+import { nowIso, type Db, type SqlRow, stmt } from './sql.ts';
 
 export type ClipSplit = 'train' | 'val';
 export type ClipSource = 'manual' | 'imported' | 'prediction';
@@ -67,7 +67,7 @@ export class ClipsRepo {
   ) {}
 
   get(id: number): ClipRecord | null {
-    const row = this.db.prepare('SELECT * FROM clips WHERE id = ?').get(id) as SqlRow | undefined;
+    const row = stmt(this.db, 'SELECT * FROM clips WHERE id = ?').get(id) as SqlRow | undefined;
     return row ? toClip(row) : null;
   }
 
@@ -91,12 +91,11 @@ export class ClipsRepo {
       `SELECT * FROM clips${where.length ? ' WHERE ' + where.join(' AND ') : ''} ` +
       `ORDER BY video_id, start_frame, id LIMIT ? OFFSET ?`;
     values.push(query.limit ?? -1, query.offset ?? 0);
-    return (this.db.prepare(sql).all(...values) as SqlRow[]).map(toClip);
+    return (stmt(this.db, sql).all(...values) as SqlRow[]).map(toClip);
   }
 
   count(query: Pick<ClipQuery, 'videoId' | 'classId'> = {}): number {
-    return this.db
-      .prepare('SELECT count(*) FROM clips WHERE (? IS NULL OR video_id = ?) AND (? IS NULL OR class_id = ?)')
+    return stmt(this.db, 'SELECT count(*) FROM clips WHERE (? IS NULL OR video_id = ?) AND (? IS NULL OR class_id = ?)')
       .pluck()
       .get(query.videoId ?? null, query.videoId ?? null, query.classId ?? null, query.classId ?? null) as number;
   }
@@ -123,8 +122,7 @@ export class ClipsRepo {
       };
       this.check(next, patch.classId !== undefined && patch.classId !== current.classId);
       track.touch('clips', id);
-      this.db
-        .prepare('UPDATE clips SET class_id = ?, start_frame = ?, end_frame = ?, split = ?, updated_at = ? WHERE id = ?')
+      stmt(this.db, 'UPDATE clips SET class_id = ?, start_frame = ?, end_frame = ?, split = ?, updated_at = ? WHERE id = ?')
         .run(next.classId, next.startFrame, next.endFrame, next.split, nowIso(), id);
       return this.require(id);
     });
@@ -134,7 +132,7 @@ export class ClipsRepo {
     this.history.edit('Delete clip', (track) => {
       this.require(id);
       track.touch('clips', id);
-      this.db.prepare('DELETE FROM clips WHERE id = ?').run(id);
+      stmt(this.db, 'DELETE FROM clips WHERE id = ?').run(id);
     });
   }
 
@@ -143,7 +141,7 @@ export class ClipsRepo {
       for (const id of ids) {
         this.require(id);
         track.touch('clips', id);
-        this.db.prepare('DELETE FROM clips WHERE id = ?').run(id);
+        stmt(this.db, 'DELETE FROM clips WHERE id = ?').run(id);
       }
     });
   }
@@ -159,7 +157,7 @@ export class ClipsRepo {
         );
       }
       track.touch('clips', id);
-      this.db.prepare('UPDATE clips SET end_frame = ?, updated_at = ? WHERE id = ?').run(atFrame, nowIso(), id);
+      stmt(this.db, 'UPDATE clips SET end_frame = ?, updated_at = ? WHERE id = ?').run(atFrame, nowIso(), id);
       const second = this.insertWith({ ...clip, startFrame: atFrame, endFrame: clip.endFrame }, track);
       return [this.require(id), second];
     });
@@ -168,8 +166,7 @@ export class ClipsRepo {
   /** True when a clip with exactly this video, class and frames exists. */
   exists(videoId: number, classId: number, startFrame: number, endFrame: number): boolean {
     return (
-      this.db
-        .prepare('SELECT 1 FROM clips WHERE video_id = ? AND start_frame = ? AND end_frame = ? AND class_id = ? LIMIT 1')
+      stmt(this.db, 'SELECT 1 FROM clips WHERE video_id = ? AND start_frame = ? AND end_frame = ? AND class_id = ? LIMIT 1')
         .get(videoId, startFrame, endFrame, classId) !== undefined
     );
   }
@@ -179,8 +176,7 @@ export class ClipsRepo {
     const split = input.split ?? null;
     this.check({ ...input, split }, true);
     const now = nowIso();
-    const info = this.db
-      .prepare(
+    const info = stmt(this.db,
         'INSERT INTO clips (video_id, class_id, start_frame, end_frame, split, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(input.videoId, input.classId, input.startFrame, input.endFrame, split, input.source ?? 'manual', now, now);
@@ -208,7 +204,7 @@ export class ClipsRepo {
     if (endFrame <= startFrame) {
       throw new UserError('invalid_input', `Clip end frame ${endFrame} must be after its start frame ${startFrame}.`);
     }
-    const video = this.db.prepare('SELECT name, frame_count FROM videos WHERE id = ?').get(clip.videoId) as
+    const video = stmt(this.db, 'SELECT name, frame_count FROM videos WHERE id = ?').get(clip.videoId) as
       | { name: string; frame_count: number | null }
       | undefined;
     if (!video) throw new UserError('not_found', `No video with id ${clip.videoId} in this project.`);
@@ -218,7 +214,7 @@ export class ClipsRepo {
         `Clip end frame ${endFrame} is past the end of ${video.name} (${video.frame_count} frames).`,
       );
     }
-    const cls = this.db.prepare('SELECT name, archived FROM classes WHERE id = ?').get(clip.classId) as
+    const cls = stmt(this.db, 'SELECT name, archived FROM classes WHERE id = ?').get(clip.classId) as
       | { name: string; archived: number }
       | undefined;
     if (!cls) throw new UserError('not_found', `No class with id ${clip.classId} in this project.`);

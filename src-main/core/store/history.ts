@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { nowIso, writeTx, type Db, type SqlRow } from './sql.ts';
+import { nowIso, writeTx, type Db, type SqlRow, stmt } from './sql.ts';
 
 /** Tables whose rows edits may touch; undo/redo restores whole rows of these. */
 export type TrackedTable = 'classes' | 'clips';
@@ -29,18 +29,18 @@ export interface EditTracker {
 }
 
 function readRow(db: Db, table: TrackedTable, id: number): SqlRow | null {
-  return (db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(id) as SqlRow | undefined) ?? null;
+  return (stmt(db, `SELECT * FROM ${table} WHERE id = ?`).get(id) as SqlRow | undefined) ?? null;
 }
 
 /** Writes a row image back: insert or update in place (never REPLACE, which would fire ON DELETE actions). */
 function restoreRow(db: Db, table: TrackedTable, id: number, image: SqlRow | null): void {
   if (image === null) {
-    db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id);
+    stmt(db, `DELETE FROM ${table} WHERE id = ?`).run(id);
     return;
   }
   const cols = Object.keys(image);
   const updates = cols.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`);
-  db.prepare(
+  stmt(db,
     `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) ` +
       `ON CONFLICT(id) DO UPDATE SET ${updates.join(', ')}`,
   ).run(image);
@@ -76,9 +76,8 @@ export class History {
         if (JSON.stringify(change.before) !== JSON.stringify(change.after)) changes.push(change);
       }
       if (changes.length > 0) {
-        this.db.prepare('DELETE FROM edit_log WHERE undone = 1').run();
-        this.db
-          .prepare('INSERT INTO edit_log (label, changes, created_at) VALUES (?, ?, ?)')
+        stmt(this.db, 'DELETE FROM edit_log WHERE undone = 1').run();
+        stmt(this.db, 'INSERT INTO edit_log (label, changes, created_at) VALUES (?, ?, ?)')
           .run(label, JSON.stringify(changes), nowIso());
       }
       return result;
@@ -86,11 +85,9 @@ export class History {
   }
 
   state(): HistoryState {
-    const undo = this.db
-      .prepare('SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 0) AS n FROM edit_log WHERE undone = 0 ORDER BY id DESC LIMIT 1')
+    const undo = stmt(this.db, 'SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 0) AS n FROM edit_log WHERE undone = 0 ORDER BY id DESC LIMIT 1')
       .get() as { label: string; n: number } | undefined;
-    const redo = this.db
-      .prepare('SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 1) AS n FROM edit_log WHERE undone = 1 ORDER BY id ASC LIMIT 1')
+    const redo = stmt(this.db, 'SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 1) AS n FROM edit_log WHERE undone = 1 ORDER BY id ASC LIMIT 1')
       .get() as { label: string; n: number } | undefined;
     return {
       canUndo: undo !== undefined,
@@ -120,7 +117,7 @@ export class History {
     let label: string | null = null;
     try {
       return writeTx(this.db, () => {
-        const entry = this.db.prepare(pick).get() as { id: number; label: string; changes: string } | undefined;
+        const entry = stmt(this.db, pick).get() as { id: number; label: string; changes: string } | undefined;
         if (!entry) return null;
         label = entry.label;
         const changes = JSON.parse(entry.changes) as RowChange[];
@@ -129,7 +126,7 @@ export class History {
         } else {
           for (const c of changes) restoreRow(this.db, c.table, c.id, c.after);
         }
-        this.db.prepare('UPDATE edit_log SET undone = ? WHERE id = ?').run(direction === 'undo' ? 1 : 0, entry.id);
+        stmt(this.db, 'UPDATE edit_log SET undone = ? WHERE id = ?').run(direction === 'undo' ? 1 : 0, entry.id);
         return entry.label;
       });
     } catch (err) {

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { fromJson, nowIso, toJson, writeTx, type Db, type SqlRow } from './sql.ts';
+import { fromJson, nowIso, toJson, writeTx, type Db, type SqlRow, stmt } from './sql.ts';
 
 export type JobKind = 'train' | 'predict' | 'probe';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
@@ -48,13 +48,13 @@ export class JobsRepo {
 
   insert(kind: JobKind, params: Record<string, unknown>): JobRecord {
     const info = writeTx(this.db, () =>
-      this.db.prepare('INSERT INTO jobs (kind, params, created_at) VALUES (?, ?, ?)').run(kind, JSON.stringify(params), nowIso()),
+      stmt(this.db, 'INSERT INTO jobs (kind, params, created_at) VALUES (?, ?, ?)').run(kind, JSON.stringify(params), nowIso()),
     );
     return this.require(Number(info.lastInsertRowid));
   }
 
   get(id: number): JobRecord | null {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as SqlRow | undefined;
+    const row = stmt(this.db, 'SELECT * FROM jobs WHERE id = ?').get(id) as SqlRow | undefined;
     return row ? toJob(row) : null;
   }
 
@@ -66,8 +66,7 @@ export class JobsRepo {
 
   list(opts: { status?: JobStatus; kind?: JobKind } = {}): JobRecord[] {
     return (
-      this.db
-        .prepare('SELECT * FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR kind = ?) ORDER BY id')
+      stmt(this.db, 'SELECT * FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR kind = ?) ORDER BY id')
         .all(opts.status ?? null, opts.status ?? null, opts.kind ?? null, opts.kind ?? null) as SqlRow[]
     ).map(toJob);
   }
@@ -78,8 +77,7 @@ export class JobsRepo {
       const current = this.require(id);
       const status = patch.status ?? current.status;
       const now = nowIso();
-      this.db
-        .prepare('UPDATE jobs SET status = ?, progress = ?, error = ?, model_id = ?, started_at = ?, finished_at = ? WHERE id = ?')
+      stmt(this.db, 'UPDATE jobs SET status = ?, progress = ?, error = ?, model_id = ?, started_at = ?, finished_at = ? WHERE id = ?')
         .run(
           status,
           toJson(patch.progress === undefined ? current.progress : patch.progress),
@@ -94,17 +92,17 @@ export class JobsRepo {
   }
 
   appendLog(id: number, text: string): void {
-    writeTx(this.db, () => this.db.prepare("UPDATE jobs SET log = log || ? WHERE id = ?").run(text, id));
+    writeTx(this.db, () => stmt(this.db, "UPDATE jobs SET log = log || ? WHERE id = ?").run(text, id));
   }
 
   /** Jobs left running by a process that died are marked interrupted; returns how many. */
   markInterrupted(): number {
     return writeTx(this.db, () =>
-      this.db.prepare("UPDATE jobs SET status = 'interrupted', finished_at = ? WHERE status = 'running'").run(nowIso()),
+      stmt(this.db, "UPDATE jobs SET status = 'interrupted', finished_at = ? WHERE status = 'running'").run(nowIso()),
     ).changes;
   }
 
   remove(id: number): void {
-    writeTx(this.db, () => this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id));
+    writeTx(this.db, () => stmt(this.db, 'DELETE FROM jobs WHERE id = ?').run(id));
   }
 }

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { fromJson, nowIso, toJson, writeTx, type Db, type SqlRow } from './sql.ts';
+import { fromJson, nowIso, toJson, writeTx, type Db, type SqlRow, stmt } from './sql.ts';
 
 export interface ModelRecord {
   id: number;
@@ -37,8 +37,7 @@ export class ModelsRepo {
 
   insert(model: NewModel): ModelRecord {
     const info = writeTx(this.db, () =>
-      this.db
-        .prepare(
+      stmt(this.db,
           'INSERT INTO models (name, arch, classes, weights_path, parent_model_id, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         )
         .run(model.name, JSON.stringify(model.arch), JSON.stringify(model.classes), model.weightsPath ?? null,
@@ -48,7 +47,7 @@ export class ModelsRepo {
   }
 
   get(id: number): ModelRecord | null {
-    const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(id) as SqlRow | undefined;
+    const row = stmt(this.db, 'SELECT * FROM models WHERE id = ?').get(id) as SqlRow | undefined;
     return row ? toModel(row) : null;
   }
 
@@ -59,14 +58,13 @@ export class ModelsRepo {
   }
 
   list(): ModelRecord[] {
-    return (this.db.prepare('SELECT * FROM models ORDER BY id').all() as SqlRow[]).map(toModel);
+    return (stmt(this.db, 'SELECT * FROM models ORDER BY id').all() as SqlRow[]).map(toModel);
   }
 
   update(id: number, patch: ModelPatch): ModelRecord {
     writeTx(this.db, () => {
       const current = this.require(id);
-      this.db
-        .prepare('UPDATE models SET name = ?, weights_path = ?, metrics = ? WHERE id = ?')
+      stmt(this.db, 'UPDATE models SET name = ?, weights_path = ?, metrics = ? WHERE id = ?')
         .run(patch.name ?? current.name, patch.weightsPath === undefined ? current.weightsPath : patch.weightsPath,
           toJson(patch.metrics === undefined ? current.metrics : patch.metrics), id);
     });
@@ -75,6 +73,6 @@ export class ModelsRepo {
 
   /** Deletes the row with its predictions and probe results; the caller removes the weights file. */
   remove(id: number): void {
-    writeTx(this.db, () => this.db.prepare('DELETE FROM models WHERE id = ?').run(id));
+    writeTx(this.db, () => stmt(this.db, 'DELETE FROM models WHERE id = ?').run(id));
   }
 }

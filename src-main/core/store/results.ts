@@ -1,4 +1,4 @@
-import { blobToFloat32, fromJson, nowIso, toJson, typedToBlob, writeTx, type Db, type SqlRow } from './sql.ts';
+import { blobToFloat32, fromJson, nowIso, toJson, typedToBlob, writeTx, type Db, type SqlRow, stmt } from './sql.ts';
 
 export type Direction = 'forward' | 'reversed';
 
@@ -43,13 +43,13 @@ export class PredictionsRepo {
 
   /** Stores a batch of windows in one transaction (a re-run of the same window replaces it). */
   insertMany(rows: readonly NewPrediction[]): void {
-    const stmt = this.db.prepare(
+    const insert = stmt(this.db,
       'INSERT OR REPLACE INTO predictions (job_id, model_id, video_id, window_index, start_frame, end_frame, direction, probabilities) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     writeTx(this.db, () => {
       for (const p of rows) {
-        stmt.run(p.jobId, p.modelId, p.videoId, p.windowIndex, p.startFrame, p.endFrame, p.direction, typedToBlob(p.probabilities));
+        insert.run(p.jobId, p.modelId, p.videoId, p.windowIndex, p.startFrame, p.endFrame, p.direction, typedToBlob(p.probabilities));
       }
     });
   }
@@ -62,11 +62,11 @@ export class PredictionsRepo {
     if (query.jobId !== undefined) (where.push('job_id = ?'), values.push(query.jobId));
     if (query.direction !== undefined) (where.push('direction = ?'), values.push(query.direction));
     const sql = `SELECT * FROM predictions${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY video_id, direction, window_index`;
-    return (this.db.prepare(sql).all(...values) as SqlRow[]).map(toPrediction);
+    return (stmt(this.db, sql).all(...values) as SqlRow[]).map(toPrediction);
   }
 
   deleteForJob(jobId: number): void {
-    writeTx(this.db, () => this.db.prepare('DELETE FROM predictions WHERE job_id = ?').run(jobId));
+    writeTx(this.db, () => stmt(this.db, 'DELETE FROM predictions WHERE job_id = ?').run(jobId));
   }
 }
 
@@ -92,8 +92,7 @@ export class MetricsRepo {
 
   insert(m: NewTrainingMetric): void {
     writeTx(this.db, () =>
-      this.db
-        .prepare(
+      stmt(this.db,
           'INSERT INTO training_metrics (job_id, model_id, epoch, step, split, loss, top1, per_class, confusion, created_at) ' +
             'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         )
@@ -102,8 +101,7 @@ export class MetricsRepo {
   }
 
   list(query: { jobId?: number; modelId?: number } = {}): TrainingMetricRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM training_metrics WHERE (? IS NULL OR job_id = ?) AND (? IS NULL OR model_id = ?) ORDER BY step, id')
+    const rows = stmt(this.db, 'SELECT * FROM training_metrics WHERE (? IS NULL OR job_id = ?) AND (? IS NULL OR model_id = ?) ORDER BY step, id')
       .all(query.jobId ?? null, query.jobId ?? null, query.modelId ?? null, query.modelId ?? null) as SqlRow[];
     return rows.map((r) => ({
       id: Number(r.id),
@@ -148,14 +146,14 @@ export class ProbesRepo {
   constructor(private readonly db: Db) {}
 
   insertMany(rows: readonly NewProbeResult[]): void {
-    const stmt = this.db.prepare(
+    const insert = stmt(this.db,
       'INSERT INTO probe_results (job_id, model_id, clip_id, video_id, class_id, start_frame, end_frame, forward_top1, forward_score, ' +
         'reversed_top1, reversed_score, expected_reversed, flipped, js_divergence, forward_probabilities, reversed_probabilities) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     writeTx(this.db, () => {
       for (const p of rows) {
-        stmt.run(p.jobId, p.modelId, p.clipId, p.videoId, p.classId, p.startFrame, p.endFrame, p.forwardTop1, p.forwardScore,
+        insert.run(p.jobId, p.modelId, p.clipId, p.videoId, p.classId, p.startFrame, p.endFrame, p.forwardTop1, p.forwardScore,
           p.reversedTop1, p.reversedScore, p.expectedReversed, p.flipped ? 1 : 0, p.jsDivergence,
           typedToBlob(p.forwardProbabilities), typedToBlob(p.reversedProbabilities));
       }
@@ -163,8 +161,7 @@ export class ProbesRepo {
   }
 
   list(query: { jobId?: number; modelId?: number } = {}): ProbeResultRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM probe_results WHERE (? IS NULL OR job_id = ?) AND (? IS NULL OR model_id = ?) ORDER BY id')
+    const rows = stmt(this.db, 'SELECT * FROM probe_results WHERE (? IS NULL OR job_id = ?) AND (? IS NULL OR model_id = ?) ORDER BY id')
       .all(query.jobId ?? null, query.jobId ?? null, query.modelId ?? null, query.modelId ?? null) as SqlRow[];
     return rows.map((r) => ({
       id: Number(r.id),

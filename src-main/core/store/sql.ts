@@ -39,3 +39,14 @@ export function blobToFloat32(blob: SqlValue): Float32Array | null {
 export function writeTx<T>(db: Db, body: () => T): T {
   return db.transaction(body).immediate();
 }
+
+const statementCaches = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A prepared statement reused across calls (preparing costs more than running a small statement). */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let cache = statementCaches.get(db);
+  if (!cache) statementCaches.set(db, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { UserError } from '../errors.ts';
-import { blobToFloat64, nowIso, typedToBlob, writeTx, type Db, type SqlRow } from './sql.ts';
+import { blobToFloat64, nowIso, typedToBlob, writeTx, type Db, type SqlRow, stmt } from './sql.ts';
 
 export type VideoStatus = 'ok' | 'missing';
 
@@ -98,7 +98,7 @@ export class VideosRepo {
       `VALUES (${keys.map(() => '?').join(', ')}, ?)`;
     try {
       const info = writeTx(this.db, () =>
-        this.db.prepare(sql).run(...keys.map((k) => toSqlValue(k, full[k])), nowIso()),
+        stmt(this.db, sql).run(...keys.map((k) => toSqlValue(k, full[k])), nowIso()),
       );
       return this.get(Number(info.lastInsertRowid))!;
     } catch (err) {
@@ -110,7 +110,7 @@ export class VideosRepo {
   }
 
   get(id: number): VideoRecord | null {
-    const row = this.db.prepare(`SELECT ${INFO_COLUMNS}, frame_pts FROM videos WHERE id = ?`).get(id) as SqlRow | undefined;
+    const row = stmt(this.db, `SELECT ${INFO_COLUMNS}, frame_pts FROM videos WHERE id = ?`).get(id) as SqlRow | undefined;
     return row ? { ...toInfo(row), framePts: blobToFloat64(row.frame_pts) } : null;
   }
 
@@ -122,11 +122,11 @@ export class VideosRepo {
   }
 
   list(): VideoInfo[] {
-    return (this.db.prepare(`SELECT ${INFO_COLUMNS} FROM videos ORDER BY name, id`).all() as SqlRow[]).map(toInfo);
+    return (stmt(this.db, `SELECT ${INFO_COLUMNS} FROM videos ORDER BY name, id`).all() as SqlRow[]).map(toInfo);
   }
 
   framePts(id: number): Float64Array | null {
-    const row = this.db.prepare('SELECT frame_pts FROM videos WHERE id = ?').get(id) as SqlRow | undefined;
+    const row = stmt(this.db, 'SELECT frame_pts FROM videos WHERE id = ?').get(id) as SqlRow | undefined;
     return row ? blobToFloat64(row.frame_pts) : null;
   }
 
@@ -134,18 +134,18 @@ export class VideosRepo {
     const keys = (Object.keys(patch) as Array<keyof typeof columns>).filter((k) => k in columns && patch[k] !== undefined);
     if (keys.length > 0) {
       const sql = `UPDATE videos SET ${keys.map((k) => `${columns[k]} = ?`).join(', ')} WHERE id = ?`;
-      writeTx(this.db, () => this.db.prepare(sql).run(...keys.map((k) => toSqlValue(k, patch[k])), id));
+      writeTx(this.db, () => stmt(this.db, sql).run(...keys.map((k) => toSqlValue(k, patch[k])), id));
     }
     return this.require(id);
   }
 
   /** Removes the video with its clips, predictions and probe results. */
   remove(id: number): void {
-    writeTx(this.db, () => this.db.prepare('DELETE FROM videos WHERE id = ?').run(id));
+    writeTx(this.db, () => stmt(this.db, 'DELETE FROM videos WHERE id = ?').run(id));
   }
 
   findByFingerprint(fingerprint: string): VideoInfo | null {
-    const row = this.db.prepare(`SELECT ${INFO_COLUMNS} FROM videos WHERE fingerprint = ? ORDER BY id LIMIT 1`).get(fingerprint) as
+    const row = stmt(this.db, `SELECT ${INFO_COLUMNS} FROM videos WHERE fingerprint = ? ORDER BY id LIMIT 1`).get(fingerprint) as
       | SqlRow
       | undefined;
     return row ? toInfo(row) : null;
@@ -156,10 +156,10 @@ export class VideosRepo {
    * Returns null when nothing matches or the name is ambiguous.
    */
   findByPathOrName(pathOrName: string): VideoInfo | null {
-    const byPath = this.db.prepare(`SELECT ${INFO_COLUMNS} FROM videos WHERE path = ?`).get(pathOrName) as SqlRow | undefined;
+    const byPath = stmt(this.db, `SELECT ${INFO_COLUMNS} FROM videos WHERE path = ?`).get(pathOrName) as SqlRow | undefined;
     if (byPath) return toInfo(byPath);
     const name = basename(pathOrName.replace(/\\/g, '/'));
-    const byName = this.db.prepare(`SELECT ${INFO_COLUMNS} FROM videos WHERE name = ? COLLATE NOCASE LIMIT 2`).all(name) as SqlRow[];
+    const byName = stmt(this.db, `SELECT ${INFO_COLUMNS} FROM videos WHERE name = ? COLLATE NOCASE LIMIT 2`).all(name) as SqlRow[];
     return byName.length === 1 ? toInfo(byName[0]!) : null;
   }
 }
