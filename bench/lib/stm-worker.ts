@@ -1,0 +1,48 @@
+// Worker-side bodies of the model bench: STM inference (a pool service) and timed training steps (a job).
+import * as tf from '@tensorflow/tfjs';
+import { createStmNetwork } from '../../src-main/core/model/network.ts';
+import type { StmConfig } from '../../src-main/core/model/config.ts';
+import type { WorkerTaskContext } from '../../src-main/core/compute/worker-pool.ts';
+
+export interface BenchModelArgs {
+  config: Partial<StmConfig>;
+  size: number;
+}
+
+/** Pool factory: one network per worker; each run classifies `clips` clips of random frames. */
+export function createStmInference(args: BenchModelArgs) {
+  const net = createStmNetwork({ ...args.config, inputSize: args.size }, { seed: 1 });
+  const frames = net.config.frames;
+  return (input: { clips: number }) => {
+    const start = performance.now();
+    const logits = tf.tidy(() => {
+      const x = tf.randomUniform([input.clips * frames, args.size, args.size, 3]) as tf.Tensor4D;
+      return net.forward(x, { training: false }).clipLogits.dataSync();
+    });
+    return { ms: performance.now() - start, classes: logits.length / input.clips };
+  };
+}
+
+/** Times SGD training steps on a batch of clips; returns the median step in ms after one warm-up step. */
+export function measureTrainSteps(args: BenchModelArgs & { clips: number; steps: number }, ctx: WorkerTaskContext) {
+  const net = createStmNetwork({ ...args.config, inputSize: args.size }, { seed: 1 });
+  const { frames, classes } = net.config;
+  const x = tf.randomUniform([args.clips * frames, args.size, args.size, 3]) as tf.Tensor4D;
+  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: args.clips }, (_, i) => i % classes), 'int32'), classes);
+  const optimizer = tf.train.momentum(0.01, 0.9);
+  const variables = net.trainableVariables();
+  const step = () => {
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, net.forward(x, { training: true }).clipLogits) as tf.Scalar, true, variables);
+    loss!.dataSync();
+    loss!.dispose();
+  };
+  const times: number[] = [];
+  for (let i = 0; i <= args.steps; i++) {
+    const start = performance.now();
+    step();
+    if (i > 0) times.push(performance.now() - start);
+    ctx.progress(i);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)]!, backend: ctx.backend.name };
+}
