@@ -32,6 +32,20 @@ function readRow(db: Db, table: TrackedTable, id: number): SqlRow | null {
   return (stmt(db, `SELECT * FROM ${table} WHERE id = ?`).get(id) as SqlRow | undefined) ?? null;
 }
 
+/** Current images of many rows at once, keyed `table:id` (an import touches 100k rows). */
+function readRows(db: Db, rows: ReadonlyArray<{ table: TrackedTable; id: number }>): Map<string, SqlRow> {
+  const images = new Map<string, SqlRow>();
+  const tables = new Set(rows.map((r) => r.table));
+  for (const table of tables) {
+    const ids = rows.filter((r) => r.table === table).map((r) => r.id);
+    const select = stmt(db, `SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`);
+    for (let i = 0; i < ids.length; i += 10_000) {
+      for (const row of select.all(JSON.stringify(ids.slice(i, i + 10_000))) as SqlRow[]) images.set(`${table}:${row.id}`, row);
+    }
+  }
+  return images;
+}
+
 /** Writes a row image back: insert or update in place (never REPLACE, which would fire ON DELETE actions). */
 function restoreRow(db: Db, table: TrackedTable, id: number, image: SqlRow | null): void {
   if (image === null) {
@@ -70,10 +84,15 @@ export class History {
         },
       };
       const result = body(tracker);
+      const after = readRows(this.db, [...before.values()]);
       const changes: RowChange[] = [];
       for (const change of before.values()) {
-        change.after = readRow(this.db, change.table, change.id);
-        if (JSON.stringify(change.before) !== JSON.stringify(change.after)) changes.push(change);
+        change.after = after.get(`${change.table}:${change.id}`) ?? null;
+        const changed =
+          change.before === null || change.after === null
+            ? change.before !== change.after
+            : JSON.stringify(change.before) !== JSON.stringify(change.after);
+        if (changed) changes.push(change);
       }
       if (changes.length > 0) {
         stmt(this.db, 'DELETE FROM edit_log WHERE undone = 1').run();
