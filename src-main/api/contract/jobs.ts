@@ -1,9 +1,141 @@
 import { z } from 'zod';
 import { request, event, type RequestMap, type EventMap } from '../define.ts';
+import type { JobKind, JobOutcome, JobProgress, JobStatus } from '../../core/jobs/types.ts';
+import type { ModelRecord } from '../../core/store/models.ts';
+import type { ClipRecord } from '../../core/store/clips.ts';
+import type { ProbeSummary } from '../../core/jobs/probe-summary.ts';
+import type { Segment } from '../../core/jobs/segments.ts';
+import type {
+  CsvExportResult, EpochMetrics, MetricsResult, ProbeResultView, ReviewItem, WindowPrediction, WindowsResult,
+} from '../../core/jobs/results.ts';
 
-export const jobsRequests = {} satisfies RequestMap;
+export type {
+  JobKind, JobOutcome, JobProgress, JobStatus, ModelRecord, ProbeSummary, Segment, CsvExportResult, EpochMetrics,
+  MetricsResult, ProbeResultView, ReviewItem, WindowPrediction, WindowsResult,
+};
 
-export const jobsEvents = {} satisfies EventMap;
+/** A job as lists show it (the log is fetched separately with jobs.log). */
+export interface JobView {
+  id: number;
+  kind: JobKind;
+  params: Record<string, unknown>;
+  status: JobStatus;
+  progress: JobProgress | null;
+  error: string | null;
+  modelId: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The figures of a job that finished in this session (val top-1, flip rate, ...). */
+  figures: JobOutcome['figures'] | null;
+}
 
-// Keep the imports referenced until the domain declares its requests.
-void z; void request; void event;
+const id = z.number().int().positive();
+const backend = z.enum(['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']).optional();
+const windowSpec = z.object({ value: z.number().positive(), unit: z.enum(['seconds', 'frames']) }).strict();
+const thresholds = z.record(z.string(), z.number().min(0).max(1)).optional();
+
+export const trainStartParams = z
+  .object({
+    name: z.string().min(1).optional(),
+    from: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('scratch') }).strict(),
+        z.object({ kind: z.literal('model'), modelId: id }).strict(),
+        z.object({ kind: z.literal('weights'), path: z.string().min(1) }).strict(),
+      ])
+      .default({ kind: 'scratch' }),
+    variant: z.enum(['stm', 'cstm', 'cmm', 'tsn']).default('stm'),
+    layers: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]).default([3, 4, 6, 3]),
+    width: z.number().int().min(16).multipleOf(16).default(64),
+    frames: z.number().int().min(2).default(8),
+    size: z.number().int().min(32).multipleOf(32).default(224),
+    dropout: z.number().min(0).lt(1).default(0.5),
+    epochs: z.number().int().min(1).default(10),
+    batch: z.number().int().min(1).default(4),
+    lr: z.number().positive().default(0.01),
+    optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+    momentum: z.number().min(0).lt(1).default(0.9),
+    weightDecay: z.number().min(0).default(5e-4),
+    classWeighting: z.boolean().default(true),
+    patience: z.number().int().min(0).default(0),
+    freeze: z.number().int().min(0).max(4).default(0),
+    flip: z.boolean().default(false),
+    split: z.enum(['video', 'fixed']).default('video'),
+    valFraction: z.number().min(0).lt(1).default(0.2),
+    seed: z.number().int().default(1),
+    backend,
+  })
+  .strict();
+
+export const predictStartParams = z
+  .object({
+    modelId: id,
+    videoIds: z.array(id).min(1).optional(),
+    window: windowSpec.default({ value: 2, unit: 'seconds' }),
+    stride: windowSpec.default({ value: 1, unit: 'seconds' }),
+    direction: z.enum(['forward', 'reversed', 'both']).default('forward'),
+    batch: z.number().int().min(1).default(8),
+    backend,
+  })
+  .strict();
+
+export const probeStartParams = z
+  .object({ modelId: id, clips: z.enum(['all', 'val']).default('all'), batch: z.number().int().min(1).default(8), backend })
+  .strict();
+
+const segmentOptions = {
+  thresholds,
+  defaultThreshold: z.number().min(0).max(1).optional(),
+  minDurationS: z.number().min(0).optional(),
+};
+
+export const jobsRequests = {
+  'jobs.list': request(z.object({ status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']).optional(), kind: z.enum(['train', 'predict', 'probe']).optional() }).strict()).returns<JobView[]>(),
+  'jobs.get': request(z.object({ id }).strict()).returns<JobView>(),
+  /** Cancels a queued or running job (a running one stops at its next step). */
+  'jobs.cancel': request(z.object({ id }).strict()).returns<JobView>(),
+  /** Queues an interrupted or failed job again; training continues from its last checkpoint. */
+  'jobs.resume': request(z.object({ id }).strict()).returns<JobView>(),
+  /** Resolves when the job has finished (done, failed, cancelled or interrupted). */
+  'jobs.wait': request(z.object({ id }).strict()).returns<JobView>(),
+  'jobs.log': request(z.object({ id }).strict()).returns<{ id: number; log: string }>(),
+
+  'train.start': request(trainStartParams).returns<JobView>(),
+  'predict.start': request(predictStartParams).returns<JobView>(),
+  'probe.start': request(probeStartParams).returns<JobView>(),
+
+  'models.list': request(z.object({}).strict()).returns<ModelRecord[]>(),
+  'models.get': request(z.object({ id }).strict()).returns<ModelRecord>(),
+  /** Adds a model file (exported from another project or machine) to this project. */
+  'models.import': request(z.object({ file: z.string().min(1), name: z.string().min(1).optional() }).strict()).returns<ModelRecord>(),
+  /** Writes a model as one self-contained file (weights, architecture, classes, normalisation). */
+  'models.export': request(z.object({ id, file: z.string().min(1) }).strict()).returns<{ file: string; model: ModelRecord }>(),
+
+  /** Per-epoch curves and confusion matrices of a training job, or of the job that trained a model. */
+  'metrics.get': request(z.object({ jobId: id.optional(), modelId: id.optional() }).strict()).returns<MetricsResult>(),
+
+  /** Window probabilities of one video for the timeline's heat tracks. */
+  'predictions.windows': request(z.object({ videoId: id, modelId: id, direction: z.enum(['forward', 'reversed']).default('forward') }).strict()).returns<WindowsResult>(),
+  /** Segments (thresholds + minimum duration) of one video's forward predictions. */
+  'predictions.segments': request(z.object({ videoId: id, modelId: id, ...segmentOptions }).strict()).returns<Segment[]>(),
+  /** Unlabelled windows across videos, most uncertain first. */
+  'predictions.reviewQueue': request(z.object({ modelId: id, limit: z.number().int().min(1).max(10_000).default(100) }).strict()).returns<ReviewItem[]>(),
+  /** Turns a predicted window into a label (source "prediction"); `classId` overrides the top-1 class. */
+  'predictions.accept': request(z.object({ modelId: id, videoId: id, windowIndex: z.number().int().min(0), classId: id.optional() }).strict()).returns<ClipRecord>(),
+
+  'probe.results': request(z.object({ jobId: id.optional(), modelId: id.optional() }).strict()).returns<ProbeResultView[]>(),
+  'probe.summary': request(z.object({ jobId: id.optional(), modelId: id.optional() }).strict()).returns<ProbeSummary & { jobId: number | null }>(),
+
+  /** CSV per DESIGN §4; predictions/segments/probe need the model (the latest one when omitted). */
+  'export.csv': request(
+    z.object({ kind: z.enum(['labels', 'predictions', 'segments', 'probe']), file: z.string().min(1), modelId: id.optional(), ...segmentOptions }).strict(),
+  ).returns<CsvExportResult>(),
+} satisfies RequestMap;
+
+export const jobsEvents = {
+  /** A running job moved on (rate and ETA included). */
+  'job.progress': event<{ job: JobView; progress: JobProgress }>(),
+  /** A job was queued, started, finished, failed, was cancelled or interrupted. */
+  'job.updated': event<{ job: JobView }>(),
+} satisfies EventMap;

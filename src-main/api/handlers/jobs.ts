@@ -1,4 +1,91 @@
 import type { HandlersFor } from '../handler-types.ts';
-import type { jobsRequests } from '../contract/jobs.ts';
+import type { jobsRequests, JobView } from '../contract/jobs.ts';
+import type { ApiContext } from '../context.ts';
+import { registerSessionService, type Session } from '../session.ts';
+import { UserError } from '../../core/errors.ts';
+import { JobQueue } from '../../core/jobs/queue.ts';
+import type { JobRecord } from '../../core/jobs/types.ts';
+import { exportModelFile, importModelFile } from '../../core/jobs/model-files.ts';
+import {
+  acceptPrediction, exportCsv, probeResults, probeSummary, reviewQueue, trainingMetrics, videoSegments, windowPredictions,
+} from '../../core/jobs/results.ts';
 
-export const jobsHandlers: HandlersFor<typeof jobsRequests> = {};
+/** The job queue of each session's open project: created when a project opens, closed with it. */
+const queues = new WeakMap<Session, JobQueue>();
+
+registerSessionService((session) => {
+  session.onProjectOpened((project) => {
+    const queue = new JobQueue(project, {
+      progress: (job, progress) => session.emit('job.progress', { job: viewOf(job, queue), progress }),
+      updated: (job) => {
+        session.emit('job.updated', { job: viewOf(job, queue) });
+        session.emit('project.changed', { what: 'jobs', ids: [job.id] });
+        if (job.status === 'done' && job.modelId !== null) session.emit('project.changed', { what: 'models', ids: [job.modelId] });
+      },
+    });
+    queues.set(session, queue);
+    queue.recover();
+  });
+  session.onProjectClosing(() => {
+    queues.get(session)?.close();
+    queues.delete(session);
+  });
+});
+
+function queueOf(ctx: ApiContext): JobQueue {
+  const project = ctx.session.project;
+  const queue = queues.get(ctx.session);
+  if (!queue) throw new UserError('unavailable', `The job queue of ${project.dir} is not running.`);
+  return queue;
+}
+
+function viewOf(job: JobRecord, queue: JobQueue | undefined): JobView {
+  const { log: _log, progress, ...rest } = job;
+  return { ...rest, progress: progress as JobView['progress'], figures: queue?.outcomeOf(job.id)?.figures ?? null };
+}
+
+const view = (ctx: ApiContext, job: JobRecord): JobView => viewOf(job, queues.get(ctx.session));
+
+export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
+  'jobs.list': (params, ctx) => ctx.session.project.jobs.list(params).map((j) => view(ctx, j)),
+  'jobs.get': ({ id }, ctx) => view(ctx, ctx.session.project.jobs.require(id)),
+  'jobs.cancel': ({ id }, ctx) => view(ctx, queueOf(ctx).cancel(id)),
+  'jobs.resume': ({ id }, ctx) => view(ctx, queueOf(ctx).resume(id)),
+  'jobs.wait': async ({ id }, ctx) => view(ctx, await queueOf(ctx).waitFor(id)),
+  'jobs.log': ({ id }, ctx) => ({ id, log: ctx.session.project.jobs.require(id).log }),
+
+  'train.start': (params, ctx) => view(ctx, queueOf(ctx).submit('train', params)),
+  'predict.start': (params, ctx) => {
+    ctx.session.project.models.require(params.modelId);
+    return view(ctx, queueOf(ctx).submit('predict', params));
+  },
+  'probe.start': (params, ctx) => {
+    ctx.session.project.models.require(params.modelId);
+    return view(ctx, queueOf(ctx).submit('probe', params));
+  },
+
+  'models.list': (_params, ctx) => ctx.session.project.models.list(),
+  'models.get': ({ id }, ctx) => ctx.session.project.models.require(id),
+  'models.import': ({ file, name }, ctx) => {
+    const model = importModelFile(ctx.session.project, file, name);
+    ctx.emit('project.changed', { what: 'models', ids: [model.id] });
+    return model;
+  },
+  'models.export': ({ id, file }, ctx) => exportModelFile(ctx.session.project, id, file),
+
+  'metrics.get': (params, ctx) => trainingMetrics(ctx.session.project, params),
+
+  'predictions.windows': ({ videoId, modelId, direction }, ctx) => windowPredictions(ctx.session.project, videoId, modelId, direction),
+  'predictions.segments': ({ videoId, modelId, ...settings }, ctx) => videoSegments(ctx.session.project, videoId, modelId, settings),
+  'predictions.reviewQueue': ({ modelId, limit }, ctx) => reviewQueue(ctx.session.project, modelId, limit),
+  'predictions.accept': (params, ctx) => {
+    const clip = acceptPrediction(ctx.session.project, params);
+    ctx.emit('project.changed', { what: 'clips', ids: [clip.id], videoId: clip.videoId });
+    return clip;
+  },
+
+  'probe.results': (params, ctx) => probeResults(ctx.session.project, params),
+  'probe.summary': (params, ctx) => probeSummary(ctx.session.project, params),
+
+  'export.csv': (params, ctx) => exportCsv(ctx.session.project, params),
+};

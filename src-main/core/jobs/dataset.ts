@@ -45,14 +45,6 @@ export function presentVideos(project: Project, ids: Iterable<number>, hooks: Pi
   return videos;
 }
 
-/** Seconds of a frame boundary: the frame's timestamp, or the duration at the end of the video. */
-export function frameSeconds(video: Pick<VideoRecord, 'framePts' | 'durationS'>, frame: number): number {
-  const pts = video.framePts;
-  if (pts && frame < pts.length) return pts[frame] - pts[0];
-  if (video.durationS !== null) return video.durationS;
-  return pts && pts.length ? pts[pts.length - 1] - pts[0] : 0;
-}
-
 /**
  * The active classes and their clips, for training (`requireTrainable`: at least two classes, each with a
  * clip) or for the probe (any labelled clip).

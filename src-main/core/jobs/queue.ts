@@ -117,15 +117,18 @@ export class JobQueue {
     return this.outcomes.get(id) ?? null;
   }
 
-  /** Stops the running job (it becomes interrupted, resumable) and leaves queued ones interrupted too. */
-  async close(): Promise<void> {
+  /**
+   * The project is closing: queued jobs and the running one become interrupted (resumable) at once; the
+   * running worker is told to stop and is no longer listened to.
+   */
+  close(): void {
     this.closed = true;
     for (const id of this.order.splice(0)) this.finish(id, 'interrupted', 'The project was closed before the job ran.');
     const active = this.active;
     if (!active) return;
     active.stopAs = 'interrupted';
     active.handle.cancel(5000);
-    await this.waitFor(active.id);
+    this.finish(active.id, 'interrupted', 'The project was closed while the job ran.');
   }
 
   private queuedProgress(): JobProgress {
@@ -144,6 +147,7 @@ export class JobQueue {
     this.announce(id);
     const handle = this.executor(this.project.dir, id, {
       report: (update) => {
+        if (this.closed) return;
         latest = { ...update, ...meter.update(update.phase, update.done, update.total), pid: process.pid };
         const now = Date.now();
         if (now - lastPersist >= PERSIST_INTERVAL_MS || update.done === update.total) {
@@ -152,11 +156,14 @@ export class JobQueue {
         }
         this.listener.progress(this.project.jobs.require(id), latest);
       },
-      log: (line) => this.project.jobs.appendLog(id, `${nowIso()} ${line}\n`),
+      log: (line) => {
+        if (!this.closed) this.project.jobs.appendLog(id, `${nowIso()} ${line}\n`);
+      },
     });
     this.active = { id, handle, stopAs: null };
     handle.outcome.then(
       (outcome) => {
+        if (this.closed) return;
         this.outcomes.set(id, outcome);
         if (outcome.modelId !== undefined) this.project.jobs.update(id, { modelId: outcome.modelId });
         this.project.jobs.update(id, { progress: { ...latest, done: latest.total, etaSeconds: 0 } });
@@ -164,9 +171,10 @@ export class JobQueue {
         this.finish(id, 'done', null);
       },
       (err: unknown) => {
+        if (this.closed) return;
         const payload = toErrorPayload(err);
         const stopAs = this.active?.stopAs;
-        if (stopAs && payload.code === 'cancelled') this.finish(id, stopAs, stopAs === 'interrupted' ? 'The project was closed while the job ran.' : null);
+        if (stopAs === 'cancelled' && payload.code === 'cancelled') this.finish(id, 'cancelled', null);
         else this.finish(id, 'failed', payload.message);
       },
     );
