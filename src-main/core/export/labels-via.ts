@@ -9,6 +9,7 @@ import { parseCsvRecords, type ProblemList, requireColumns, type ForeignLabel } 
 
 interface ViaAttribute {
   aname?: string;
+  anchor_id?: string;
   options?: Record<string, string>;
 }
 
@@ -20,7 +21,7 @@ export function looksLikeVia(text: string): boolean {
 export function readVia(file: string, text: string, problems: ProblemList): ForeignLabel[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   let headerLine = '';
-  let attributes: Record<string, ViaAttribute> = {};
+  let attributes: Record<string, ViaAttribute | string> = {};
   let firstDataLine = 0;
   while (firstDataLine < lines.length && lines[firstDataLine]!.startsWith('#')) {
     const comment = lines[firstDataLine]!;
@@ -29,7 +30,7 @@ export function readVia(file: string, text: string, problems: ProblemList): Fore
     const attrs = comment.match(/^#\s*ATTRIBUTES?\s*=\s*(\{.*\})\s*$/);
     if (attrs) {
       try {
-        attributes = JSON.parse(attrs[1]!) as Record<string, ViaAttribute>;
+        attributes = JSON.parse(attrs[1]!) as Record<string, ViaAttribute | string>;
       } catch {
         throw new UserError('invalid_input', `${file}: line ${firstDataLine + 1}: the attribute definitions are not valid JSON; nothing was imported.`);
       }
@@ -82,12 +83,15 @@ function jsonCell<T>(problems: ProblemList, where: string, column: string, raw: 
   }
 }
 
-/** The first non-empty attribute value, through the attribute's option names when it is an option id. */
-function labelOf(metadata: Record<string, unknown>, attributes: Record<string, ViaAttribute>): string {
-  for (const [attributeId, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string' || value.trim() === '') continue;
-    const option = attributes[attributeId]?.options?.[value];
-    return (option ?? value).trim();
-  }
-  return '';
+/**
+ * The label of a segment: the value of a temporal-segment attribute (anchor FILE1_Z2_XY0) when the file
+ * defines one, else the first non-empty value; option ids are turned into option names.
+ */
+function labelOf(metadata: Record<string, unknown>, attributes: Record<string, ViaAttribute | string>): string {
+  const values = Object.entries(metadata).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1].trim() !== '' && entry[1] !== '_DEFAULT',
+  );
+  const definition = (id: string) => (typeof attributes[id] === 'object' ? (attributes[id] as ViaAttribute) : undefined);
+  const [id, value] = values.find(([id]) => definition(id)?.anchor_id === 'FILE1_Z2_XY0') ?? values[0] ?? ['', ''];
+  return (definition(id)?.options?.[value] ?? value).trim();
 }

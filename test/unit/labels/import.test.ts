@@ -178,9 +178,9 @@ describe('foreign formats', () => {
       'via.csv',
       [
         '# Exported using VGG Image Annotator (http://www.robots.ox.ac.uk/~vgg/software/via)',
-        '# ATTRIBUTES = {"1":{"aname":"action","type":4,"options":{"0":"walk","1":"run"}}}',
+        '# ATTRIBUTE = {"1":{"aname":"note","anchor_id":"FILE1_Z0_XY0","type":1,"options":{}},"2":{"aname":"action","anchor_id":"FILE1_Z2_XY0","type":4,"options":{"0":"walk","1":"run"}}}',
         '# CSV_HEADER = metadata_id,file_list,flags,temporal_coordinates,spatial_coordinates,metadata',
-        `1_a,"[""kitchen.mp4""]",0,"[${pts[4]},${pts[12]}]","[]","{""1"":""0""}"`,
+        `1_a,"[""kitchen.mp4""]",0,"[${pts[4]},${pts[12]}]","[]","{""1"":""blurry"",""2"":""0""}"`,
         `1_b,"[""garden.mov""]",0,"[${pts[0]},${pts[6]}]","[]","{""1"":""run""}"`,
         `1_c,"[""garden.mov""]",0,"[2.5]","[]","{""1"":""run""}"`,
         `1_d,"[""garden.mov""]",0,"[1,x]","[]","{""1"":""run""}"`,
