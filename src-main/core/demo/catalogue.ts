@@ -1,0 +1,53 @@
+/**
+ * The demo's classes. Temporal classes come in reverse pairs: each one is exactly what its partner looks
+ * like played backwards, so only the order of frames tells them apart. Scene classes are told apart by what
+ * any single frame shows (the kind of object at rest), whatever the order.
+ */
+
+export type TemporalAction = 'move' | 'lift' | 'rotate' | 'resize' | 'fade';
+
+export interface TemporalPair {
+  action: TemporalAction;
+  /** The class whose frames play in the generated order. */
+  forward: string;
+  /** The class of the same frames played backwards. */
+  backward: string;
+}
+
+export type StillShape = 'ring' | 'cross' | 'star';
+
+export interface SceneClass {
+  name: string;
+  shape: StillShape;
+}
+
+export const TEMPORAL_PAIRS: readonly TemporalPair[] = [
+  { action: 'move', forward: 'move right', backward: 'move left' },
+  { action: 'lift', forward: 'move up', backward: 'move down' },
+  { action: 'rotate', forward: 'rotate clockwise', backward: 'rotate anticlockwise' },
+  { action: 'resize', forward: 'grow', backward: 'shrink' },
+  { action: 'fade', forward: 'appear', backward: 'disappear' },
+];
+
+export const SCENE_CLASSES: readonly SceneClass[] = [
+  { name: 'still ring', shape: 'ring' },
+  { name: 'still cross', shape: 'cross' },
+  { name: 'still star', shape: 'star' },
+];
+
+export interface DemoClass {
+  name: string;
+  kind: 'temporal' | 'scene';
+  /** The class the reversed action looks like; null for scene classes. */
+  reverseOf: string | null;
+}
+
+/** Every class in a stable order: the temporal pairs, then the scene classes. */
+export function demoClasses(): DemoClass[] {
+  const temporal = TEMPORAL_PAIRS.flatMap((p): DemoClass[] => [
+    { name: p.forward, kind: 'temporal', reverseOf: p.backward },
+    { name: p.backward, kind: 'temporal', reverseOf: p.forward },
+  ]);
+  const scene = SCENE_CLASSES.map((s): DemoClass => ({ name: s.name, kind: 'scene', reverseOf: null }));
+  return [...temporal, ...scene];
+}
