@@ -2,13 +2,16 @@ import { UserError } from '../errors.ts';
 import { nowIso, writeTx, type Db, type SqlRow, stmt } from './sql.ts';
 
 /** Tables whose rows edits may touch; undo/redo restores whole rows of these. */
-export type TrackedTable = 'classes' | 'clips';
+export type TrackedTable = 'videos' | 'classes' | 'clips';
+
+/** A row image as stored in the log: BLOB columns (frame timestamps) become `{ $blob: base64 }`. */
+type RowImage = Record<string, string | number | null | { $blob: string }>;
 
 interface RowChange {
   table: TrackedTable;
   id: number;
-  before: SqlRow | null;
-  after: SqlRow | null;
+  before: RowImage | null;
+  after: RowImage | null;
 }
 
 export interface HistoryState {
@@ -28,26 +31,43 @@ export interface EditTracker {
   inserted(table: TrackedTable, id: number): void;
 }
 
-function readRow(db: Db, table: TrackedTable, id: number): SqlRow | null {
-  return (stmt(db, `SELECT * FROM ${table} WHERE id = ?`).get(id) as SqlRow | undefined) ?? null;
+function toImage(row: SqlRow): RowImage {
+  const image: RowImage = {};
+  for (const [column, value] of Object.entries(row)) {
+    image[column] = Buffer.isBuffer(value) ? { $blob: value.toString('base64') } : typeof value === 'bigint' ? Number(value) : value;
+  }
+  return image;
+}
+
+function fromImage(image: RowImage): SqlRow {
+  const row: SqlRow = {};
+  for (const [column, value] of Object.entries(image)) {
+    row[column] = value !== null && typeof value === 'object' ? Buffer.from(value.$blob, 'base64') : value;
+  }
+  return row;
+}
+
+function readRow(db: Db, table: TrackedTable, id: number): RowImage | null {
+  const row = stmt(db, `SELECT * FROM ${table} WHERE id = ?`).get(id) as SqlRow | undefined;
+  return row ? toImage(row) : null;
 }
 
 /** Current images of many rows at once, keyed `table:id` (an import touches 100k rows). */
-function readRows(db: Db, rows: ReadonlyArray<{ table: TrackedTable; id: number }>): Map<string, SqlRow> {
-  const images = new Map<string, SqlRow>();
+function readRows(db: Db, rows: ReadonlyArray<{ table: TrackedTable; id: number }>): Map<string, RowImage> {
+  const images = new Map<string, RowImage>();
   const tables = new Set(rows.map((r) => r.table));
   for (const table of tables) {
     const ids = rows.filter((r) => r.table === table).map((r) => r.id);
     const select = stmt(db, `SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`);
     for (let i = 0; i < ids.length; i += 10_000) {
-      for (const row of select.all(JSON.stringify(ids.slice(i, i + 10_000))) as SqlRow[]) images.set(`${table}:${row.id}`, row);
+      for (const row of select.all(JSON.stringify(ids.slice(i, i + 10_000))) as SqlRow[]) images.set(`${table}:${row.id}`, toImage(row));
     }
   }
   return images;
 }
 
 /** Writes a row image back: insert or update in place (never REPLACE, which would fire ON DELETE actions). */
-function restoreRow(db: Db, table: TrackedTable, id: number, image: SqlRow | null): void {
+function restoreRow(db: Db, table: TrackedTable, id: number, image: RowImage | null): void {
   if (image === null) {
     stmt(db, `DELETE FROM ${table} WHERE id = ?`).run(id);
     return;
@@ -57,7 +77,7 @@ function restoreRow(db: Db, table: TrackedTable, id: number, image: SqlRow | nul
   stmt(db,
     `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) ` +
       `ON CONFLICT(id) DO UPDATE SET ${updates.join(', ')}`,
-  ).run(image);
+  ).run(fromImage(image));
 }
 
 /**

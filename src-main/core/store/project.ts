@@ -51,7 +51,7 @@ export class Project {
     readonly db: Db,
   ) {
     this.history = new History(db);
-    this.videos = new VideosRepo(db);
+    this.videos = new VideosRepo(db, this.history);
     this.classes = new ClassesRepo(db, this.history);
     this.clips = new ClipsRepo(db, this.history);
     this.models = new ModelsRepo(db);

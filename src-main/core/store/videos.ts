@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { UserError } from '../errors.ts';
+import type { History } from './history.ts';
 import { blobToFloat64, nowIso, typedToBlob, writeTx, type Db, type SqlRow, stmt } from './sql.ts';
 
 export type VideoStatus = 'ok' | 'missing';
@@ -88,7 +89,10 @@ function toSqlValue(key: keyof typeof columns, value: unknown): unknown {
 }
 
 export class VideosRepo {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly history: History,
+  ) {}
 
   insert(video: NewVideo): VideoRecord {
     const full: NewVideo = { name: basename(video.path), ...video };
@@ -139,9 +143,18 @@ export class VideosRepo {
     return this.require(id);
   }
 
-  /** Removes the video with its clips, predictions and probe results. */
+  /**
+   * Removes the video with its clips as one undoable edit (undo brings both back); its predictions and
+   * probe results, which a job can recompute, go for good.
+   */
   remove(id: number): void {
-    writeTx(this.db, () => stmt(this.db, 'DELETE FROM videos WHERE id = ?').run(id));
+    const video = this.require(id);
+    this.history.edit(`Remove video ${video.name}`, (track) => {
+      const clipIds = stmt(this.db, 'SELECT id FROM clips WHERE video_id = ?').pluck().all(id) as number[];
+      for (const clipId of clipIds) track.touch('clips', clipId);
+      track.touch('videos', id);
+      stmt(this.db, 'DELETE FROM videos WHERE id = ?').run(id);
+    });
   }
 
   findByFingerprint(fingerprint: string): VideoInfo | null {

@@ -144,12 +144,25 @@ describe('undo and redo', () => {
     expect(third.history.redo()).toBe('Add class "a"');
   });
 
+  it('removing a video is undoable: the video, its timestamps and its clips come back', () => {
+    const { project, video } = setup();
+    const a = project.classes.add({ name: 'a' });
+    project.clips.create({ videoId: video.id, classId: a.id, startFrame: 0, endFrame: 10 });
+    project.clips.create({ videoId: video.id, classId: a.id, startFrame: 5, endFrame: 50 });
+    project.videos.remove(video.id);
+    expect(project.videos.get(video.id)).toBeNull();
+    expect(project.clips.count()).toBe(0);
+    expect(project.history.undo()).toBe('Remove video kitchen.mp4');
+    expect(project.videos.require(video.id).framePts).toEqual(video.framePts);
+    expect(project.clips.list().map((c) => [c.startFrame, c.endFrame])).toEqual([[0, 10], [5, 50]]);
+  });
+
   it('reports a conflict instead of corrupting when the rows were removed outside the history', () => {
     const { project, video } = setup();
     const a = project.classes.add({ name: 'a' });
     project.clips.create({ videoId: video.id, classId: a.id, startFrame: 0, endFrame: 10 });
     project.clips.delete(project.clips.list()[0]!.id);
-    project.videos.remove(video.id);
+    project.db.prepare('DELETE FROM videos WHERE id = ?').run(video.id); // a change that bypasses the history
     expect(() => project.history.undo()).toThrow(/Cannot undo "Delete clip"/);
     expect(project.history.state().undoLabel).toBe('Delete clip');
     expect(project.db.pragma('integrity_check', { simple: true })).toBe('ok');
