@@ -56,15 +56,16 @@ export interface CsvRecord {
  * a UserError naming the line.
  */
 export function parseCsvRecords(file: string, text: string, opts: { delimiter?: string } = {}): { header: string[]; records: CsvRecord[] } {
-  let rows: Array<{ record: string[]; info: { lines: number } }>;
+  let rows: Array<{ record: string[]; info: { lines: number }; raw: string }>;
   try {
     rows = parse(text.replace(/^\uFEFF/, ''), {
       delimiter: opts.delimiter ?? detectDelimiter(text),
       relax_column_count: true,
       skip_empty_lines: true,
       info: true,
+      raw: true,
       trim: false,
-    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+    }) as unknown as Array<{ record: string[]; info: { lines: number }; raw: string }>;
   } catch (err) {
     const e = err as Error & { lines?: number };
     throw new UserError('invalid_input', `${file}: line ${e.lines ?? '?'}: ${e.message.replace(/^Invalid Record Length: /, '')}; nothing was imported.`);
@@ -72,12 +73,12 @@ export function parseCsvRecords(file: string, text: string, opts: { delimiter?: 
   if (rows.length === 0) throw new UserError('invalid_input', `${file} is empty: no header row; nothing was imported.`);
   const header = rows[0]!.record.map((h) => h.trim());
   const records: CsvRecord[] = [];
-  let previousEnd = rows[0]!.info.lines;
   for (const row of rows.slice(1)) {
     const values: Record<string, string> = {};
     header.forEach((name, i) => (values[name] = (row.record[i] ?? '').trim()));
-    records.push({ line: previousEnd + 1, values });
-    previousEnd = row.info.lines;
+    // info.lines is the line the record ends on; a quoted cell may span lines before it.
+    const innerBreaks = row.raw.replace(/^(\r?\n)+/, '').replace(/\r?\n$/, '').split('\n').length - 1;
+    records.push({ line: row.info.lines - innerBreaks, values });
   }
   return { header, records };
 }

@@ -135,6 +135,9 @@ describe('our labels CSV', () => {
     const { project, write } = setup();
     const quoting = write('quote.csv', 'video,start_frame,end_frame,label\nkitchen.mp4,0,4,walk\nkitchen.mp4,0,4,"walk\n');
     expectProblems(() => importLabels(project, quoting, { format: 'stm' }), 'line 3');
+    // A quoted cell spanning two lines and a blank line still leave the reported line right.
+    const spanning = write('span.csv', 'video,start_frame,end_frame,label\nkitchen.mp4,0,4,"walk\nslowly"\n\nkitchen.mp4,9,4,walk\n');
+    expectProblems(() => importLabels(project, spanning, { format: 'stm' }), 'line 2: class "walk\nslowly" does not exist', 'line 5: end frame 4 is not after start frame 9');
     const header = write('header.csv', 'video,start_frame,end_frame,class\nkitchen.mp4,0,4,walk\n');
     expectProblems(() => importLabels(project, header, { format: 'stm' }), 'line 1', 'lacks column label');
     expect(project.clips.count()).toBe(0);
