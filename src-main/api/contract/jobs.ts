@@ -127,9 +127,12 @@ export const jobsRequests = {
   'probe.results': request(z.object({ jobId: id.optional(), modelId: id.optional() }).strict()).returns<ProbeResultView[]>(),
   'probe.summary': request(z.object({ jobId: id.optional(), modelId: id.optional() }).strict()).returns<ProbeSummary & { jobId: number | null }>(),
 
-  /** CSV per DESIGN §4; predictions/segments/probe need the model (the latest one when omitted). */
+  /**
+   * CSV per DESIGN §4; predictions/segments/probe are of a model (the newest one when omitted), from its
+   * latest job per video, or only from `jobId` (one predict or probe run).
+   */
   'export.csv': request(
-    z.object({ kind: z.enum(['labels', 'predictions', 'segments', 'probe']), file: z.string().min(1), modelId: id.optional(), ...segmentOptions }).strict(),
+    z.object({ kind: z.enum(['labels', 'predictions', 'segments', 'probe']), file: z.string().min(1), modelId: id.optional(), jobId: id.optional(), ...segmentOptions }).strict(),
   ).returns<CsvExportResult>(),
 } satisfies RequestMap;
 

@@ -121,9 +121,15 @@ export function trainingMetrics(project: Project, query: { jobId?: number; model
   return { jobId, modelId: job.modelId, classes: model?.classes ?? [], epochs: [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch) };
 }
 
-function predictionsFor(project: Project, modelId: number, videoId: number, direction: 'forward' | 'reversed'): { jobId: number | null; rows: PredictionRecord[] } {
-  // Latest predict job of this model that covered this video.
-  const jobId = (project.db
+function predictionsFor(
+  project: Project,
+  modelId: number,
+  videoId: number,
+  direction: 'forward' | 'reversed',
+  onlyJob?: number,
+): { jobId: number | null; rows: PredictionRecord[] } {
+  // The given job, or the latest predict job of this model that covered this video.
+  const jobId = onlyJob ?? (project.db
     .prepare('SELECT job_id FROM predictions WHERE model_id = ? AND video_id = ? AND direction = ? ORDER BY job_id DESC LIMIT 1')
     .pluck()
     .get(modelId, videoId, direction) as number | undefined) ?? null;
@@ -159,10 +165,18 @@ export function videoSegments(project: Project, videoId: number, modelId: number
 }
 
 /** Videos with forward predictions of a model, each with its latest predict job's rows. */
-function predictedVideos(project: Project, modelId: number, direction: 'forward' | 'reversed'): Array<{ video: VideoRecord; rows: PredictionRecord[] }> {
-  const ids = project.db.prepare('SELECT DISTINCT video_id FROM predictions WHERE model_id = ? ORDER BY video_id').pluck().all(modelId) as number[];
+function predictedVideos(
+  project: Project,
+  modelId: number,
+  direction: 'forward' | 'reversed',
+  onlyJob?: number,
+): Array<{ video: VideoRecord; rows: PredictionRecord[] }> {
+  const ids = project.db
+    .prepare('SELECT DISTINCT video_id FROM predictions WHERE model_id = ? AND (? IS NULL OR job_id = ?) ORDER BY video_id')
+    .pluck()
+    .all(modelId, onlyJob ?? null, onlyJob ?? null) as number[];
   return ids
-    .map((id) => ({ video: project.videos.require(id), rows: predictionsFor(project, modelId, id, direction).rows }))
+    .map((id) => ({ video: project.videos.require(id), rows: predictionsFor(project, modelId, id, direction, onlyJob).rows }))
     .filter((v) => v.rows.length > 0);
 }
 
@@ -233,13 +247,14 @@ export function probeSummary(project: Project, query: { jobId?: number; modelId?
 
 export async function exportCsv(
   project: Project,
-  params: { kind: 'labels' | 'predictions' | 'segments' | 'probe'; file: string; modelId?: number } & SegmentSettings,
+  params: { kind: 'labels' | 'predictions' | 'segments' | 'probe'; file: string; modelId?: number; jobId?: number } & SegmentSettings,
 ): Promise<CsvExportResult> {
   if (params.kind === 'labels') return exportLabels(project, params.file);
-  const modelId = params.modelId ?? latestModelId(project);
+  const jobModel = params.jobId !== undefined ? project.jobs.require(params.jobId).modelId : null;
+  const modelId = params.modelId ?? jobModel ?? latestModelId(project);
   const model = project.models.require(modelId);
   if (params.kind === 'predictions') {
-    const videos = [...predictedVideos(project, modelId, 'forward'), ...predictedVideos(project, modelId, 'reversed')];
+    const videos = [...predictedVideos(project, modelId, 'forward', params.jobId), ...predictedVideos(project, modelId, 'reversed', params.jobId)];
     if (!videos.length) throw new UserError('not_found', `Model ${modelId} ("${model.name}") has no predictions; run predict first.`);
     function* rows(): Iterable<PredictionCsvRow> {
       for (const { video, rows: windows } of videos.sort((a, b) => a.video.id - b.video.id)) {
@@ -254,7 +269,7 @@ export async function exportCsv(
     return { file: params.file, rows: await writePredictionsCsv(params.file, model.name, model.classes, rows()) };
   }
   if (params.kind === 'segments') {
-    const videos = predictedVideos(project, modelId, 'forward');
+    const videos = predictedVideos(project, modelId, 'forward', params.jobId);
     if (!videos.length) throw new UserError('not_found', `Model ${modelId} ("${model.name}") has no forward predictions; run predict first.`);
     const rows: SegmentCsvRow[] = videos.flatMap(({ video, rows: windows }) =>
       segmentsOf(video, model.classes, windows, params).map((s) => ({
@@ -264,7 +279,7 @@ export async function exportCsv(
     );
     return { file: params.file, rows: await writeSegmentsCsv(params.file, rows) };
   }
-  const results = probeResults(project, { modelId });
+  const results = probeResults(project, params.jobId !== undefined ? { jobId: params.jobId } : { modelId });
   const videoCache = new Map<number, VideoRecord>();
   const videoOf = (id: number) => videoCache.get(id) ?? videoCache.set(id, project.videos.require(id)).get(id)!;
   const rows: ProbeCsvRow[] = results.map((r) => ({

@@ -1,6 +1,76 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-
-/** Registers the `predict` commands (filled in by its domain). */
-export function registerPredict(_program: Command, _groups: CommandGroups): void {}
-
+import type { LocalApi } from '../../../api/local-client.ts';
+import { intOption, printJson, UsageError, withProject } from '../context.ts';
+import { followJob, resolveModel } from './train.ts';
 import type { CommandGroups } from './index.ts';
+
+/** "2s" / "2.5" → seconds; "48f" → frames. */
+export function parseSpan(option: string) {
+  return (text: string): { value: number; unit: 'seconds' | 'frames' } => {
+    const match = /^(\d+(?:\.\d+)?)\s*(s|f)?$/i.exec(text.trim());
+    const value = match ? Number(match[1]) : NaN;
+    if (!match || !(value > 0)) throw new UsageError(`${option} must look like 2s (seconds) or 48f (frames), got "${text}"`);
+    return { value, unit: match[2]?.toLowerCase() === 'f' ? 'frames' : 'seconds' };
+  };
+}
+
+async function resolveVideos(local: LocalApi, refs: string[]): Promise<number[]> {
+  const videos = await local.client.call('videos.list', {});
+  return refs.map((ref) => {
+    const found = videos.find((v) => String(v.id) === ref || v.name === ref || v.path === resolve(ref));
+    if (!found) throw new UsageError(`--videos: no video "${ref}" in the project (by id, name or path)`);
+    return found.id;
+  });
+}
+
+interface PredictOptions {
+  model: string;
+  videos?: string[];
+  window: { value: number; unit: 'seconds' | 'frames' };
+  stride: { value: number; unit: 'seconds' | 'frames' };
+  direction: 'forward' | 'reversed' | 'both';
+  batch: number;
+  backend?: string;
+  out: string;
+  json?: boolean;
+}
+
+/** Registers `predict`. */
+export function registerPredict(program: Command, _groups: CommandGroups): void {
+  program
+    .command('predict')
+    .description('run a model over videos in sliding windows and write the probabilities as CSV')
+    .argument('<dir>', 'project folder')
+    .requiredOption('--model <model>', 'a project model (id or name) or a model file')
+    .option('--videos <video...>', 'videos by id, name or path (default: all)')
+    .option('--window <span>', 'window length: 2s (seconds) or 48f (frames)', parseSpan('--window'), { value: 2, unit: 'seconds' })
+    .option('--stride <span>', 'step between windows: 1s or 24f', parseSpan('--stride'), { value: 1, unit: 'seconds' })
+    .option('--direction <dir>', 'forward | reversed | both', 'forward')
+    .option('--batch <n>', 'windows per forward pass', intOption('--batch', 1), 8)
+    .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
+    .requiredOption('--out <file.csv>', 'predictions CSV (all videos in one file)')
+    .option('--json', 'print one JSON object with the figures')
+    .action(async (dir: string, opts: PredictOptions) => {
+      await withProject(dir, async (local) => {
+        const modelId = await resolveModel(local, opts.model);
+        const videoIds = opts.videos ? await resolveVideos(local, opts.videos) : undefined;
+        const job = await local.client.call('predict.start', {
+          modelId,
+          ...(videoIds ? { videoIds } : {}),
+          window: opts.window,
+          stride: opts.stride,
+          direction: opts.direction,
+          batch: opts.batch,
+          ...(opts.backend ? { backend: opts.backend as 'auto' } : {}),
+        });
+        const final = await followJob(local, job, `predict (job ${job.id})`);
+        if (final.status !== 'done') return;
+        const written = await local.client.call('export.csv', { kind: 'predictions', file: resolve(opts.out), jobId: job.id });
+        const log = (await local.client.call('jobs.log', { id: job.id })).log;
+        for (const line of log.split('\n').filter((l) => l.includes('skipped video'))) process.stderr.write(`${line.replace(/^\S+ /, '')}\n`);
+        if (opts.json) printJson({ job: final.id, ...final.figures, rows: written.rows, file: written.file });
+        else process.stdout.write(`wrote ${written.rows} window rows to ${written.file}\n`);
+      });
+    });
+}

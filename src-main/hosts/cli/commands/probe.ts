@@ -1,6 +1,53 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-
-/** Registers the `probe` commands (filled in by its domain). */
-export function registerProbe(_program: Command, _groups: CommandGroups): void {}
-
+import { intOption, printJson, withProject } from '../context.ts';
+import { followJob, resolveModel } from './train.ts';
 import type { CommandGroups } from './index.ts';
+
+const percent = (rate: number | null): string => (rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`);
+
+/** Registers `probe`. */
+export function registerProbe(program: Command, _groups: CommandGroups): void {
+  program
+    .command('probe')
+    .description('play every labelled clip forward and reversed and measure how much the model depends on time order')
+    .argument('<dir>', 'project folder')
+    .requiredOption('--model <model>', 'a project model (id or name) or a model file')
+    .requiredOption('--out <file.csv>', 'probe CSV, one row per clip')
+    .option('--clips <which>', 'all | val (the clips the model was validated on)', 'all')
+    .option('--batch <n>', 'clips per forward pass', intOption('--batch', 1), 8)
+    .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
+    .option('--json', 'print one JSON object with the summary')
+    .action(async (dir: string, opts: { model: string; out: string; clips: 'all' | 'val'; batch: number; backend?: string; json?: boolean }) => {
+      await withProject(dir, async (local) => {
+        const modelId = await resolveModel(local, opts.model);
+        const job = await local.client.call('probe.start', {
+          modelId,
+          clips: opts.clips,
+          batch: opts.batch,
+          ...(opts.backend ? { backend: opts.backend as 'auto' } : {}),
+        });
+        const final = await followJob(local, job, `probe (job ${job.id})`);
+        if (final.status !== 'done') return;
+        const written = await local.client.call('export.csv', { kind: 'probe', file: resolve(opts.out), jobId: job.id });
+        const summary = await local.client.call('probe.summary', { jobId: job.id });
+        if (opts.json) {
+          printJson({
+            job: job.id, model: modelId, clips: summary.clips, forward_top1: summary.forwardAccuracy, flip_rate: summary.flipRate,
+            invariance_rate: summary.invarianceRate, mean_js_divergence: summary.meanDivergence, per_class: summary.perClass, file: written.file,
+          });
+          return;
+        }
+        process.stdout.write(
+          `${summary.clips} clips: forward top-1 ${percent(summary.forwardAccuracy)}, flip rate ${percent(summary.flipRate)}, ` +
+            `invariance ${percent(summary.invarianceRate)}, mean JS divergence ${summary.meanDivergence.toFixed(4)}\n`,
+        );
+        for (const c of summary.perClass) {
+          process.stdout.write(
+            `  ${c.label}: ${c.clips} clips, reversed → ${c.expectedReversed} ${percent(c.matchRate)}, divergence ${c.meanDivergence.toFixed(4)}\n`,
+          );
+        }
+        process.stdout.write(`wrote ${written.rows} rows to ${written.file}\n`);
+      });
+    });
+}
