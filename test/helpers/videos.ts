@@ -31,6 +31,8 @@ export interface TestVideoOptions {
   rotation?: 0 | 90 | 180 | 270;
   /** Add a sine-tone audio track. */
   audio?: boolean;
+  /** MP4 index at the front (as streaming files have): a cut copy stays readable up to the cut. */
+  faststart?: boolean;
 }
 
 const ENCODERS: Record<TestCodec, string[]> = {
@@ -61,6 +63,7 @@ export async function makeTestVideo(path: string, opts: TestVideoOptions = {}): 
   if (filters.length) args.push('-vf', filters.join(','));
   if (opts.vfr) args.push('-vsync', 'vfr');
   args.push('-frames:v', String(frames), '-pix_fmt', pixelFormat, ...ENCODERS[codec]);
+  if (opts.faststart) args.push('-movflags', '+faststart');
   mkdirSync(dirname(path), { recursive: true });
   const target = rotation ? `${path}.unrotated${extensionOf(path)}` : path;
   await run(tools.ffmpeg, [...args, target]);

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
 import type { mediaRequests, VideoListItem } from '../contract/media.ts';
 import type { ApiContext } from '../context.ts';
@@ -7,7 +7,7 @@ import { appDataDir, type Session } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Project } from '../../core/store/project.ts';
 import { requireFfmpegTools } from '../../core/media/locate.ts';
-import { addVideos, findVideo, listVideosWithStatus, needsProxy, relinkVideo } from '../../core/media/library.ts';
+import { addVideos, findVideo, listVideosWithStatus, needsProxy, proxyTarget, relinkVideo } from '../../core/media/library.ts';
 import { MediaBackground } from '../../core/media/background.ts';
 import { cachedFilmstrip } from '../../core/media/filmstrip.ts';
 import { sampleClip } from '../../core/media/decode.ts';
@@ -67,7 +67,7 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
       const proxyReady = Boolean(video.proxyPath && existsSync(video.proxyPath));
       const converting = background?.state(video.id, 'proxy')?.state;
       const playback = !proxied ? 'original' : proxyReady ? 'proxy' : converting === 'queued' || converting === 'running' ? 'converting' : 'unplayable';
-      if (video.status === 'ok' && background && (!strip || (proxied && !proxyReady && !converting))) background.enqueue(video.id);
+      if (video.status === 'ok' && background && (!strip || (proxied && !proxyReady))) background.enqueue(video.id);
       return { ...video, playback, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
     });
     return items;
@@ -75,8 +75,9 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
 
   'videos.remove'({ id }, ctx) {
     const project = ctx.session.project;
-    project.videos.require(id);
+    const video = project.videos.require(id);
     project.videos.remove(id);
+    if (video.proxyPath && dirname(video.proxyPath) === dirname(proxyTarget(project, video))) rmSync(video.proxyPath, { force: true });
     ctx.emit('project.changed', { what: 'videos', ids: [id] });
     return { removed: id };
   },

@@ -34,7 +34,7 @@ export class MediaBackground {
     private readonly report: (progress: MediaTaskProgress) => void,
   ) {}
 
-  /** Queues the filmstrip, and the proxy when the codec or container needs one. */
+  /** Queues the filmstrip, and the proxy when the codec or container needs one (each once per session). */
   enqueue(videoId: number): void {
     const video = this.project.videos.get(videoId);
     if (!video) return;
@@ -58,8 +58,9 @@ export class MediaBackground {
     this.controller.abort();
   }
 
+  /** Each task runs at most once per session: a failed one is reported, not retried on every list. */
   private push(videoId: number, kind: MediaTaskKind): void {
-    if (this.queue.some((t) => t.videoId === videoId && t.kind === kind)) return;
+    if (this.states.has(`${kind}:${videoId}`)) return;
     this.queue.push({ videoId, kind });
     this.update({ videoId, kind, state: 'queued', fraction: 0 });
   }

@@ -96,16 +96,19 @@ function probeFailure(path: string, stderr: string): UserError {
   return new UserError('invalid_input', `${path}: ffprobe cannot read it (${reason}).`);
 }
 
-/** Presentation timestamps of every video packet, sorted: one per frame, exact for variable frame rate. */
-async function packetTimes(tools: FfmpegTools, path: string, startTime: number): Promise<Float64Array> {
-  const out = await runTool(tools.ffprobe, [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,dts_time,flags', '-of', 'csv=p=0', path,
-  ]);
-  if (out.code !== 0) throw probeFailure(path, out.stderr);
+/**
+ * Presentation timestamps of every frame, sorted. From packets (one per frame, fast, exact for variable
+ * frame rate) or, with `decode`, from actually decoded frames — for damaged files whose last packets
+ * are present but cannot be decoded.
+ */
+async function frameTimes(tools: FfmpegTools, path: string, startTime: number, decode = false): Promise<Float64Array> {
+  const entries = decode ? 'frame=best_effort_timestamp_time' : 'packet=pts_time,dts_time,flags';
+  const out = await runTool(tools.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', entries, '-of', 'csv=p=0', path]);
+  if (out.code !== 0 && !decode) throw probeFailure(path, out.stderr);
   const times: number[] = [];
   for (const line of out.stdout.toString('utf8').split('\n')) {
     if (!line) continue;
-    const [pts, dts, flags = ''] = line.split(',');
+    const [pts, dts = 'N/A', flags = ''] = line.split(',');
     if (flags.includes('D')) continue; // discarded by an edit list: never shown
     const t = Number(pts !== 'N/A' ? pts : dts);
     times.push(Number.isFinite(t) ? t - startTime : Number.NaN);
@@ -149,7 +152,10 @@ export async function probeVideo(tools: FfmpegTools, path: string): Promise<Vide
   if (width <= 0 || height <= 0) throw new UserError('invalid_input', `${path}: the video stream has no picture size (${video.codec_name ?? 'unknown codec'}).`);
 
   const startTime = Number(json.format?.start_time ?? 0) || 0;
-  const framePts = await packetTimes(tools, path, startTime);
+  const declared = Number(video.nb_frames);
+  let framePts = await frameTimes(tools, path, startTime);
+  const truncated = Number.isFinite(declared) && declared > framePts.length;
+  if (truncated) framePts = await frameTimes(tools, path, startTime, true);
   if (framePts.length === 0) throw new UserError('invalid_input', `${path}: the video stream has no frames; the file may be truncated.`);
 
   const frameCount = framePts.length;
@@ -163,7 +169,6 @@ export async function probeVideo(tools: FfmpegTools, path: string): Promise<Vide
   const rotation = rotationOf(video);
   const sarWidth = Math.round(width * aspectOf(video.sample_aspect_ratio));
   const turned = rotation === 90 || rotation === 270;
-  const declared = Number(video.nb_frames);
   const probe: VideoProbe = {
     path,
     name: basename(path),
@@ -181,8 +186,8 @@ export async function probeVideo(tools: FfmpegTools, path: string): Promise<Vide
     hasAudio: streams.some((s) => s.codec_type === 'audio'),
     framePts,
   };
-  if (Number.isFinite(declared) && declared > frameCount) {
-    probe.warning = `only ${frameCount} of the ${declared} frames the header declares are present; the file looks truncated`;
+  if (truncated) {
+    probe.warning = `only ${frameCount} of the ${declared} frames the header declares can be decoded; the file looks truncated`;
   }
   return probe;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,8 @@ describe('videos in a project', () => {
       .filter((e) => e.name === 'videos.mediaProgress' && (e.payload as { kind: string; videoId: number }).kind === 'proxy')
       .map((e) => (e.payload as { state: string }).state);
     expect(states.at(-1)).toBe('done');
+    await api.client.call('videos.remove', { id: video.id });
+    expect(existsSync(served!.path)).toBe(false);
   });
 
   it('refuses to serve a registered symlink once it points at another file', async () => {

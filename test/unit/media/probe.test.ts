@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireFfmpegTools, type FfmpegTools } from '../../../src-main/core/media/locate.ts';
 import { probeVideo } from '../../../src-main/core/media/probe.ts';
+import { sampleClip } from '../../../src-main/core/media/decode.ts';
 import { UserError } from '../../../src-main/core/errors.ts';
 import { makeAudioOnly, makeTestVideo, truncateCopy } from '../../helpers/videos.ts';
 
@@ -93,6 +94,16 @@ describe('probing videos', () => {
     const err = await probeError(truncateCopy(whole, join(dir, 'half.mp4'), 0.5));
     expect(err.code).toBe('invalid_input');
     expect(err.message).toMatch(/half\.mp4: not a readable video \(.*\); the file may be truncated/);
+  });
+
+  it('keeps the decodable part of a streaming (faststart) mp4 cut in half, with a warning', async () => {
+    const whole = await makeTestVideo(join(dir, 'stream.mp4'), { frames: 100, size: [320, 240], faststart: true });
+    const probe = await probeVideo(tools, truncateCopy(whole, join(dir, 'stream-half.mp4'), 0.5));
+    expect(probe.frameCount).toBeGreaterThan(10);
+    expect(probe.frameCount).toBeLessThan(100);
+    expect(probe.warning).toBe(`only ${probe.frameCount} of the 100 frames the header declares can be decoded; the file looks truncated`);
+    const last = await sampleClip(tools, probe, { start: probe.frameCount - 1, end: probe.frameCount, frames: 1, mode: 'center', size: 32, crop: 'center' });
+    expect(last.frameIndices).toEqual([probe.frameCount - 1]);
   });
 
   it('refuses an audio-only file', async () => {
