@@ -104,7 +104,12 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
     inspectExisting(file, opts.create === true);
   }
 
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  let db: Db;
+  try {
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw new UserError('unavailable', `Cannot open the project ${file}: ${err instanceof Error ? err.message : String(err)}.`);
+  }
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -113,7 +118,8 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
     mkdirSync(join(projectDir, MODELS_DIR), { recursive: true });
   } catch (err) {
     db.close();
-    throw err;
+    if (err instanceof UserError) throw err;
+    throw new UserError('unavailable', `Cannot open the project ${file}: ${err instanceof Error ? err.message : String(err)}.`);
   }
   return new Project(projectDir, file, db);
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { UserError } from '../errors.ts';
 
 export type Db = Database.Database;
 export type SqlValue = string | number | bigint | Buffer | null;
@@ -35,9 +36,23 @@ export function blobToFloat32(blob: SqlValue): Float32Array | null {
   return new Float32Array(copy, 0, blob.byteLength / 4);
 }
 
-/** Runs `body` in a write transaction taken at BEGIN IMMEDIATE, so two processes queue instead of deadlocking. */
+/**
+ * Runs `body` in a write transaction taken at BEGIN IMMEDIATE, so two processes queue instead of deadlocking.
+ * A full disk or a project held busy past the timeout roll the edit back and say so.
+ */
 export function writeTx<T>(db: Db, body: () => T): T {
-  return db.transaction(body).immediate();
+  try {
+    return db.transaction(body).immediate();
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+    if (code === 'SQLITE_FULL') {
+      throw new UserError('unavailable', `The disk holding ${db.name} is full: the edit was not saved and nothing changed.`);
+    }
+    if (code.startsWith('SQLITE_BUSY')) {
+      throw new UserError('conflict', `Another process kept ${db.name} busy too long: the edit was not saved; try again.`);
+    }
+    throw err;
+  }
 }
 
 const statementCaches = new WeakMap<Db, Map<string, Database.Statement>>();
