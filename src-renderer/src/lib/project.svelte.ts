@@ -56,7 +56,8 @@ export class ProjectState {
   }
 
   private async onChanged(e: ProjectChanged): Promise<void> {
-    if (e.what === 'classes' || e.what === 'history') await this.loadClasses();
+    // Clip edits change the classes' clip counts too.
+    if (e.what === 'classes' || e.what === 'history' || e.what === 'clips') await this.loadClasses();
     if (e.what === 'clips' || e.what === 'history' || e.what === 'classes') await this.loadClips();
     if (e.what === 'videos') await this.loadVideos();
     await this.loadHistory();

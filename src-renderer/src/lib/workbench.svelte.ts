@@ -1,6 +1,7 @@
 import { api } from './api.ts';
 import type { AppInfo } from '../../../src-main/api/contract/system.ts';
 import type { DoctorReport } from '../../../src-main/core/doctor.ts';
+import type { ComputeBackends } from '../../../src-main/api/contract/compute.ts';
 
 export type ViewName = 'label' | 'train' | 'review' | 'probe';
 
@@ -15,8 +16,11 @@ export class Workbench {
   /** The last error a user action produced, shown in the status bar until the next action. */
   notice = $state<{ kind: 'error' | 'info'; text: string } | null>(null);
 
-  /** The best available compute backend, 'none' when the check found none, null while checking. */
-  readonly backend = $derived(this.doctor ? (this.doctor.backends.find((b) => b.available)?.name ?? 'no backend') : null);
+  compute = $state<ComputeBackends | null>(null);
+
+  /** The backend jobs run on, 'no backend' when none can, null while checking. */
+  readonly backend = $derived(this.compute ? (this.compute.selection?.name ?? 'no backend') : null);
+  readonly backendReason = $derived(this.compute ? (this.compute.selection?.reason ?? this.compute.problem ?? '') : '');
 
   async start(): Promise<void> {
     try {
@@ -26,7 +30,15 @@ export class Workbench {
       this.connected = false;
       this.fail(err);
     }
-    void this.refreshDoctor();
+    void this.refreshCompute();
+  }
+
+  async refreshCompute(): Promise<void> {
+    try {
+      this.compute = await api.call('compute.backends', {});
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   async refreshDoctor(): Promise<void> {

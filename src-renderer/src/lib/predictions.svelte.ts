@@ -1,0 +1,77 @@
+import { api } from './api.ts';
+import { wb } from './workbench.svelte.ts';
+import type { HeatTrack } from './timeline-types.ts';
+import type { Segment, WindowsResult } from '../../../src-main/api/contract/jobs.ts';
+
+/** The current video's predictions by one model as heat tracks: per class, forward above reversed. */
+class PredictionTracks {
+  shown = $state(true);
+  threshold = $state(0.5);
+  forward = $state.raw<WindowsResult | null>(null);
+  reversed = $state.raw<WindowsResult | null>(null);
+  segments = $state.raw<Segment[]>([]);
+  private key = '';
+
+  async load(videoId: number | null, modelId: number | null, force = false): Promise<void> {
+    const key = `${videoId}:${modelId}:${this.threshold}`;
+    if (!force && key === this.key) return;
+    this.key = key;
+    if (videoId === null || modelId === null) {
+      this.forward = this.reversed = null;
+      this.segments = [];
+      return;
+    }
+    try {
+      const [forward, reversed, segments] = await Promise.all([
+        api.call('predictions.windows', { videoId, modelId, direction: 'forward' }),
+        api.call('predictions.windows', { videoId, modelId, direction: 'reversed' }),
+        api.call('predictions.segments', { videoId, modelId, defaultThreshold: this.threshold }),
+      ]);
+      if (key !== this.key) return;
+      this.forward = forward;
+      this.reversed = reversed;
+      this.segments = segments;
+    } catch (err) {
+      wb.fail(err);
+    }
+  }
+
+  /** Colours by class name from the project's classes (the model may know classes the project lost). */
+  tracks(colorOf: (name: string) => string): HeatTrack[] {
+    if (!this.shown) return [];
+    const out: HeatTrack[] = [];
+    const classes = this.forward?.classes ?? this.reversed?.classes ?? [];
+    classes.forEach((name, c) => {
+      for (const [direction, result] of [['forward', this.forward], ['reversed', this.reversed]] as const) {
+        if (!result || result.windows.length === 0) continue;
+        const n = result.windows.length;
+        const starts = new Int32Array(n);
+        const ends = new Int32Array(n);
+        const probs = new Float32Array(n);
+        const sorted = [...result.windows].sort((a, b) => a.startFrame - b.startFrame);
+        sorted.forEach((w, i) => {
+          starts[i] = w.startFrame;
+          ends[i] = w.endFrame;
+          probs[i] = w.probabilities[c] ?? 0;
+        });
+        out.push({
+          key: `${name}:${direction}`,
+          label: name,
+          color: colorOf(name),
+          direction,
+          starts,
+          ends,
+          probs,
+          segments: direction === 'forward' ? this.segments.filter((s) => s.label === name) : [],
+        });
+      }
+    });
+    return out;
+  }
+
+  get hasAny(): boolean {
+    return Boolean(this.forward?.windows.length || this.reversed?.windows.length);
+  }
+}
+
+export const predictions = new PredictionTracks();
