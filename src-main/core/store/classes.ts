@@ -118,8 +118,8 @@ export class ClassesRepo {
   }
 
   update(id: number, patch: ClassPatch): ClassRecord {
-    const current = this.require(id);
-    return this.history.edit(describePatch(current.name, patch), (track) => {
+    return this.history.edit(describePatch(this.require(id).name, patch), (track) => {
+      const current = this.require(id); // re-read inside the transaction: another process may have changed it
       track.touch('classes', id);
       const sets: string[] = [];
       const values: unknown[] = [];
@@ -167,10 +167,10 @@ export class ClassesRepo {
   /** Relabels every clip of `sourceId` as `targetId` and archives the source (undoable like any edit). */
   merge(sourceId: number, targetId: number): ClassRecord {
     if (sourceId === targetId) throw new UserError('conflict', 'Cannot merge a class into itself.');
-    const source = this.require(sourceId);
-    const target = this.require(targetId);
-    if (target.archived) throw new UserError('conflict', `Class "${target.name}" is archived; restore it before merging into it.`);
-    return this.history.edit(`Merge class "${source.name}" into "${target.name}"`, (track) => {
+    return this.history.edit(`Merge class "${this.require(sourceId).name}" into "${this.require(targetId).name}"`, (track) => {
+      const source = this.require(sourceId);
+      const target = this.require(targetId);
+      if (target.archived) throw new UserError('conflict', `Class "${target.name}" is archived; restore it before merging into it.`);
       const clipIds = stmt(this.db, 'SELECT id FROM clips WHERE class_id = ?').pluck().all(sourceId) as number[];
       for (const clipId of clipIds) track.touch('clips', clipId);
       stmt(this.db, 'UPDATE clips SET class_id = ?, updated_at = ? WHERE class_id = ?').run(targetId, nowIso(), sourceId);
