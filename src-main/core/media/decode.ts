@@ -178,7 +178,6 @@ export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo,
   let next = 0;
   try {
     for await (const frame of fixedRecords(child.stdout, frameBytes)) {
-      if (received >= needed.length) break;
       held.set(needed[received]!, frame);
       received++;
       const newest = needed[received - 1]!;
@@ -191,7 +190,9 @@ export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo,
         const keepFrom = next < spans.length ? perWindow[next]![0]! : Infinity;
         for (const key of held.keys()) if (key < keepFrom) held.delete(key);
       }
+      if (received === needed.length) break;
     }
+    if (received === needed.length) return; // the frames after the last window are never decoded
     await exited;
     if (opts.signal?.aborted) throw new UserError('cancelled', 'Sliding-window decoding was cancelled.');
     if (received < needed.length) throw decodeFailure(video, needed[received]!, stderr());
