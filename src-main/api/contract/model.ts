@@ -3,6 +3,7 @@ import { request, type RequestMap, type EventMap } from '../define.ts';
 import type { ModelInfo } from '../../core/model/info.ts';
 import type { CheckpointInfo } from '../../core/model/checkpoint.ts';
 import type { ForwardFileResult } from '../../core/model/forward-file.ts';
+import type { InitCheckpointResult } from '../../core/model/init-checkpoint.ts';
 
 const variant = z.enum(['stm', 'cstm', 'cmm', 'tsn']);
 const backend = z.enum(['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']);
@@ -46,6 +47,28 @@ export const modelRequests = {
       })
       .strict(),
   ).returns<ForwardFileResult & { backend: string }>(),
+  /**
+   * Writes a new checkpoint (paper init) for the given classes, optionally starting the backbone from
+   * pretrained weights (torchvision ResNet-50, a TSM checkpoint or another STM), and reports the import.
+   */
+  'model.create': request(
+    z
+      .object({
+        out: z.string().min(1),
+        classNames: z.array(z.string().min(1)).min(1),
+        arch: z.string().default('stm-r50'),
+        variant: variant.default('stm'),
+        layers: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]).optional(),
+        baseWidth: z.number().int().min(16).optional(),
+        frames: z.number().int().min(2).default(8),
+        size: z.number().int().min(32).default(224),
+        dropout: z.number().min(0).max(0.99).default(0.5),
+        pretrained: z.string().min(1).optional(),
+        pretrainedFrom: z.enum(['auto', 'torchvision', 'tsm', 'stm']).default('auto'),
+        seed: z.number().int().optional(),
+      })
+      .strict(),
+  ).returns<InitCheckpointResult>(),
 } satisfies RequestMap;
 
 export const modelEvents = {} satisfies EventMap;

@@ -23,6 +23,25 @@ export const modelHandlers: HandlersFor<typeof modelRequests> = {
     const { params, macs } = modelInfo(info.config);
     return { ...info, path, params, macs };
   },
+  'model.create': async (p) => {
+    const { initCheckpoint } = await import('../../core/model/init-checkpoint.ts');
+    const arch = configForArch(p.arch);
+    return initCheckpoint({
+      out: resolve(p.out),
+      classNames: p.classNames,
+      config: {
+        variant: p.variant,
+        layers: p.layers ?? arch.layers,
+        baseWidth: p.baseWidth ?? arch.baseWidth,
+        frames: p.frames,
+        inputSize: p.size,
+        dropout: p.dropout,
+      },
+      pretrained: p.pretrained ? resolve(p.pretrained) : undefined,
+      pretrainedFrom: p.pretrainedFrom,
+      seed: p.seed,
+    });
+  },
   'model.forward': async (p) => {
     // Loaded on demand: tfjs and the backends are heavy and most requests never need them.
     const { selectBackend } = await import('../../core/compute/backends.ts');

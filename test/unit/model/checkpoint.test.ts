@@ -91,4 +91,30 @@ describe('checkpoints', () => {
     expect(described.params).toBeGreaterThan(0);
     await expect(client.call('model.describe', { path: join(dir, 'nope.safetensors') })).rejects.toThrow(/cannot read/);
   });
+
+  it('model.create writes a fine-tuning checkpoint from pretrained weights and reports the import', async () => {
+    const { client } = createLocalApi('cli');
+    const out = join(dir, 'fresh.safetensors');
+    const created = await client.call('model.create', {
+      out,
+      classNames: ['push left', 'push right'],
+      layers: [1, 1, 1, 1],
+      baseWidth: 16,
+      frames: 4,
+      size: 64,
+      pretrained: golden,
+      seed: 2,
+    });
+    expect(created.config.classes).toBe(2);
+    expect(created.imported!.source).toBe('stm');
+    // Everything but the 5-class head and the golden test tensors comes from the file.
+    expect(created.imported!.missing).toEqual(['fc.weight', 'fc.bias']);
+    expect(created.imported!.unexpected).toEqual(expect.arrayContaining(['golden.input', 'golden.clip_logits']));
+    const { network, info } = loadCheckpoint(out);
+    expect(info.classNames).toEqual(['push left', 'push right']);
+    expect(info.extra.pretrained_source).toBe('stm');
+    expect([...network.stateDict().get('layer2.0.mb.shift.weight')!.data]).toEqual([...readSafetensors(golden).tensors.get('layer2.0.mb.shift.weight')!.data]);
+    network.dispose();
+    await expect(client.call('model.create', { out, classNames: ['a', 'a'] })).rejects.toThrow(/class "a" is listed twice/);
+  });
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandGroups } from './index.ts';
-import { intOption, printJson, UsageError, withoutProject } from '../context.ts';
+import { floatOption, intOption, printJson, UsageError, withoutProject } from '../context.ts';
 
 const VARIANTS = ['stm', 'cstm', 'cmm', 'tsn'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -26,7 +26,13 @@ function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** Registers `model info` and `model forward` in the shared `model` group. */
+function classList(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError('--classes must list class names separated by commas');
+  return names;
+}
+
+/** Registers `model info`, `model init` and `model forward` in the shared `model` group. */
 export function registerModel(_program: Command, groups: CommandGroups): void {
   groups.model
     .command('info')
@@ -83,4 +89,65 @@ export function registerModel(_program: Command, groups: CommandGroups): void {
       if (opts.json) printJson(result);
       else process.stdout.write(`${result.clips} clips × ${result.frames} frames → ${result.out} (${result.classes} classes, ${result.backend})\n`);
     });
+
+  groups.model
+    .command('init')
+    .description('write a new checkpoint for your classes (paper init), optionally from pretrained ResNet-50 / TSM weights')
+    .requiredOption('--out <file>', 'checkpoint to write (.safetensors)')
+    .requiredOption('--classes <names>', 'class names in order, comma-separated', classList)
+    .option('--arch <name>', 'architecture', 'stm-r50')
+    .option('--variant <v>', `temporal modules: ${VARIANTS.join(' | ')}`, choice('--variant', VARIANTS), 'stm' as Variant)
+    .option('--layers <a,b,c,d>', 'blocks per stage (overrides the arch)', layersOption)
+    .option('--base-width <n>', 'first-stage bottleneck width (overrides the arch)', intOption('--base-width', 16))
+    .option('--frames <n>', 'frames per clip (T)', intOption('--frames', 2), 8)
+    .option('--size <n>', 'input side in pixels (multiple of 32)', intOption('--size', 32), 224)
+    .option('--dropout <p>', 'dropout before the classifier', floatOption('--dropout'), 0.5)
+    .option('--pretrained <file>', 'start the backbone from these weights (.safetensors: torchvision ResNet-50, TSM, STM)')
+    .option('--seed <n>', 'seed for the random init', intOption('--seed'))
+    .option('--json', 'print one JSON object')
+    .action(
+      async (opts: {
+        out: string;
+        classes: string[];
+        arch: string;
+        variant: Variant;
+        layers?: [number, number, number, number];
+        baseWidth?: number;
+        frames: number;
+        size: number;
+        dropout: number;
+        pretrained?: string;
+        seed?: number;
+        json?: boolean;
+      }) => {
+        const { client } = withoutProject();
+        const result = await client.call('model.create', {
+          out: opts.out,
+          classNames: opts.classes,
+          arch: opts.arch,
+          variant: opts.variant,
+          layers: opts.layers,
+          baseWidth: opts.baseWidth,
+          frames: opts.frames,
+          size: opts.size,
+          dropout: opts.dropout,
+          pretrained: opts.pretrained,
+          seed: opts.seed,
+        });
+        if (opts.json) {
+          printJson(result);
+          return;
+        }
+        const lines = [`wrote ${result.path}: ${result.config.variant}, ${result.config.classes} classes, ${formatCount(result.params)} parameters`];
+        const imported = result.imported;
+        if (imported) {
+          lines.push(
+            `pretrained (${imported.source}): ${imported.matched.length} tensors loaded, ${imported.missing.length} kept at init, ` +
+              `${imported.unexpected.length} unexpected, ${imported.skipped.length} skipped`,
+          );
+          if (imported.unexpected.length > 0) lines.push(`unexpected: ${imported.unexpected.slice(0, 10).join(', ')}${imported.unexpected.length > 10 ? ', …' : ''}`);
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+      },
+    );
 }
