@@ -35,19 +35,23 @@ export const SCENE_CLASSES: readonly SceneClass[] = [
   { name: 'still star', shape: 'star' },
 ];
 
+const MIRROR_SAFE: readonly TemporalAction[] = ['lift', 'resize', 'fade'];
+
 export interface DemoClass {
   name: string;
   kind: 'temporal' | 'scene';
   /** The class the reversed action looks like; null for scene classes. */
   reverseOf: string | null;
+  /** A horizontal mirror keeps the class (not so for left/right or the sense of a rotation). */
+  flipSafe: boolean;
 }
 
 /** Every class in a stable order: the temporal pairs, then the scene classes. */
 export function demoClasses(): DemoClass[] {
   const temporal = TEMPORAL_PAIRS.flatMap((p): DemoClass[] => [
-    { name: p.forward, kind: 'temporal', reverseOf: p.backward },
-    { name: p.backward, kind: 'temporal', reverseOf: p.forward },
+    { name: p.forward, kind: 'temporal', reverseOf: p.backward, flipSafe: MIRROR_SAFE.includes(p.action) },
+    { name: p.backward, kind: 'temporal', reverseOf: p.forward, flipSafe: MIRROR_SAFE.includes(p.action) },
   ]);
-  const scene = SCENE_CLASSES.map((s): DemoClass => ({ name: s.name, kind: 'scene', reverseOf: null }));
+  const scene = SCENE_CLASSES.map((s): DemoClass => ({ name: s.name, kind: 'scene', reverseOf: null, flipSafe: true }));
   return [...temporal, ...scene];
 }
