@@ -18,7 +18,7 @@ describe('ONNX export of the golden STM (layers 1,1,1,1, width 16, T = 4, 64², 
     expect(result).toMatchObject({ frames: 4, size: 64, classes: 5, opset: 17, input: { format: 'float-nchw', shape: ['clips_x_frames', 3, 64, 64] } });
     const classifier = await createOnnxClassifier({ onnxPath: out }, { threads: 1 });
     try {
-      expect(classifier.model).toMatchObject({ frames: 4, size: 64, classes: 5, inputFormat: 'float-nchw' });
+      expect(classifier.model).toMatchObject({ frames: 4, size: 64, classes: 5, inputFormat: 'float-nchw', clipsPerRun: null });
       const logits = await classifier.run(tensor('golden.input'));
       expect(logits.clips).toBe(2);
       expect(relativeError(logits.frameLogits, tensor('golden.frame_logits'))).toBeLessThan(1e-3);
@@ -28,18 +28,19 @@ describe('ONNX export of the golden STM (layers 1,1,1,1, width 16, T = 4, 64², 
     }
   });
 
-  it('runs straight from the weights file, one clip at a time or both at once', async () => {
-    const classifier = await createOnnxClassifier({ weights: golden });
-    try {
-      const input = tensor('golden.input');
-      const half = input.length / 2;
-      const first = await classifier.run(input.slice(0, half));
-      const second = await classifier.run(input.slice(half));
-      expect(first.clips).toBe(1);
-      const clipLogits = [...first.clipLogits, ...second.clipLogits];
-      expect(relativeError(clipLogits, tensor('golden.clip_logits'))).toBeLessThan(1e-3);
-    } finally {
-      await classifier.dispose();
+  it('runs straight from the weights file with a fixed batch: clip by clip, or padded to a larger batch', async () => {
+    for (const clipsPerRun of [1, 3]) {
+      const classifier = await createOnnxClassifier({ weights: golden, clipsPerRun }, { threads: 1 });
+      try {
+        expect(classifier.model.clipsPerRun).toBe(clipsPerRun);
+        const logits = await classifier.run(tensor('golden.input'));
+        expect(logits.clips).toBe(2);
+        expect(logits.frameLogits).toHaveLength(8 * 5);
+        expect(relativeError(logits.frameLogits, tensor('golden.frame_logits'))).toBeLessThan(1e-3);
+        expect(relativeError(logits.clipLogits, tensor('golden.clip_logits'))).toBeLessThan(1e-3);
+      } finally {
+        await classifier.dispose();
+      }
     }
   });
 

@@ -12,6 +12,8 @@ export interface ExportOnnxRequest {
   input?: OnnxInputFormat;
   /** Square input side; default: the checkpoint's. */
   size?: number;
+  /** A fixed batch of clips per run (faster in ONNX Runtime); default: dynamic. */
+  clips?: number;
 }
 
 export interface ExportOnnxResult {
@@ -21,20 +23,22 @@ export interface ExportOnnxResult {
   frames: number;
   size: number;
   classes: number;
+  /** Fixed clips per run, or null for a dynamic batch. */
+  clips: number | null;
   input: { name: string; format: OnnxInputFormat; shape: (number | string)[] };
   outputs: { name: string; shape: (number | string)[] }[];
   opset: number;
 }
 
 /** ONNX bytes of the network a weights file describes, with its class names and normalisation in the metadata. */
-export function onnxFromWeights(weights: string, options: { input?: OnnxInputFormat; size?: number } = {}): { bytes: Uint8Array; result: Omit<ExportOnnxResult, 'out' | 'bytes'> } {
+export function onnxFromWeights(weights: string, options: Pick<ExportOnnxRequest, 'input' | 'size' | 'clips'> = {}): { bytes: Uint8Array; result: Omit<ExportOnnxResult, 'out' | 'bytes'> } {
   const file = readSafetensors(weights);
   const info = checkpointInfoFromMetadata(file.metadata, weights);
   const format = options.input ?? 'float-nchw';
   const { bytes, summary } = buildStmOnnx(
     file.tensors,
     info.config,
-    { input: format, normalization: info.normalization, classNames: info.classNames, inputSize: options.size },
+    { input: format, normalization: info.normalization, classNames: info.classNames, inputSize: options.size, clips: options.clips },
     weights,
   );
   return {
@@ -44,6 +48,7 @@ export function onnxFromWeights(weights: string, options: { input?: OnnxInputFor
       frames: info.config.frames,
       size: options.size ?? info.config.inputSize,
       classes: info.config.classes,
+      clips: options.clips ?? null,
       input: { name: summary.input.name, format, shape: summary.input.dims },
       outputs: summary.outputs.map((o) => ({ name: o.name, shape: o.dims })),
       opset: summary.opset,
@@ -53,7 +58,7 @@ export function onnxFromWeights(weights: string, options: { input?: OnnxInputFor
 
 /** Exports a weights file to an ONNX file, written atomically (temp file + rename). */
 export function exportOnnxFile(request: ExportOnnxRequest): ExportOnnxResult {
-  const { bytes, result } = onnxFromWeights(request.weights, { input: request.input, size: request.size });
+  const { bytes, result } = onnxFromWeights(request.weights, request);
   const temp = `${request.out}.${process.pid}.tmp`;
   try {
     writeFileSync(temp, bytes);

@@ -8,8 +8,11 @@ import { ONNX_INPUT_NAME, ONNX_OUTPUTS, type OnnxInputFormat } from './export.ts
 import { onnxFromWeights } from './export-file.ts';
 import { cudaProviderStatus } from './providers.ts';
 
-/** Where the network comes from: an exported `.onnx` file, or a weights/checkpoint file exported in memory. */
-export type OnnxModelSource = { onnxPath: string } | { weights: string; input?: OnnxInputFormat };
+/**
+ * Where the network comes from: an exported `.onnx` file, or a weights/checkpoint file exported in memory
+ * with a fixed batch of `clipsPerRun` clips (default 1), which ONNX Runtime optimises better than a dynamic one.
+ */
+export type OnnxModelSource = { onnxPath: string } | { weights: string; input?: OnnxInputFormat; clipsPerRun?: number };
 
 export type OnnxProvider = 'cpu' | 'cuda';
 
@@ -26,6 +29,8 @@ export interface OnnxModelInfo {
   size: number;
   classes: number;
   inputFormat: OnnxInputFormat;
+  /** Clips per session run when the graph's batch is fixed; null for a dynamic batch. */
+  clipsPerRun: number | null;
   classNames: string[] | null;
   normalization: Normalization | null;
 }
@@ -47,6 +52,7 @@ export interface OnnxClassifier {
   /**
    * Runs any number of clips. `float-nchw`: Float32Array [clips·T, 3, S, S] normalised;
    * `uint8-nhwc`: Uint8Array [clips·T, S, S, 3] raw RGB. The T frames of each clip are contiguous.
+   * A fixed-batch model runs them `clipsPerRun` at a time, the last run padded with blank clips.
    */
   run(input: Float32Array | Uint8Array): Promise<OnnxLogits>;
   dispose(): Promise<void>;
@@ -84,7 +90,9 @@ export async function createOnnxClassifier(source: OnnxModelSource, options: Onn
   } catch (err) {
     throw new UserError('invalid_input', `${label}: ONNX Runtime cannot load the model: ${(err as Error).message}`);
   }
-  return new SessionClassifier(session, model, provider, providerNote);
+  const batch = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape[0] : undefined;
+  const clipsPerRun = typeof batch === 'number' ? batch / model.frames : null;
+  return new SessionClassifier(session, { ...model, clipsPerRun }, provider, providerNote);
 }
 
 class SessionClassifier implements OnnxClassifier {
@@ -110,11 +118,34 @@ class SessionClassifier implements OnnxClassifier {
       const shape = float ? `[clips·${frames}, 3, ${size}, ${size}]` : `[clips·${frames}, ${size}, ${size}, 3]`;
       throw new UserError('invalid_input', `ONNX input must be ${shape}; ${input.length} values are not a whole number of ${frames}-frame clips`);
     }
-    const dims = float ? [count, 3, size, size] : [count, size, size, 3];
-    const tensor = new ort.Tensor(float ? 'float32' : 'uint8', input, dims);
+    const clips = count / frames;
+    const perRun = this.model.clipsPerRun ?? clips;
+    if (perRun === clips) return { clips, ...(await this.runBatch(input, clips)) };
+    const clipValues = frames * this.frameValues;
+    const frameLogits = new Float32Array(clips * frames * this.model.classes);
+    const clipLogits = new Float32Array(clips * this.model.classes);
+    for (let first = 0; first < clips; first += perRun) {
+      const taken = Math.min(perRun, clips - first);
+      let chunk = input.subarray(first * clipValues, (first + taken) * clipValues);
+      if (taken < perRun) {
+        const padded = float ? new Float32Array(perRun * clipValues) : new Uint8Array(perRun * clipValues);
+        padded.set(chunk);
+        chunk = padded;
+      }
+      const out = await this.runBatch(chunk, perRun);
+      frameLogits.set(out.frameLogits.subarray(0, taken * frames * this.model.classes), first * frames * this.model.classes);
+      clipLogits.set(out.clipLogits.subarray(0, taken * this.model.classes), first * this.model.classes);
+    }
+    return { clips, frameLogits, clipLogits };
+  }
+
+  private async runBatch(input: Float32Array | Uint8Array, clips: number): Promise<Omit<OnnxLogits, 'clips'>> {
+    const { frames, size } = this.model;
+    const count = clips * frames;
+    const float = input instanceof Float32Array;
+    const tensor = float ? new ort.Tensor('float32', input, [count, 3, size, size]) : new ort.Tensor('uint8', input, [count, size, size, 3]);
     const out = await this.session.run({ [ONNX_INPUT_NAME]: tensor });
     return {
-      clips: count / frames,
       frameLogits: out[ONNX_OUTPUTS.frameLogits].data as Float32Array,
       clipLogits: out[ONNX_OUTPUTS.clipLogits].data as Float32Array,
     };
@@ -125,9 +156,9 @@ class SessionClassifier implements OnnxClassifier {
   }
 }
 
-function loadModel(source: OnnxModelSource): { bytes: Uint8Array; model: OnnxModelInfo; label: string } {
+function loadModel(source: OnnxModelSource): { bytes: Uint8Array; model: Omit<OnnxModelInfo, 'clipsPerRun'>; label: string } {
   if ('weights' in source) {
-    const { bytes } = onnxFromWeights(source.weights, { input: source.input });
+    const { bytes } = onnxFromWeights(source.weights, { input: source.input, clips: source.clipsPerRun ?? 1 });
     return { bytes, model: modelInfoFromMetadata(readOnnxMetadata(bytes, source.weights), source.weights), label: source.weights };
   }
   let bytes: Buffer;
@@ -151,7 +182,7 @@ export function readOnnxMetadata(bytes: Uint8Array, label: string): Record<strin
   return Object.fromEntries(decoded.metadataProps.map((p) => [p.key ?? '', p.value ?? '']));
 }
 
-function modelInfoFromMetadata(metadata: Record<string, string>, label: string): OnnxModelInfo {
+function modelInfoFromMetadata(metadata: Record<string, string>, label: string): Omit<OnnxModelInfo, 'clipsPerRun'> {
   const integer = (key: string): number => {
     const n = Number(metadata[key]);
     if (!Number.isInteger(n) || n < 1) throw new UserError('invalid_input', `${label}: not an STM Studio ONNX export (metadata "${key}" is missing or not a positive integer)`);

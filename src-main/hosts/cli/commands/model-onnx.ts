@@ -10,6 +10,7 @@ interface ExportOptions {
   weights?: string;
   input: string;
   size?: number;
+  clips?: number;
   json?: boolean;
 }
 
@@ -26,6 +27,7 @@ export function registerModelOnnx(_program: Command, groups: CommandGroups): voi
     .option('--weights <file>', 'checkpoint or weights file (safetensors) instead of a project model')
     .option('--input <format>', `input layout: float-nchw = normalised float [clips·T,3,S,S]; uint8-nhwc = raw RGB bytes [clips·T,S,S,3]`, 'float-nchw')
     .option('--size <n>', 'square input side (multiple of 32); default: the model\'s', intOption('--size', 32))
+    .option('--clips <n>', 'fix the batch at N clips per run (faster in ONNX Runtime); default: a dynamic batch', intOption('--clips', 1))
     .option('--json', 'print one JSON object')
     .action(async (dir: string | undefined, model: string | undefined, opts: ExportOptions) => {
       if (!INPUT_FORMATS.includes(opts.input as OnnxInputFormat)) {
@@ -35,12 +37,12 @@ export function registerModelOnnx(_program: Command, groups: CommandGroups): voi
       let result: ExportOnnxResult;
       if (opts.weights) {
         if (dir !== undefined) throw new UsageError('give either DIR MODEL or --weights, not both');
-        result = exportOnnxFile({ weights: opts.weights, out: opts.out, input, size: opts.size });
+        result = exportOnnxFile({ weights: opts.weights, out: opts.out, input, size: opts.size, clips: opts.clips });
       } else {
         if (dir === undefined || model === undefined) throw new UsageError('give a project folder and a model (DIR MODEL), or --weights FILE');
         result = await withProject(dir, async ({ context }) => {
           const { weights } = projectModelWeights(context.session.project, model);
-          return exportOnnxFile({ weights, out: opts.out, input, size: opts.size });
+          return exportOnnxFile({ weights, out: opts.out, input, size: opts.size, clips: opts.clips });
         });
       }
       if (opts.json) printJson(result);
