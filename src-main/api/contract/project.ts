@@ -23,8 +23,11 @@ export interface HistoryStep {
 
 /** What changed in the open project; others (media, jobs, models) emit it too. */
 export interface ProjectChanged {
-  /** `history`: an undo/redo, which may have changed classes and clips alike. */
-  what: 'classes' | 'clips' | 'videos' | 'models' | 'jobs' | 'history';
+  /**
+   * `history`: an undo/redo, which may have changed classes and clips alike.
+   * `all`: another process (a CLI run, a second window) edited the project; refetch everything.
+   */
+  what: 'classes' | 'clips' | 'videos' | 'models' | 'jobs' | 'history' | 'all';
   /** The rows concerned, when known. */
   ids?: number[];
   /** The video whose clips changed, when it is one video. */

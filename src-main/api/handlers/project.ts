@@ -2,8 +2,32 @@ import { resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
 import type { projectRequests } from '../contract/project.ts';
 import { rememberProject } from '../startup.ts';
+import { registerSessionService } from '../session.ts';
 import { importLabels } from '../../core/export/labels-import.ts';
 import { exportLabels } from '../../core/export/labels-export.ts';
+
+/** How often an open project is checked for edits made by other processes. */
+const EXTERNAL_CHANGE_POLL_MS = 1000;
+
+// Tell clients when another process (the CLI, a second window) edits the open project.
+registerSessionService((session) => {
+  let timer: NodeJS.Timeout | null = null;
+  session.onProjectOpened((project) => {
+    let stamp = project.externalChangeStamp();
+    timer = setInterval(() => {
+      const next = project.externalChangeStamp();
+      if (next !== stamp) {
+        stamp = next;
+        session.emit('project.changed', { what: 'all' });
+      }
+    }, EXTERNAL_CHANGE_POLL_MS);
+    timer.unref();
+  });
+  session.onProjectClosing(() => {
+    if (timer) clearInterval(timer);
+    timer = null;
+  });
+});
 
 export const projectHandlers: HandlersFor<typeof projectRequests> = {
   'project.open': ({ dir, create }, ctx) => {

@@ -43,6 +43,8 @@ export class Project {
   readonly probes: ProbesRepo;
   /** Undo/redo of class and clip edits, persistent in the project file. */
   readonly history: History;
+  private lastDataVersion = -1;
+  private lastStamp = '';
 
   constructor(
     readonly dir: string,
@@ -77,6 +79,27 @@ export class Project {
       models: count('SELECT count(*) FROM models'),
       jobs: count('SELECT count(*) FROM jobs'),
     };
+  }
+
+  /**
+   * Changes whenever another connection (a CLI run, a second window) edits labels, classes, videos or
+   * models; job progress alone leaves it unchanged. Cheap enough to poll: it only queries after SQLite's
+   * data_version says someone else committed.
+   */
+  externalChangeStamp(): string {
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    if (version === this.lastDataVersion) return this.lastStamp;
+    this.lastDataVersion = version;
+    this.lastStamp = JSON.stringify(
+      this.db
+        .prepare(
+          'SELECT (SELECT max(id) FROM edit_log), (SELECT count(*) FROM edit_log WHERE undone = 1), ' +
+            '(SELECT max(id) FROM videos), (SELECT count(*) FROM videos), (SELECT max(id) FROM models), (SELECT count(*) FROM models)',
+        )
+        .raw()
+        .get(),
+    );
+    return this.lastStamp;
   }
 
   close(): void {

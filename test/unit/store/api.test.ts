@@ -68,4 +68,17 @@ describe('project contract', () => {
     await expect(client.call('project.summary', {})).rejects.toMatchObject({ code: 'not_found' });
     delete process.env.STM_STUDIO_HOME;
   });
+
+  it('tells clients when another process edits the open project', async () => {
+    const dir = join(fresh(), 'shared');
+    const { client, hub } = createLocalApi('cli');
+    await client.call('project.open', { dir, create: true });
+    const seen = new Promise<unknown>((resolve) => hub.on('project.changed', resolve));
+    const cli = openProject(dir);
+    cli.classes.add({ name: 'added elsewhere' });
+    cli.close();
+    expect(await seen).toEqual({ what: 'all' });
+    expect((await client.call('classes.list', {})).map((c) => c.name)).toEqual(['added elsewhere']);
+    await client.call('project.close', {});
+  });
 });
