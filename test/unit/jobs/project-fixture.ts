@@ -62,12 +62,15 @@ export async function labelledProject(options: { reverse?: boolean; classes?: st
 }
 
 /** Hooks that collect what a job reports, for jobs run in-process. */
-export function recordingHooks(options: { cancelAfterReports?: number } = {}): JobHooks & { lines: string[]; reports: number } {
+export function recordingHooks(
+  options: { cancelAfterReports?: number; onReport?: (update: Parameters<JobHooks['report']>[0]) => void } = {},
+): JobHooks & { lines: string[]; reports: number } {
   const state = {
     lines: [] as string[],
     reports: 0,
-    report() {
+    report(update: Parameters<JobHooks['report']>[0]) {
       state.reports += 1;
+      options.onReport?.(update);
     },
     log(line: string) {
       state.lines.push(line);
