@@ -4,7 +4,7 @@
  * problem listed by line.
  */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { NewClip } from '../store/clips.ts';
 import type { Project } from '../store/project.ts';
@@ -61,7 +61,7 @@ export function importLabels(
 
   for (const label of labels) {
     const video = videoFor(label.video);
-    if (!video) problems.add(label.where, `video "${label.video}" is not in the project (matched by path, then file name)`);
+    if (!video) problems.add(label.where, describeMissingVideo(project, label.video));
     const cls = project.classes.findByName(label.label);
     if (!cls && !opts.createClasses) problems.add(label.where, `class "${label.label}" does not exist (add it, or import with --create-classes)`);
     if (!cls && !missingClasses.has(label.label.toLowerCase())) missingClasses.set(label.label.toLowerCase(), label.label);
@@ -125,6 +125,15 @@ function detectFormat(file: string, text: string): Exclude<LabelFormat, 'auto'> 
     'invalid_input',
     `${file}: line 1: cannot tell the format (expected a labels CSV, VIA CSV, BORIS aggregated events or Label Studio JSON); pass --format.`,
   );
+}
+
+function describeMissingVideo(project: Project, video: string): string {
+  const name = basename(video.replace(/\\/g, '/')).toLowerCase();
+  const sameName = project.videos.list().filter((v) => v.name.toLowerCase() === name);
+  if (sameName.length > 1) {
+    return `video "${video}" matches ${sameName.length} videos by file name (${sameName.map((v) => v.path).join(', ')}); give its full path`;
+  }
+  return `video "${video}" is not in the project (matched by path, then file name)`;
 }
 
 function toFrame(video: VideoRecord, time: LabelTime): number {

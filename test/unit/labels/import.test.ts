@@ -129,6 +129,13 @@ describe('our labels CSV', () => {
       'line 4: class "swim"',
     );
     expect(project.classes.list().map((c) => c.name)).toEqual(['walk', 'run']);
+
+    addVideo(project, '/data/cam3/kitchen.mp4', 300);
+    const ambiguous = write('ambiguous.csv', 'video,start_frame,end_frame,label\nkitchen.mp4,0,4,walk\n/data/cam3/kitchen.mp4,0,4,walk\n');
+    expectProblems(
+      () => importLabels(project, ambiguous),
+      'line 2: video "kitchen.mp4" matches 2 videos by file name (/data/cam1/kitchen.mp4, /data/cam3/kitchen.mp4); give its full path',
+    );
   });
 
   it('names the line of broken quoting and the missing header columns', () => {
