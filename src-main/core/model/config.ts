@@ -58,7 +58,8 @@ export function resolveStmConfig(partial: Partial<StmConfig> = {}): StmConfig {
     bad('input size', `must be a positive multiple of 32, got ${config.inputSize}`);
   }
   if (!(config.dropout >= 0 && config.dropout < 1)) bad('dropout', `must be in [0, 1), got ${config.dropout}`);
-  return { ...config, layers: [...config.layers] as unknown as StmConfig['layers'] };
+  const [a, b, c, d] = config.layers;
+  return { ...config, layers: [a, b, c, d] };
 }
 
 /** Parses "3,4,6,3" into stage depths. */
