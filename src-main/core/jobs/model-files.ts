@@ -158,18 +158,12 @@ export function buildStartingNetwork(
   return { network, parentModelId: null };
 }
 
-/** Copies a project model's weights file (a self-contained checkpoint) to `out`. */
+/** Writes a project model as one self-contained checkpoint (weights, arch, classes, its name and figures). */
 export function exportModelFile(project: Project, modelId: number, out: string): { file: string; model: ModelRecord } {
   const model = project.models.require(modelId);
-  const source = weightsFileOf(project, model);
-  const temp = partialNameOf(out);
-  try {
-    copyFileSync(source, temp);
-    renameSync(temp, out);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw new UserError('unavailable', `Cannot write ${out}: ${(err as Error).message}`);
-  }
+  const file = readSafetensors(weightsFileOf(project, model));
+  const metadata = { ...file.metadata, model_name: model.name, ...(model.metrics ? { metrics: JSON.stringify(model.metrics) } : {}) };
+  writeFileAtomically(out, encodeSafetensors(file.tensors, metadata), 'model file');
   return { file: out, model };
 }
 
