@@ -77,3 +77,43 @@ describe('wasm training kernels', () => {
     optimizer.dispose();
   });
 });
+
+interface PoolCase {
+  name: string;
+  x: [number, number, number, number];
+  size: number;
+  stride: number;
+  pad: 'same' | 'valid' | number;
+  /** Round inputs to one decimal so windows hold ties; shift them so many windows are all negative. */
+  ties?: boolean;
+  shift: number;
+}
+
+const POOLS: PoolCase[] = [
+  { name: '2×2/2 valid, negative windows (CMM)', x: [2, 6, 6, 4], size: 2, stride: 2, pad: 'valid', shift: -0.7 },
+  { name: '2×2/2 valid, odd size', x: [1, 7, 5, 3], size: 2, stride: 2, pad: 'valid', shift: -0.3 },
+  { name: '3×3/2 pad 1 (stem), ties at zero', x: [2, 9, 8, 3], size: 3, stride: 2, pad: 1, ties: true, shift: -0.5 },
+  { name: '3×3/1 same, ties', x: [1, 5, 6, 2], size: 3, stride: 1, pad: 'same', ties: true, shift: 0 },
+  { name: '3×3/2 valid, all positive', x: [1, 9, 9, 2], size: 3, stride: 2, pad: 'valid', shift: 2 },
+];
+
+function poolGrad(c: PoolCase): Float32Array {
+  return tf.tidy(() => {
+    let values = seeded(c.x.reduce((a, b) => a * b), 17).map((v) => v + c.shift);
+    if (c.ties) values = values.map((v) => Math.max(0, Math.round(v * 10) / 10));
+    const x = tf.tensor4d(values, c.x);
+    const pool = (xi: tf.Tensor4D) => tf.maxPool(xi, c.size, c.stride, c.pad);
+    const dy = tf.tensor(seeded(pool(x).size, 19), pool(x).shape);
+    return Float32Array.from(tf.grad((xi) => pool(xi as tf.Tensor4D))(x, dy).dataSync());
+  });
+}
+
+describe('wasm max-pool gradient', () => {
+  it.each(POOLS.map((c) => [c.name, c] as const))('%s routes every gradient where the cpu backend does', async (_name, c) => {
+    const reference = await onBackend('cpu', () => poolGrad(c));
+    const wasm = await onBackend('wasm', () => poolGrad(c));
+    // Overlapping windows add in a different order; a misrouted gradient would be off by O(1).
+    expect(wasm.length).toBe(reference.length);
+    expect(maxDiff(wasm, reference)).toBeLessThan(1e-5);
+  });
+});

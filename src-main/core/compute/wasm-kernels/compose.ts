@@ -26,7 +26,7 @@ export function composeKernel(kernelBackend: unknown, inputs: tf.TensorInfo[], b
 }
 
 /** Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor. */
-export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number, fill = 0): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   let out = x;
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
@@ -43,18 +43,18 @@ export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: num
       [padT, padB],
       [padL, padR],
       [0, 0],
-    ]);
+    ], fill);
   }
   return out;
 }
 
 /**
- * x[:, top + i·sh, left + j·sw, :] for i < outHeight, j < outWidth (zeros where that falls outside x), with
+ * x[:, top + i·sh, left + j·sw, :] for i < outHeight, j < outWidth (`fill` where that falls outside x), with
  * pad/crop, a reshape and a plain slice: wasm's StridedSlice is far slower than these.
  */
-export function stridedWindow(x: tf.Tensor4D, top: number, left: number, sh: number, sw: number, outHeight: number, outWidth: number): tf.Tensor4D {
+export function stridedWindow(x: tf.Tensor4D, top: number, left: number, sh: number, sw: number, outHeight: number, outWidth: number, fill = 0): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const aligned = padOrCrop(x, -top, outHeight * sh - (h - top), -left, outWidth * sw - (w - left));
+  const aligned = padOrCrop(x, -top, outHeight * sh - (h - top), -left, outWidth * sw - (w - left), fill);
   if (sh === 1 && sw === 1) return aligned;
   const split = aligned.reshape([n, outHeight, sh, outWidth, sw, c]);
   return tf.slice(split, [0, 0, 0, 0, 0, 0], [n, outHeight, 1, outWidth, 1, c]).reshape([n, outHeight, outWidth, c]);
@@ -75,4 +75,25 @@ export function filterTaps(filter: tf.Tensor4D, rowStart: number, colStart: numb
   if (!identity(rows, kh)) out = tf.gather(out, rows, 0);
   if (!identity(cols, kw)) out = tf.gather(out, cols, 1);
   return out;
+}
+
+/**
+ * The inverse placement of stridedWindow: a [n, oh, ow, c] tensor spread onto a [n, height, width, c] grid at
+ * rows top + i·sh and columns left + j·sw, zeros elsewhere.
+ */
+export function placeStrided(values: tf.Tensor4D, top: number, left: number, sh: number, sw: number, height: number, width: number): tf.Tensor4D {
+  const [n, oh, ow, c] = values.shape;
+  let spread = values;
+  if (sh > 1 || sw > 1) {
+    const cells = tf.pad(values.reshape([n, oh, 1, ow, 1, c]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    spread = cells.reshape([n, oh * sh, ow * sw, c]);
+  }
+  return padOrCrop(spread, top, height - top - oh * sh, left, width - left - ow * sw);
 }
