@@ -11,7 +11,7 @@ async function classIdByName(client: ApiClient, name: string): Promise<number> {
   return found.id;
 }
 
-/** `class add DIR NAME …`, `class list DIR`. */
+/** `class add DIR NAME …`, `class list DIR`, `class rename|merge|archive …`. */
 export function registerClass(program: Command, _groups: CommandGroups): void {
   const cls = program.command('class').description('manage action classes');
 
@@ -44,13 +44,14 @@ export function registerClass(program: Command, _groups: CommandGroups): void {
     .option('--json', 'print as JSON')
     .action(async (dir: string, opts: { all?: boolean; json?: boolean }) => {
       await withProject(dir, async ({ client }) => {
-        const classes = await client.call('classes.list', { includeArchived: opts.all === true });
+        const all = await client.call('classes.list', { includeArchived: true });
+        const classes = opts.all ? all : all.filter((c) => !c.archived);
         if (opts.json) {
           printJson({ classes });
           return;
         }
         if (classes.length === 0) process.stdout.write('no classes\n');
-        const names = new Map(classes.map((c) => [c.id, c.name]));
+        const names = new Map(all.map((c) => [c.id, c.name]));
         for (const c of classes) {
           const extras = [
             c.hotkey ? `key ${c.hotkey}` : '',
@@ -60,6 +61,47 @@ export function registerClass(program: Command, _groups: CommandGroups): void {
           ].filter(Boolean);
           process.stdout.write(`${c.id}\t${c.name}\t${c.color}\t${c.clipCount} clips${extras.length ? `\t${extras.join(', ')}` : ''}\n`);
         }
+      });
+    });
+
+  cls
+    .command('rename')
+    .description('rename a class (its clips keep it)')
+    .argument('<dir>', 'project folder')
+    .argument('<name>', 'current name')
+    .argument('<new-name>', 'new name')
+    .action(async (dir: string, name: string, newName: string) => {
+      await withProject(dir, async ({ client }) => {
+        const updated = await client.call('classes.update', { id: await classIdByName(client, name), name: newName });
+        process.stdout.write(`renamed class ${updated.id} to "${updated.name}"\n`);
+      });
+    });
+
+  cls
+    .command('merge')
+    .description('relabel every clip of SOURCE as TARGET and archive SOURCE (undo with `project undo`)')
+    .argument('<dir>', 'project folder')
+    .argument('<source>', 'class to merge away')
+    .argument('<target>', 'class that keeps the clips')
+    .action(async (dir: string, source: string, target: string) => {
+      await withProject(dir, async ({ client }) => {
+        const merged = await client.call('classes.merge', {
+          sourceId: await classIdByName(client, source),
+          targetId: await classIdByName(client, target),
+        });
+        process.stdout.write(`merged "${source}" into "${merged.name}" (${merged.clipCount} clips)\n`);
+      });
+    });
+
+  cls
+    .command('archive')
+    .description('hide a class from pickers; its clips keep their label')
+    .argument('<dir>', 'project folder')
+    .argument('<name>', 'class name')
+    .action(async (dir: string, name: string) => {
+      await withProject(dir, async ({ client }) => {
+        const archived = await client.call('classes.archive', { id: await classIdByName(client, name), archived: true });
+        process.stdout.write(`archived class ${archived.id} "${archived.name}" (${archived.clipCount} clips kept)\n`);
       });
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { printJson, withProject } from '../context.ts';
 import type { CommandGroups } from './index.ts';
 
-/** `project init DIR`, `project info DIR`. */
+/** `project init DIR`, `project info DIR`, `project undo|redo DIR`. */
 export function registerProject(program: Command, _groups: CommandGroups): void {
   const project = program.command('project').description('create and inspect projects');
 
@@ -37,4 +37,19 @@ export function registerProject(program: Command, _groups: CommandGroups): void 
         }
       });
     });
+
+  for (const direction of ['undo', 'redo'] as const) {
+    project
+      .command(direction)
+      .description(`${direction} the ${direction === 'undo' ? 'last' : 'last undone'} label or class edit (history is kept in the project)`)
+      .argument('<dir>', 'project folder')
+      .option('--json', 'print the result as JSON')
+      .action(async (dir: string, opts: { json?: boolean }) => {
+        await withProject(dir, async ({ client }) => {
+          const step = await client.call(direction === 'undo' ? 'history.undo' : 'history.redo', {});
+          if (opts.json) printJson(step);
+          else process.stdout.write(step.label === null ? `nothing to ${direction}\n` : `${direction === 'undo' ? 'undid' : 'redid'}: ${step.label}\n`);
+        });
+      });
+  }
 }
