@@ -1,6 +1,20 @@
 import { UserError } from '../errors.ts';
 import type { LoadReport, StmNetwork } from './network.ts';
+import { readFileSync } from 'node:fs';
 import { readSafetensors, type SafetensorsFile, type StoredTensor } from './safetensors.ts';
+import { isTorchCheckpoint, readTorchCheckpoint } from './torch-checkpoint.ts';
+
+/** Reads weights from a safetensors file or a PyTorch checkpoint (.pth, .pt, .pth.tar), told apart by content. */
+export function readWeightsFile(path: string): SafetensorsFile {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? 'not_found' : 'invalid_input', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  return isTorchCheckpoint(bytes) ? readTorchCheckpoint(path, bytes) : readSafetensors(bytes, path);
+}
 
 /**
  * Where a weights file comes from:
@@ -47,7 +61,7 @@ export function importPretrained(
   options: { from?: PretrainedSource | 'auto'; label?: string } = {},
 ): ImportReport {
   const label = options.label ?? (typeof source === 'string' ? source : 'weights');
-  const file = typeof source === 'string' ? readSafetensors(source) : source;
+  const file = typeof source === 'string' ? readWeightsFile(source) : source;
   const from = !options.from || options.from === 'auto' ? detectSource(file.tensors.keys()) : options.from;
   const shapes = new Map(network.params.map((p) => [p.name, p.torchShape]));
   const selected = new Map<string, StoredTensor>();

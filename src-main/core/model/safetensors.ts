@@ -75,12 +75,13 @@ export function readSafetensors(source: string | Buffer, label = typeof source =
     if (end - begin !== count * bytesPer) {
       fail(`tensor "${name}" has ${end - begin} bytes, its shape [${entry.shape.join(',')}] × ${entry.dtype} needs ${count * bytesPer}`);
     }
-    tensors.set(name, decode(entry.dtype, entry.shape, bytes.subarray(dataStart + begin, dataStart + end)));
+    tensors.set(name, decodeRawTensor(entry.dtype, entry.shape, bytes.subarray(dataStart + begin, dataStart + end)));
   }
   return { tensors, metadata };
 }
 
-function decode(dtype: string, shape: number[], raw: Buffer): StoredTensor {
+/** Decodes little-endian raw bytes of a safetensors dtype (F64/F32/F16/BF16/I64/I32/U8) into memory types. */
+export function decodeRawTensor(dtype: string, shape: number[], raw: Uint8Array): StoredTensor {
   // Copy into a fresh, aligned buffer: tensor offsets in the file need not be multiples of the element size.
   const buffer = new Uint8Array(raw).buffer;
   switch (dtype) {

@@ -102,7 +102,7 @@ export function registerModel(_program: Command, groups: CommandGroups): void {
     .option('--frames <n>', 'frames per clip (T)', intOption('--frames', 2), 8)
     .option('--size <n>', 'input side in pixels (multiple of 32)', intOption('--size', 32), 224)
     .option('--dropout <p>', 'dropout before the classifier', floatOption('--dropout'), 0.5)
-    .option('--pretrained <file>', 'start the backbone from these weights (.safetensors: torchvision ResNet-50, TSM, STM)')
+    .option('--pretrained <file>', 'start the backbone from these weights: torchvision ResNet-50, TSM or STM (.safetensors or PyTorch .pth/.pth.tar)')
     .option('--seed <n>', 'seed for the random init', intOption('--seed'))
     .option('--json', 'print one JSON object')
     .action(
