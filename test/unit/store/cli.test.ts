@@ -57,6 +57,8 @@ describe('CLI', () => {
     expect(imported.status).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ imported: 2, createdClasses: ['sniff'] });
     expect((await cli('labels', 'import', dir, labels, '--format', 'excel')).status).toBe(2);
+    expect((await cli('class', 'merge', dir, 'sniff', 'push left')).stdout).toBe('merged "sniff" into "push left" (2 clips)\n');
+    expect((await cli('project', 'undo', dir)).stdout).toBe('undid: Merge class "sniff" into "push left"\n');
 
     const out = join(dir, 'out.csv');
     const exported = await cli('labels', 'export', dir, '--out', out);
