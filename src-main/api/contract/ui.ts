@@ -20,6 +20,11 @@ export interface BrowseResult {
 export const uiRequests = {
   /** Folders and video files of one folder on the machine running the core (default: the home folder). */
   'ui.browse': request(z.object({ dir: z.string().optional() }).strict()).returns<BrowseResult>(),
+  /**
+   * Where an export dialog will write: the absolute path, relative names taken inside the project folder,
+   * with its folder created so the writer can put the file there.
+   */
+  'ui.prepareExportPath': request(z.object({ file: z.string().min(1) }).strict()).returns<{ file: string }>(),
 } satisfies RequestMap;
 
 export const uiEvents = {} satisfies EventMap;

@@ -1,6 +1,6 @@
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import type { BrowseEntry, BrowseResult } from '../contract/ui.ts';
 
@@ -34,4 +34,15 @@ export function browseFolder(dir?: string): BrowseResult {
   entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
   const parent = dirname(target);
   return { dir: target, parent: parent === target ? null : parent, home, entries };
+}
+
+/** The absolute path of an export file (relative to the project folder) with its folder made. */
+export function prepareExportPath(file: string, projectDir: string | null): string {
+  const target = isAbsolute(file) ? file : resolve(projectDir ?? homedir(), file);
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+  } catch (err) {
+    throw new UserError('invalid_input', `Cannot create the folder ${dirname(target)} for ${target}: ${(err as Error).message}`);
+  }
+  return target;
 }

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { createLocalApi } from '../../src-main/api/local-client.ts';
+import { openWorkbench, screenshot, startStudio, type Studio } from '../helpers/browser.ts';
+import { makeTestVideo } from '../helpers/videos.ts';
+
+let studio: Studio;
+let media: string;
+
+/** Two 6 s videos whose first 60 frames carry "open lid" / "close lid" (a reverse pair); the rest is left for review. */
+async function makeLabelledProject(dir: string): Promise<void> {
+  const a = await makeTestVideo(join(media, 'cam-a.mp4'), { frames: 150, fps: 25, size: [160, 120] });
+  const b = await makeTestVideo(join(media, 'cam-b.mp4'), { frames: 150, fps: 25, size: [176, 144] });
+  const { client, context } = createLocalApi('cli');
+  await client.call('project.open', { dir, create: true });
+  const added = await client.call('videos.add', { paths: [a, b] });
+  const open = await client.call('classes.add', { name: 'open lid' });
+  const close = await client.call('classes.add', { name: 'close lid', reverseOf: open.id });
+  for (const [i, r] of added.entries()) {
+    if (!r.ok) throw new Error(r.error.message);
+    for (let k = 0; k < 3; k++) {
+      const classId = (k + i) % 2 ? close.id : open.id;
+      await client.call('clips.create', { videoId: r.video.id, classId, startFrame: k * 20, endFrame: k * 20 + 20 });
+    }
+  }
+  context.session.close();
+}
+
+async function waitForJobs(page: Page, done: number): Promise<void> {
+  await page.waitForFunction(
+    (n) => {
+      const jobs = [...document.querySelectorAll('[aria-label="Job list"] > li')];
+      const failed = jobs.find((j) => j.classList.contains('failed'));
+      if (failed) throw new Error(`job failed: ${failed.textContent}`);
+      return jobs.filter((j) => j.classList.contains('done')).length >= n;
+    },
+    done,
+    { timeout: 150_000, polling: 500 },
+  );
+}
+
+beforeAll(async () => {
+  media = mkdtempSync(join(tmpdir(), 'stm-e2e-media-'));
+  const projectDir = join(media, 'project');
+  await makeLabelledProject(projectDir);
+  studio = await startStudio({ projectDir });
+});
+afterAll(async () => {
+  await studio?.close();
+  rmSync(media, { recursive: true, force: true });
+});
+
+describe('train, predict, review, probe and export from the UI', () => {
+  it('runs the whole loop on a tiny network and shows every view', async () => {
+    const { page, errors } = await openWorkbench(studio);
+    await page.getByRole('button', { name: 'Open video cam-a.mp4' }).waitFor();
+
+    // Training dashboard: a small network through the advanced drawer.
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await page.getByText('No training runs yet').waitFor();
+    await page.getByRole('button', { name: 'New fine-tune…' }).first().click();
+    const form = page.getByRole('dialog', { name: 'New fine-tune' });
+    await form.getByText('Advanced').click();
+    await form.getByRole('textbox', { name: 'Run name' }).fill('lids v1');
+    await form.getByRole('combobox', { name: 'Network size' }).selectOption('small');
+    await form.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('2');
+    await form.getByRole('spinbutton', { name: 'Frames per clip' }).fill('4');
+    await form.getByRole('spinbutton', { name: 'Input size' }).fill('32');
+    await form.getByRole('spinbutton', { name: 'Batch size' }).fill('4');
+    await form.getByRole('spinbutton', { name: 'Validation share' }).fill('0.5');
+    await form.getByRole('button', { name: 'Start training' }).click();
+    await waitForJobs(page, 1);
+    await page.getByRole('table', { name: 'Confusion matrix' }).waitFor();
+    await expect(page.getByRole('table', { name: 'Epochs' }).locator('tbody tr').count()).resolves.toBe(2);
+    await page.getByRole('img', { name: 'Loss per epoch, training and validation' }).waitFor();
+    await screenshot(page, 'train-1280x800');
+
+    // Predictions on the timeline: forward and reversed heat tracks per class.
+    await page.getByRole('button', { name: 'Label', exact: true }).click();
+    await page.getByRole('button', { name: 'Predict video' }).click();
+    await waitForJobs(page, 2);
+    await page.waitForFunction(() => document.querySelectorAll('.head.heat').length === 4);
+    await screenshot(page, 'label-predictions-1280x800');
+
+    // Review queue: one key turns the most uncertain window into a label.
+    await page.getByRole('button', { name: 'Review', exact: true }).click();
+    await page.getByRole('list', { name: 'Review queue' }).waitFor();
+    await screenshot(page, 'review-1280x800');
+    const before = studio.host.session.project.clips.list({ source: 'prediction' }).length;
+    await page.keyboard.press('a');
+    await expect.poll(() => studio.host.session.project.clips.list({ source: 'prediction' }).length).toBe(before + 1);
+
+    // Reversal probe view.
+    await page.getByRole('button', { name: 'Reversal probe', exact: true }).click();
+    await page.getByRole('button', { name: 'Run reversal probe' }).click();
+    await waitForJobs(page, 3);
+    await page.getByRole('region', { name: 'Probe summary' }).waitFor();
+    await page.getByRole('img', { name: 'Forward against reversed top-1 score per clip' }).waitFor();
+    await screenshot(page, 'probe-1280x800');
+
+    // Export dialogs: predictions and labels CSV.
+    await page.getByRole('button', { name: 'Export CSV…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export CSV' });
+    await dialog.getByRole('radio', { name: /Predictions/ }).check();
+    const predictionsCsv = join(media, 'out', 'predictions.csv');
+    await dialog.getByRole('textbox', { name: 'Output file' }).fill(predictionsCsv);
+    await dialog.getByRole('button', { name: 'Export' }).click();
+    await dialog.getByText(/Wrote \d+ rows/).waitFor();
+    await screenshot(page, 'export-dialog');
+    expect(readFileSync(predictionsCsv, 'utf8').split('\n')[0]).toMatch(/^video,video_path,model,direction,window,start_frame,end_frame,start_s,end_s,top1,top1_score,p_/);
+    await dialog.getByRole('radio', { name: /Labels/ }).check();
+    const labelsCsv = join(media, 'out', 'labels.csv');
+    await dialog.getByRole('textbox', { name: 'Output file' }).fill(labelsCsv);
+    await dialog.getByRole('button', { name: 'Export' }).click();
+    await dialog.getByText(/Wrote 7 rows/).waitFor();
+    expect(readFileSync(labelsCsv, 'utf8').split('\n')[0]).toBe('video,video_path,start_frame,end_frame,start_s,end_s,label,split,source');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
