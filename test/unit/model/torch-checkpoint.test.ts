@@ -6,6 +6,7 @@ import { selectBackend } from '../../../src-main/core/compute/backends.ts';
 import { readTorchCheckpoint } from '../../../src-main/core/model/torch-checkpoint.ts';
 import { importPretrained, readWeightsFile } from '../../../src-main/core/model/pretrained.ts';
 import { createStmNetwork } from '../../../src-main/core/model/network.ts';
+import type { StoredTensor } from '../../../src-main/core/model/safetensors.ts';
 
 // Fixtures written by test/fixtures/make-torch-fixtures.py the way torch.save writes them: element i of the
 // k-th storage is k + i/1000 (float storages) or 100·k + i (int64 storages).
@@ -16,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'stm-torch-'));
 
 const f32 = (k: number, i: number) => Math.fround(k + i / 1000);
 
-function expectStemValues(tensors: Map<string, { shape: number[]; data: ArrayLike<number | bigint> }>, prefix = ''): void {
+function expectStemValues(tensors: Map<string, StoredTensor>, prefix = ''): void {
   const get = (name: string) => tensors.get(prefix + name)!;
   expect(get('conv1.weight').shape).toEqual([16, 3, 7, 7]);
   expect(get('conv1.weight').data[2351]).toBe(f32(1, 2351));
@@ -25,9 +26,9 @@ function expectStemValues(tensors: Map<string, { shape: number[]; data: ArrayLik
   expect([...(get('bn1.num_batches_tracked').data as BigInt64Array)]).toEqual([300n]);
   // proj.weight is a transposed view (stride [1, 2]) of a 10-element storage: element [r][c] = storage[r + 2c].
   expect(get('proj.weight').shape).toEqual([2, 5]);
-  expect([...get('proj.weight').data]).toEqual([0, 2, 4, 6, 8, 1, 3, 5, 7, 9].map((i) => f32(4, i)));
+  expect([...(get('proj.weight').data as Float32Array)]).toEqual([0, 2, 4, 6, 8, 1, 3, 5, 7, 9].map((i) => f32(4, i)));
   // F16 widened to F32 (5.001 is 5 in half precision).
-  expect([...get('proj.bias').data]).toEqual([5, 5]);
+  expect([...(get('proj.bias').data as Float32Array)]).toEqual([5, 5]);
   // A Parameter starting at storage offset 4.
   expect(get('extra.weight').data[0]).toBe(f32(6, 4));
 }
