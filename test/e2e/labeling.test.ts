@@ -69,6 +69,20 @@ describe('labeling with the keyboard in Chromium', () => {
     await page.keyboard.press('Control+Shift+z');
     expect((await waitForRows(page, 1))[0]).toMatch(/^open lid 0–10 /);
 
+    // Drag the clip's end edge (between frames 10 and 11) to the boundary of frame 20: the clip becomes 0–19.
+    const canvas = page.getByRole('slider', { name: /^Timeline/ });
+    const box = (await canvas.boundingBox())!;
+    const pxPerFrame = box.width / 250;
+    const laneY = (await page.getByRole('button', { name: 'Pick class open lid' }).last().boundingBox())!.y + 12;
+    await page.mouse.move(box.x + 11 * pxPerFrame, laneY);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 15 * pxPerFrame, laneY, { steps: 3 });
+    await page.mouse.move(box.x + 20 * pxPerFrame + 0.1, laneY, { steps: 3 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /0–19/.test(document.querySelector('[aria-label="Clips"]')?.textContent ?? ''));
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(() => /0–10/.test(document.querySelector('[aria-label="Clips"]')?.textContent ?? ''));
+
     await page.reload();
     await page.getByRole('button', { name: 'Open video kitchen-cam.mp4' }).waitFor();
     expect((await waitForRows(page, 1))[0]).toMatch(/^open lid 0–10 /);

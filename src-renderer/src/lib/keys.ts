@@ -9,7 +9,7 @@ function typingInto(target: EventTarget | null): boolean {
   if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
   if (tag === 'INPUT') {
     const type = (target as HTMLInputElement).type;
-    return !['checkbox', 'radio', 'button', 'color', 'range'].includes(type);
+    return !['checkbox', 'radio', 'button', 'color'].includes(type);
   }
   return false;
 }

@@ -29,6 +29,8 @@ export class Playback {
 
   attach(video: HTMLVideoElement | null, pts: FrameTimes, duration: number): void {
     this.detach();
+    this.seeking = false;
+    this.pendingSeek = null;
     this.video = video;
     this.pts = pts;
     this.duration = duration;
