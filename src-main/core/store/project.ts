@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { appVersion } from '../app-info.ts';
 import { UserError } from '../errors.ts';
 import { ClassesRepo } from './classes.ts';
 import { ClipsRepo } from './clips.ts';
@@ -205,7 +206,13 @@ function migrate(db: Db, file: string): void {
         }
         if (version === SCHEMA_VERSION) return true;
         db.exec(MIGRATIONS[version]!);
-        if (version === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
+        if (version === 0) {
+          db.pragma(`application_id = ${APPLICATION_ID}`);
+          db.prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?), ('created_by', ?)").run(
+            new Date().toISOString(),
+            `STM Studio ${appVersion()}`,
+          );
+        }
         db.pragma(`user_version = ${version + 1}`);
         return false;
       })

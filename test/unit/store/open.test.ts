@@ -42,6 +42,7 @@ describe('opening projects', () => {
     expect(project.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(project.db.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(5000);
     project.classes.add({ name: 'walk' });
+    expect(project.db.prepare("SELECT value FROM meta WHERE key = 'created_by'").pluck().get()).toMatch(/^STM Studio \d+\.\d+/);
     project.close();
 
     const again = openProject(dir);
