@@ -1,6 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../../src-main/core/compute/backends.ts';
@@ -116,5 +117,19 @@ describe('checkpoints', () => {
     expect([...network.stateDict().get('layer2.0.mb.shift.weight')!.data]).toEqual([...readSafetensors(golden).tensors.get('layer2.0.mb.shift.weight')!.data]);
     network.dispose();
     await expect(client.call('model.create', { out, classNames: ['a', 'a'] })).rejects.toThrow(/class "a" is listed twice/);
+  });
+
+  it('stm-studio model init and model describe', () => {
+    const bin = join(import.meta.dirname, '../../../bin/stm-studio.mjs');
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const out = join(dir, 'cli.safetensors');
+    const init = run('model', 'init', '--out', out, '--classes', 'open lid, close lid', '--layers', '1,1,1,1', '--base-width', '16', '--frames', '4', '--size', '64', '--pretrained', golden);
+    expect(init.stderr).not.toContain('error');
+    expect(init.status).toBe(0);
+    expect(init.stdout).toContain('pretrained (stm): 117 tensors loaded, 2 kept at init');
+    const described = run('model', 'describe', out);
+    expect(described.status).toBe(0);
+    expect(described.stdout).toContain('classes (2): open lid, close lid');
+    expect(described.stdout).toContain('T=4, 64²');
   });
 });

@@ -32,7 +32,7 @@ function classList(value: string): string[] {
   return names;
 }
 
-/** Registers `model info`, `model init` and `model forward` in the shared `model` group. */
+/** Registers `model info`, `model describe`, `model init` and `model forward` in the shared `model` group. */
 export function registerModel(_program: Command, groups: CommandGroups): void {
   groups.model
     .command('info')
@@ -65,6 +65,28 @@ export function registerModel(_program: Command, groups: CommandGroups): void {
         `${opts.arch} variant ${c.variant}, layers ${c.layers.join(',')}, base width ${c.baseWidth}, T=${c.frames}, ${c.classes} classes, ${c.inputSize}²\n` +
           `parameters: ${formatCount(info.params)}\n` +
           `multiply-accumulates per clip: ${formatCount(info.macs)} (${(info.macs / 1e9).toFixed(2)} G)\n`,
+      );
+    });
+
+  groups.model
+    .command('describe')
+    .description('architecture, classes, normalisation and sampling stored in a checkpoint (reads the header only)')
+    .argument('<file>', 'checkpoint or weights file (.safetensors)')
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { client } = withoutProject();
+      const info = await client.call('model.describe', { path: file });
+      if (opts.json) {
+        printJson(info);
+        return;
+      }
+      const c = info.config;
+      const norm = info.normalization;
+      process.stdout.write(
+        `${info.path}\n` +
+          `${c.variant}, layers ${c.layers.join(',')}, base width ${c.baseWidth}, T=${c.frames}, ${c.inputSize}², dropout ${c.dropout}; ${formatCount(info.params)} parameters\n` +
+          `classes (${c.classes}): ${info.classNames.join(', ')}\n` +
+          `normalisation: mean ${norm.mean.join(', ')}, std ${norm.std.join(', ')}; sampling: ${info.sampling.strategy}, ${info.sampling.frames} frames at ${info.sampling.size}²\n`,
       );
     });
 
