@@ -6,7 +6,7 @@ import { openProject } from '../../../src-main/core/store/project.ts';
 import { checkpointInfoFromMetadata } from '../../../src-main/core/model/checkpoint.ts';
 import { readSafetensors, writeSafetensors } from '../../../src-main/core/model/safetensors.ts';
 import { createOnnxClassifier } from '../../../src-main/core/model/onnx/runner.ts';
-import { cudaProviderStatus } from '../../../src-main/core/model/onnx/providers.ts';
+import { cudaProviderStatus, onnxRuntimeStatus } from '../../../src-main/core/model/onnx/providers.ts';
 import { buildStmOnnx } from '../../../src-main/core/model/onnx/export.ts';
 import { golden, relativeError, tempDir } from './helpers.ts';
 
@@ -45,6 +45,7 @@ describe('ONNX export and runner errors a user can act on', () => {
     const classifier = await createOnnxClassifier({ weights: golden }, { provider: 'cuda', threads: 1 });
     try {
       const status = cudaProviderStatus();
+      expect(onnxRuntimeStatus()).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+/), cpu: { available: true }, cuda: status });
       if (status.available) {
         expect(classifier.provider === 'cuda' || classifier.providerNote !== null).toBe(true);
       } else {

@@ -1,11 +1,23 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 
 export interface ProviderStatus {
   available: boolean;
   /** Why the provider cannot be used (null when available). */
   reason: string | null;
+}
+
+export interface OnnxRuntimeStatus {
+  version: string;
+  cpu: ProviderStatus;
+  cuda: ProviderStatus;
+}
+
+/** ONNX Runtime's version and which of its providers this machine can use (for the doctor report). */
+export function onnxRuntimeStatus(): OnnxRuntimeStatus {
+  return { version: ort.env.versions.node ?? ort.env.versions.common, cpu: { available: true, reason: null }, cuda: cudaProviderStatus() };
 }
 
 /** Shared libraries ONNX Runtime loads for its CUDA execution provider; npm does not ship them. */

@@ -1,3 +1,13 @@
+/**
+ * Batch inference through ONNX Runtime (onnxruntime-node, CPU binaries bundled; CUDA opt-in).
+ *
+ *   const classifier = await createOnnxClassifier({ weights: 'models/3.safetensors', clipsPerRun: 1 }, { threads: 2 });
+ *   const { frameLogits, clipLogits } = await classifier.run(frames); // Float32Array [clips·T, 3, S, S], normalised
+ *   await classifier.dispose();
+ *
+ * Works inside worker threads. Frames are sampled and normalised exactly as for the tfjs network
+ * (`classifier.model` gives T, S and the normalisation); `uint8-nhwc` models take the raw RGB bytes instead.
+ */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
