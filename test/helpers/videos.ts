@@ -33,6 +33,10 @@ export interface TestVideoOptions {
   audio?: boolean;
   /** MP4 index at the front (as streaming files have): a cut copy stays readable up to the cut. */
   faststart?: boolean;
+  /** Keyframe interval in frames (encoder default otherwise). */
+  gop?: number;
+  /** B-frames between references (h264/hevc), so decode order differs from display order. */
+  bframes?: number;
 }
 
 const ENCODERS: Record<TestCodec, string[]> = {
@@ -64,6 +68,8 @@ export async function makeTestVideo(path: string, opts: TestVideoOptions = {}): 
   if (opts.vfr) args.push('-vsync', 'vfr');
   args.push('-frames:v', String(frames), '-pix_fmt', pixelFormat, ...ENCODERS[codec]);
   if (opts.faststart) args.push('-movflags', '+faststart');
+  if (opts.gop) args.push('-g', String(opts.gop));
+  if (opts.bframes) args.push('-bf', String(opts.bframes));
   mkdirSync(dirname(path), { recursive: true });
   const target = rotation ? `${path}.unrotated${extensionOf(path)}` : path;
   await run(tools.ffmpeg, [...args, target]);

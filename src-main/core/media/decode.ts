@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { UserError } from '../errors.ts';
 import type { FfmpegTools } from './locate.ts';
 import { fixedRecords, lastLine, runTool, stderrTail } from './process.ts';
+import { containerStartTime } from './probe.ts';
 import { cropFilter, cropGeometry, reverseFrames, segmentIndices, type CropPolicy, type Rng, type SampleMode } from './sampling.ts';
 
 /** What decoding needs to know about a video (a VideoProbe or a stored video record both fit). */
@@ -42,18 +43,30 @@ function checkedTimes(video: DecodableVideo): Float64Array {
   return video.framePts;
 }
 
-/** `select` expression keeping the given frame numbers (counted from the first decoded frame). */
-function selectExpression(offsets: number[]): string {
-  return offsets.map((n) => `eq(n\\,${n})`).join('+');
+/**
+ * `select` expression keeping exactly the given frames, matched by their absolute timestamp (run with
+ * `-copyts`) within a quarter of the gap to their neighbours. Matching by time rather than by count stays
+ * exact wherever a demuxer's seek lands.
+ */
+function selectByTime(times: Float64Array, frames: number[], startTime: number): string {
+  return frames
+    .map((i) => {
+      const before = i > 0 ? times[i]! - times[i - 1]! : Infinity;
+      const after = i + 1 < times.length ? times[i + 1]! - times[i]! : Infinity;
+      const tolerance = Math.min(before, after, 2) / 4;
+      return `lt(abs(t-${(times[i]! + startTime).toFixed(6)})\\,${tolerance.toFixed(6)})`;
+    })
+    .join('+');
 }
 
 /**
- * A time that makes ffmpeg's accurate input seek start exactly at frame `index`: halfway between its
- * timestamp and the previous frame's, so rounding can neither drop it nor keep its predecessor.
+ * Where to seek before frame `index`: halfway between its timestamp and the previous frame's (so the
+ * accurate seek can neither drop it nor keep its predecessor), minus `margin` seconds; null = from the start.
  */
-function seekTimeFor(times: Float64Array, index: number): number | null {
+function seekTimeFor(times: Float64Array, index: number, margin: number): number | null {
   if (index <= 0) return null;
-  return (times[index - 1]! + times[index]!) / 2;
+  const seek = (times[index - 1]! + times[index]!) / 2 - margin;
+  return seek > 0 ? seek : null;
 }
 
 function decodeFailure(video: DecodableVideo, frame: number, stderr: string): UserError {
@@ -75,21 +88,27 @@ export async function sampleClip(tools: FfmpegTools, video: DecodableVideo, opts
   const indices = segmentIndices(opts.start, opts.end, opts.frames, opts.mode, rng);
   const geometry = cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, opts.crop, rng);
   const unique = [...new Set(indices)].sort((a, b) => a - b);
-  const first = unique[0]!;
-  const seek = seekTimeFor(times, first);
-  const args = [
-    '-v', 'error', '-nostdin',
-    ...(seek === null ? [] : ['-ss', seek.toFixed(6)]),
-    '-i', video.path,
-    '-an', '-sn', '-dn',
-    '-vf', `select=${selectExpression(unique.map((i) => i - first))},${cropFilter(geometry)}`,
-    ...tools.passthroughFlags,
-    '-frames:v', String(unique.length),
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
-  ];
-  const out = await runTool(tools.ffmpeg, args, { signal: opts.signal });
   const frameBytes = opts.size * opts.size * 3;
-  const decoded = Math.floor(out.stdout.length / frameBytes);
+  const select = selectByTime(times, unique, await containerStartTime(tools, video.path));
+  const decode = async (margin: number) => {
+    const seek = seekTimeFor(times, unique[0]!, margin);
+    const out = await runTool(tools.ffmpeg, [
+      '-v', 'error', '-nostdin',
+      ...(seek === null ? [] : ['-ss', seek.toFixed(6)]),
+      '-copyts', '-i', video.path,
+      '-an', '-sn', '-dn',
+      '-vf', `select=${select},${cropFilter(geometry)}`,
+      ...tools.passthroughFlags,
+      '-frames:v', String(unique.length),
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    ], { signal: opts.signal });
+    return { out, decoded: Math.floor(out.stdout.length / frameBytes), fromStart: seek === null };
+  };
+  // Some demuxers (MPEG-TS) can land after the requested time: back off, then decode from the start.
+  let attempt = await decode(0);
+  if (attempt.decoded < unique.length && !attempt.fromStart) attempt = await decode(10);
+  if (attempt.decoded < unique.length && !attempt.fromStart) attempt = await decode(Infinity);
+  const { out, decoded } = attempt;
   if (decoded < unique.length) throw decodeFailure(video, unique[decoded]!, out.stderr);
 
   const data = new Uint8Array(indices.length * frameBytes);

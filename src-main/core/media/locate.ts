@@ -18,6 +18,8 @@ export interface FfmpegTools {
   ffmpegVersion: string;
   /** Output flags that keep every decoded frame exactly once (no duplication or dropping for VFR). */
   passthroughFlags: string[];
+  /** Another ffprobe to try when the located one crashes on a file (some static builds do on MPEG-TS). */
+  ffprobeFallback?: string;
 }
 
 /** Paths the user chose in the app settings; they rank just after the environment variables. */
@@ -130,5 +132,6 @@ export async function requireFfmpegTools(settings: ToolSettings = {}): Promise<F
     ffprobe: ffprobe.path,
     ffmpegVersion: ffmpeg.version ?? 'unknown',
     passthroughFlags: passthroughFlagsFor(ffmpeg.version ?? 'unknown'),
+    ...(ffprobe.source === 'PATH' ? {} : { ffprobeFallback: 'ffprobe' }),
   };
 }

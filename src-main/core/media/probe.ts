@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { FfmpegTools } from './locate.ts';
-import { lastLine, runTool } from './process.ts';
+import { lastLine, runTool, type ToolOutput } from './process.ts';
 
 /** Everything STM Studio needs to know about a video file, read once when it is added. */
 export interface VideoProbe {
@@ -96,6 +96,17 @@ function probeFailure(path: string, stderr: string): UserError {
   return new UserError('invalid_input', `${path}: ffprobe cannot read it (${reason}).`);
 }
 
+/** Runs ffprobe, trying the fallback build when the first one crashes (killed by a signal) on this file. */
+async function runProbe(tools: FfmpegTools, path: string, args: string[]): Promise<ToolOutput> {
+  const out = await runTool(tools.ffprobe, [...args, path]);
+  if (out.code !== null) return out;
+  if (tools.ffprobeFallback) {
+    const again = await runTool(tools.ffprobeFallback, [...args, path]).catch(() => null);
+    if (again && again.code !== null) return again;
+  }
+  throw new UserError('unavailable', `${path}: ffprobe (${tools.ffprobe}) crashed reading this file; set FFPROBE_PATH to another ffprobe build.`);
+}
+
 /**
  * Presentation timestamps of every frame, sorted. From packets (one per frame, fast, exact for variable
  * frame rate) or, with `decode`, from actually decoded frames — for damaged files whose last packets
@@ -103,7 +114,7 @@ function probeFailure(path: string, stderr: string): UserError {
  */
 async function frameTimes(tools: FfmpegTools, path: string, startTime: number, decode = false): Promise<Float64Array> {
   const entries = decode ? 'frame=best_effort_timestamp_time' : 'packet=pts_time,dts_time,flags';
-  const out = await runTool(tools.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', entries, '-of', 'csv=p=0', path]);
+  const out = await runProbe(tools, path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', entries, '-of', 'csv=p=0']);
   if (out.code !== 0 && !decode) throw probeFailure(path, out.stderr);
   const times: number[] = [];
   for (const line of out.stdout.toString('utf8').split('\n')) {
@@ -137,7 +148,7 @@ export async function probeVideo(tools: FfmpegTools, path: string): Promise<Vide
   }
   if (sizeBytes === 0) throw new UserError('invalid_input', `${path}: the file is empty (0 bytes).`);
 
-  const out = await runTool(tools.ffprobe, ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', path]);
+  const out = await runProbe(tools, path, ['-v', 'error', '-show_format', '-show_streams', '-of', 'json']);
   if (out.code !== 0) throw probeFailure(path, out.stderr);
   const json = JSON.parse(out.stdout.toString('utf8')) as ProbeJson;
   const streams = json.streams ?? [];
@@ -190,4 +201,23 @@ export async function probeVideo(tools: FfmpegTools, path: string): Promise<Vide
     probe.warning = `only ${frameCount} of the ${declared} frames the header declares can be decoded; the file looks truncated`;
   }
   return probe;
+}
+
+const startTimes = new Map<string, { stamp: string; startTime: number }>();
+
+/**
+ * The container's start time (seconds): framePts are relative to it, stream timestamps are absolute.
+ * Cached per file (path, size and modification time), so repeated sampling pays for it once.
+ */
+export async function containerStartTime(tools: FfmpegTools, path: string): Promise<number> {
+  const info = await stat(path).catch(() => null);
+  if (!info) throw new UserError('not_found', `${path}: the video file is missing; relink it.`);
+  const stamp = `${info.size}:${info.mtimeMs}`;
+  const cached = startTimes.get(path);
+  if (cached?.stamp === stamp) return cached.startTime;
+  const out = await runProbe(tools, path, ['-v', 'error', '-show_entries', 'format=start_time', '-of', 'csv=p=0']);
+  if (out.code !== 0) throw probeFailure(path, out.stderr);
+  const startTime = Number(out.stdout.toString('utf8').trim()) || 0;
+  startTimes.set(path, { stamp, startTime });
+  return startTime;
 }

@@ -95,6 +95,16 @@ describe('sampling clips frame-exactly', () => {
     expect(byTimeTimesFps).not.toBe(65);
   });
 
+  it('is frame-exact with B-frames and in MPEG-TS, whose timestamps start late and whose seeks land late', async () => {
+    for (const name of ['bframes.mp4', 'broadcast.ts']) {
+      const probe = await probeVideo(tools, await makeTestVideo(join(dir, name), { frames: 120, size: [SIDE, SIDE], frameIndexCoded: true, bframes: 3, gop: 50, audio: true }));
+      for (const start of [0, 9, 48, 51, 97]) {
+        const clip = await sampleClip(tools, probe, { start, end: start + 20, frames: 4, mode: 'center', size: 224, crop: 'center' });
+        expect(paintedIndices(clip.data, 4, 224)).toEqual(clip.frameIndices);
+      }
+    }
+  });
+
   it('random mode and train crop still decode the frames they report', async () => {
     const rng = seededRng(11);
     const clip = await sampleClip(tools, cfr, { start: 20, end: 100, frames: 4, mode: 'random', size: 64, crop: 'train', rng });
@@ -132,7 +142,7 @@ describe('sampling clips frame-exactly', () => {
 
   it('names the frame that cannot be decoded when the file was cut short after probing', async () => {
     const path = join(dir, 'shrinking.mp4');
-    const whole = await makeTestVideo(join(dir, 'whole-fast.mp4'), { frames: 150, size: [SIDE, SIDE], frameIndexCoded: true });
+    const whole = await makeTestVideo(join(dir, 'whole-fast.mp4'), { frames: 150, size: [SIDE, SIDE], frameIndexCoded: true, faststart: true });
     truncateCopy(whole, path, 1);
     const probe = await probeVideo(tools, path);
     truncateCopy(whole, path, 0.5);
