@@ -26,11 +26,11 @@ export class OnnxGraphBuilder {
     return this.nodes.length;
   }
 
-  /** A float initializer (weights, biases, per-channel scales). */
+  /** A float initializer (weights, biases, per-channel scales). Its bytes are copied only when encoding. */
   floats(name: string, dims: readonly number[], values: Float32Array): string {
     const unique = this.uniqueName(name);
     const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    this.initializers.push({ name: unique, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw.slice() });
+    this.initializers.push({ name: unique, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw });
     return unique;
   }
 
