@@ -157,12 +157,6 @@ export function loadCheckpoint(path: string, overrides: Partial<Pick<StmConfig, 
   const file = readSafetensors(path);
   const info = checkpointInfoFromMetadata(file.metadata, path);
   const config = resolveStmConfig({ ...info.config, ...overrides });
-  const network = createStmNetwork(config);
-  try {
-    network.loadState(file.tensors, { strict: true, source: path });
-  } catch (err) {
-    network.dispose();
-    throw err;
-  }
+  const network = createStmNetwork(config, { weights: file.tensors, source: path });
   return { network, info: { ...info, config } };
 }

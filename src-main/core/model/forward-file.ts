@@ -42,9 +42,8 @@ export function forwardFile(request: ForwardFileRequest): ForwardFileResult {
       `${request.input}: tensor "${inputKey}" must be float [clips·${frames}, 3, S, S], got ${input.dtype} [${input.shape.join(', ')}]`,
     );
   }
-  const network = createStmNetwork({ ...info.config, inputSize: height });
+  const network = createStmNetwork({ ...info.config, inputSize: height }, { weights: weights.tensors, source: request.weights });
   try {
-    network.loadState(weights.tensors, { strict: true, source: request.weights });
     const nhwc = transposeArray(input.data as Float32Array, input.shape, [0, 2, 3, 1]);
     const x = tf.tensor4d(nhwc, [count, height, width, 3]);
     const { frameLogits, clipLogits } = network.forward(x);

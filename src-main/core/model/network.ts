@@ -60,6 +60,12 @@ export interface StmNetwork {
 export interface CreateOptions {
   /** Seed for the random initialisation (reproducible weights). */
   seed?: number;
+  /**
+   * Every weight, PyTorch names and layouts (e.g. a checkpoint's tensors): the network starts from them
+   * instead of a random init. Missing or mis-shaped tensors are a UserError naming them; `source` names the file.
+   */
+  weights?: ReadonlyMap<string, StoredTensor>;
+  source?: string;
 }
 
 /** Builds an STM network with the paper's initialisation (temporal conv quarters, He init for convs). */
@@ -69,9 +75,20 @@ export function createStmNetwork(config: Partial<StmConfig> = {}, options: Creat
   const vars = new Map<string, tf.Variable>();
   let seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   for (const p of spec.params) {
-    vars.set(p.name, tf.tidy(() => tf.variable(initialValue(p, seed++), p.trainable)));
+    // With given weights the init values are overwritten at once: skip drawing random numbers for them.
+    const init = options.weights ? (p.init === 'ones' ? 'ones' : 'zeros') : p.init;
+    vars.set(p.name, tf.tidy(() => tf.variable(initialValue({ ...p, init }, seed++), p.trainable)));
   }
-  return new TfStmNetwork(resolved, spec, vars);
+  const network = new TfStmNetwork(resolved, spec, vars);
+  if (options.weights) {
+    try {
+      network.loadState(options.weights, { strict: true, source: options.source });
+    } catch (err) {
+      network.dispose();
+      throw err;
+    }
+  }
+  return network;
 }
 
 function initialValue(p: ParamSpec, seed: number): tf.Tensor {
