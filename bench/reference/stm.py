@@ -1,7 +1,8 @@
 """A small PyTorch STM (Jiang et al., ICCV 2019) written from DESIGN.md section 1, for benchmarks only.
 
-Prints one JSON line per figure: inference clips/s (eval, no grad, one clip per batch) and the time of one
-SGD training step on a batch of clips, with torch limited to --threads threads.
+Prints one JSON line per figure: inference clips/s (eval, no grad, one clip per batch; skipped with
+--infer-clips 0) and the time of one SGD training step on a batch of clips (skipped with --train-steps 0),
+with torch limited to --threads threads.
 Run: /usr/bin/python3 bench/reference/stm.py --layers 3,4,6,3 --width 64 --frames 8 --size 224
 """
 import argparse
@@ -122,35 +123,37 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     t, s = args.frames, args.size
 
-    model.eval()
-    clip = torch.randn(t, 3, s, s)
-    with torch.no_grad():
-        model(clip)  # warm-up
-        start = time.perf_counter()
-        for _ in range(args.infer_clips):
-            model(clip)
-        infer = args.infer_clips / (time.perf_counter() - start)
+    common = {"threads": args.threads, "params": params, "torch": torch.__version__, "size": s}
+    if args.infer_clips > 0:
+        model.eval()
+        clip = torch.randn(t, 3, s, s)
+        with torch.no_grad():
+            model(clip)  # warm-up
+            start = time.perf_counter()
+            for _ in range(args.infer_clips):
+                model(clip)
+            infer = args.infer_clips / (time.perf_counter() - start)
+        print(json.dumps({"figure": "inference", "value": infer, "unit": "clips/s", **common}), flush=True)
 
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(args.train_clips * t, 3, s, s)
-    y = torch.randint(0, args.classes, (args.train_clips,))
+    if args.train_steps > 0:
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = torch.randn(args.train_clips * t, 3, s, s)
+        y = torch.randint(0, args.classes, (args.train_clips,))
 
-    def step():
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
+        def step():
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
 
-    step()  # warm-up
-    times = []
-    for _ in range(args.train_steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    common = {"threads": args.threads, "params": params, "torch": torch.__version__}
-    print(json.dumps({"figure": "inference", "value": infer, "unit": "clips/s", **common}))
-    print(json.dumps({"figure": "train step", "value": times[len(times) // 2] * 1000, "unit": "ms", "clips": args.train_clips, **common}))
+        step()  # warm-up
+        times = []
+        for _ in range(args.train_steps):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        times.sort()
+        print(json.dumps({"figure": "train step", "value": times[len(times) // 2] * 1000, "unit": "ms", "clips": args.train_clips, **common}), flush=True)
 
 
 if __name__ == "__main__":
