@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { checkpointMetadata, IMAGENET_NORMALIZATION } from '../src-main/core/model/checkpoint.ts';
@@ -138,6 +138,8 @@ export async function run(): Promise<void> {
       msPerClip: round(m.msPerClip, 1),
       loadMs: round(m.loadMs, 0),
       threads: m.threads,
+      // Other processes share these cores: a wall-clock figure means little without the load it ran under.
+      loadAverage: round(loadavg()[0], 2),
     });
   }
   const torch = await pytorchInference(shape, label);
@@ -158,6 +160,6 @@ async function pytorchInference(shape: OnnxBenchShape, label: string): Promise<n
   const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { figure: string; value: number; threads: number; torch: string });
   const inference = lines.find((l) => l.figure === 'inference');
   if (!inference) return null;
-  report({ suite: SUITE, figure: `PyTorch inference ${label}`, value: round(inference.value, 3), unit: 'clips/s', threads: inference.threads, torch: inference.torch });
+  report({ suite: SUITE, figure: `PyTorch inference ${label}`, value: round(inference.value, 3), unit: 'clips/s', threads: inference.threads, torch: inference.torch, loadAverage: round(loadavg()[0], 2) });
   return inference.value;
 }
