@@ -3,7 +3,7 @@ import { UserError } from '../errors.ts';
 import type { FfmpegTools } from './locate.ts';
 import { fixedRecords, lastLine, runTool, stderrTail } from './process.ts';
 import { containerStartTime } from './probe.ts';
-import { cropFilter, cropGeometry, reverseFrames, segmentIndices, type CropPolicy, type Rng, type SampleMode } from './sampling.ts';
+import { cropFilter, cropGeometry, reverseFrames, segmentIndices, uprightFilters, type CropGeometry, type CropPolicy, type Rng, type SampleMode } from './sampling.ts';
 
 /** What decoding needs to know about a video (a VideoProbe or a stored video record both fit). */
 export interface DecodableVideo {
@@ -12,6 +12,20 @@ export interface DecodableVideo {
   displayHeight: number | null;
   /** Presentation time of every frame (seconds from the file's start); frame i is framePts[i]. */
   framePts: Float64Array | null;
+  /**
+   * Clockwise rotation as probed. When given, only the sampled frames are turned upright (faster for phone
+   * videos); when absent, ffmpeg turns every decoded frame.
+   */
+  rotation?: number | null;
+}
+
+/** Input flags and the filter chain after `select`: turn upright (if the rotation is known), crop, resize. */
+function pictureSteps(video: DecodableVideo, geometry: CropGeometry): { inputFlags: string[]; filters: string } {
+  const known = typeof video.rotation === 'number';
+  return {
+    inputFlags: known ? ['-noautorotate'] : [],
+    filters: [...(known ? uprightFilters(video.rotation!) : []), cropFilter(geometry)].join(','),
+  };
 }
 
 export interface SampleOptions {
@@ -90,14 +104,15 @@ export async function sampleClip(tools: FfmpegTools, video: DecodableVideo, opts
   const unique = [...new Set(indices)].sort((a, b) => a - b);
   const frameBytes = opts.size * opts.size * 3;
   const select = selectByTime(times, unique, await containerStartTime(tools, video.path));
+  const picture = pictureSteps(video, geometry);
   const decode = async (margin: number) => {
     const seek = seekTimeFor(times, unique[0]!, margin);
     const out = await runTool(tools.ffmpeg, [
       '-v', 'error', '-nostdin',
       ...(seek === null ? [] : ['-ss', seek.toFixed(6)]),
-      '-copyts', '-i', video.path,
+      '-copyts', ...picture.inputFlags, '-i', video.path,
       '-an', '-sn', '-dn',
-      '-vf', `select=${select},${cropFilter(geometry)}`,
+      '-vf', `select=${select},${picture.filters}`,
       ...tools.passthroughFlags,
       '-frames:v', String(unique.length),
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
@@ -178,10 +193,10 @@ export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo,
   const select = offsets
     .map((o) => `gte(n\\,${o})*lte(n\\,${o + lastStart})*not(mod(n-${o}\\,${strideFrames}))`)
     .join('+');
-  const geometry = cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, 'center');
+  const picture = pictureSteps(video, cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, 'center'));
   const child = spawn(tools.ffmpeg, [
-    '-v', 'error', '-nostdin', '-i', video.path, '-an', '-sn', '-dn',
-    '-vf', `select=${select},${cropFilter(geometry)}`,
+    '-v', 'error', '-nostdin', ...picture.inputFlags, '-i', video.path, '-an', '-sn', '-dn',
+    '-vf', `select=${select},${picture.filters}`,
     ...tools.passthroughFlags,
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ], { windowsHide: true, signal: opts.signal });

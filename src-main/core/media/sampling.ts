@@ -88,12 +88,29 @@ export function cropGeometry(displayWidth: number, displayHeight: number, size: 
   return { scaledWidth, scaledHeight, width, height, x: Math.round(px * stepX), y: Math.round(py * stepY), size };
 }
 
-/** The ffmpeg filter chain that applies a crop geometry. */
+/**
+ * The ffmpeg filter chain that applies a crop geometry: crop in source pixels first (as fractions of the
+ * decoded size, so non-square pixels need no special case), then one resize to S×S — cheaper than
+ * scaling the whole picture.
+ */
 export function cropFilter(geometry: CropGeometry): string {
   const { scaledWidth, scaledHeight, x, y, width, height, size } = geometry;
-  const steps = [`scale=${scaledWidth}:${scaledHeight}:flags=bilinear`, `crop=${width}:${height}:${x}:${y}`];
-  if (width !== size || height !== size) steps.push(`scale=${size}:${size}:flags=bilinear`);
-  return steps.join(',');
+  const fraction = (value: number, whole: number) => (value / whole).toFixed(6);
+  return (
+    `crop=w=iw*${fraction(width, scaledWidth)}:h=ih*${fraction(height, scaledHeight)}` +
+    `:x=iw*${fraction(x, scaledWidth)}:y=ih*${fraction(y, scaledHeight)},scale=${size}:${size}:flags=bilinear`
+  );
+}
+
+/**
+ * Filters that turn decoded frames upright, for use with `-noautorotate` after `select`, so only the
+ * sampled frames are turned. `rotation` is clockwise degrees as probed.
+ */
+export function uprightFilters(rotation: number): string[] {
+  if (rotation === 90) return ['transpose=clock'];
+  if (rotation === 270) return ['transpose=cclock'];
+  if (rotation === 180) return ['hflip', 'vflip'];
+  return [];
 }
 
 /** Reverses the frame order of a [T, S, S, 3] clip (the arrow-of-time probe's reversed playback). */

@@ -134,6 +134,9 @@ describe('sampling clips frame-exactly', () => {
     // Frame 1 lights only the top-left cell; after turning it sits in another corner.
     const corners = { tl: white(20, 20), tr: white(204, 20), bl: white(20, 204), br: white(204, 204) };
     expect(corners).toEqual({ tl: false, tr: probe.rotation === 90, bl: probe.rotation === 270, br: false });
+    // Turning only the sampled frames gives the same picture as letting ffmpeg turn every frame.
+    const turnedByFfmpeg = await sampleClip(tools, { ...probe, rotation: undefined }, { start: 1, end: 2, frames: 1, mode: 'center', size: 224, crop: 'center' });
+    expect(Buffer.from(turnedByFfmpeg.data).equals(Buffer.from(clip.data))).toBe(true);
   });
 
   it('refuses a span outside the video', async () => {
