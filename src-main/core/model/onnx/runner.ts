@@ -70,9 +70,9 @@ export interface OnnxClassifier {
 
 /** Opens an STM network in ONNX Runtime (CPU by default) for batch inference. */
 export async function createOnnxClassifier(source: OnnxModelSource, options: OnnxRunnerOptions = {}): Promise<OnnxClassifier> {
-  const { bytes, model, label } = loadModel(source);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new UserError('invalid_input', `ONNX threads must be a positive integer, got ${threads}`);
+  const { bytes, model, label } = loadModel(source);
   const base: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
