@@ -142,6 +142,8 @@ export async function run(): Promise<void> {
   });
   try {
     const page = await browser.newPage();
+    // tsx names the helpers of the evaluated functions with `__name`; give the page a no-op one.
+    await page.addInitScript('globalThis.__name = (f) => f');
     await page.goto(host.url);
     const open = (name: string) => page.getByRole('button', { name: `Open video ${name}` }).click();
     const longName = long.split('/').pop()!;
