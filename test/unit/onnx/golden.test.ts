@@ -44,6 +44,27 @@ describe('ONNX export of the golden STM (layers 1,1,1,1, width 16, T = 4, 64², 
     }
   });
 
+  it('a fixed-batch uint8 file takes raw RGB bytes and any number of clips', async () => {
+    const out = join(tempDir(), 'rgb.onnx');
+    const result = exportOnnxFile({ weights: golden, out, input: 'uint8-nhwc', clips: 2 });
+    expect(result.input.shape).toEqual([8, 64, 64, 3]);
+    const classifier = await createOnnxClassifier({ onnxPath: out }, { threads: 1 });
+    try {
+      expect(classifier.model).toMatchObject({ inputFormat: 'uint8-nhwc', clipsPerRun: 2, normalization: { mean: [0.485, 0.456, 0.406] } });
+      const oneClip = Uint8Array.from({ length: 4 * 64 * 64 * 3 }, (_, i) => (i * 37) % 256);
+      const threeClips = new Uint8Array(3 * oneClip.length);
+      for (let c = 0; c < 3; c++) threeClips.set(oneClip, c * oneClip.length);
+      const logits = await classifier.run(threeClips);
+      expect(logits.clips).toBe(3);
+      // The same clip three times, the third run padded: three identical rows.
+      const rows = [0, 1, 2].map((c) => [...logits.clipLogits.subarray(c * 5, c * 5 + 5)]);
+      expect(relativeError(rows[2], rows[0])).toBeLessThan(1e-5);
+      expect(relativeError(rows[1], rows[0])).toBeLessThan(1e-5);
+    } finally {
+      await classifier.dispose();
+    }
+  });
+
   it('folds every BatchNorm into a convolution and keeps the architecture in the metadata', () => {
     const out = join(tempDir(), 'golden.onnx');
     exportOnnxFile({ weights: golden, out });
