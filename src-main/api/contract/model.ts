@@ -64,7 +64,7 @@ export const modelRequests = {
         size: z.number().int().min(32).default(224),
         dropout: z.number().min(0).max(0.99).default(0.5),
         pretrained: z.string().min(1).optional(),
-        pretrainedFrom: z.enum(['auto', 'torchvision', 'tsm', 'stm']).default('auto'),
+        pretrainedFrom: z.enum(['auto', 'torchvision', 'tsm', 'mmaction', 'stm']).default('auto'),
         seed: z.number().int().optional(),
       })
       .strict(),

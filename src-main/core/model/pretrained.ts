@@ -1,6 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import type { LoadReport, StmNetwork } from './network.ts';
-import { readFileSync } from 'node:fs';
 import { readSafetensors, type SafetensorsFile, type StoredTensor } from './safetensors.ts';
 import { isTorchCheckpoint, readTorchCheckpoint } from './torch-checkpoint.ts';
 
@@ -20,9 +20,10 @@ export function readWeightsFile(path: string): SafetensorsFile {
  * Where a weights file comes from:
  * - torchvision: ImageNet ResNet-50 (`conv1.weight`, `layer1.0.conv2.weight`, …, 1000-way `fc`);
  * - tsm: a TSM/TSN checkpoint (`module.` / `base_model.` prefixes, `.net` inside shifted convs, `new_fc`);
+ * - mmaction: an mmaction2 recognizer (`backbone.` prefix, ConvModule `convN.conv` / `convN.bn`, `cls_head.fc_cls`);
  * - stm: our own names (another STM network or a checkpoint).
  */
-export type PretrainedSource = 'torchvision' | 'tsm' | 'stm';
+export type PretrainedSource = 'torchvision' | 'tsm' | 'mmaction' | 'stm';
 
 export interface ImportReport extends LoadReport {
   source: PretrainedSource;
@@ -40,15 +41,34 @@ export function normalizeTsmKey(key: string): string {
   return name;
 }
 
+/** Maps an mmaction2 ResNet/ResNetTSM recognizer key onto our PyTorch name. */
+export function normalizeMmactionKey(key: string): string {
+  let name = key.replace(/^module\./, '').replace(/^backbone\./, '');
+  if (name.startsWith('cls_head.fc_cls.')) return `fc.${name.slice('cls_head.fc_cls.'.length)}`;
+  name = name.replace(/\.net\./g, '.');
+  name = name.replace(/^conv1\.conv\./, 'conv1.').replace(/^conv1\.bn\./, 'bn1.');
+  name = name.replace(/\.conv([123])\.conv\./, '.conv$1.').replace(/\.conv([123])\.bn\./, '.bn$1.');
+  return name.replace(/\.downsample\.conv\./, '.downsample.0.').replace(/\.downsample\.bn\./, '.downsample.1.');
+}
+
 export function detectSource(keys: Iterable<string>): PretrainedSource {
   let tsm = false;
+  let mmaction = false;
   let stm = false;
   for (const key of keys) {
-    if (key.startsWith('module.') || key.startsWith('base_model.') || key.startsWith('new_fc.') || key.includes('.net.')) tsm = true;
+    if (/^(module\.)?(backbone|cls_head)\./.test(key)) mmaction = true;
+    else if (key.startsWith('module.') || key.startsWith('base_model.') || key.startsWith('new_fc.') || key.includes('.net.')) tsm = true;
     if (/\.(shift|mb)\./.test(key)) stm = true;
   }
-  return tsm ? 'tsm' : stm ? 'stm' : 'torchvision';
+  return mmaction ? 'mmaction' : tsm ? 'tsm' : stm ? 'stm' : 'torchvision';
 }
+
+const NORMALIZE: Record<PretrainedSource, (key: string) => string> = {
+  torchvision: (key) => key,
+  stm: (key) => key,
+  tsm: normalizeTsmKey,
+  mmaction: normalizeMmactionKey,
+};
 
 /**
  * Loads pretrained weights into the backbone by name. The temporal conv and CMM keep their init when the
@@ -67,7 +87,7 @@ export function importPretrained(
   const selected = new Map<string, StoredTensor>();
   const skipped: ImportReport['skipped'] = [];
   for (const [key, tensor] of file.tensors) {
-    const name = from === 'tsm' ? normalizeTsmKey(key) : key;
+    const name = NORMALIZE[from](key);
     if (name.endsWith('num_batches_tracked')) {
       skipped.push({ name: key, reason: 'BatchNorm step counter (not used)' });
       continue;

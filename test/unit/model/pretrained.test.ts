@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../../src-main/core/compute/backends.ts';
 import { createStmNetwork, temporalShiftKernel } from '../../../src-main/core/model/network.ts';
-import { importPretrained, normalizeTsmKey } from '../../../src-main/core/model/pretrained.ts';
+import { importPretrained, normalizeMmactionKey, normalizeTsmKey } from '../../../src-main/core/model/pretrained.ts';
 import { writeSafetensors, type StoredTensor } from '../../../src-main/core/model/safetensors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stm-pretrained-'));
@@ -78,6 +78,40 @@ describe('importing pretrained weights', () => {
     tsm.dispose();
     same.dispose();
     other.dispose();
+  });
+
+  it('maps mmaction2 recognizer names (backbone., ConvModule conv/bn, shift .net, cls_head.fc_cls)', () => {
+    expect(normalizeMmactionKey('backbone.conv1.conv.weight')).toBe('conv1.weight');
+    expect(normalizeMmactionKey('backbone.conv1.bn.running_var')).toBe('bn1.running_var');
+    expect(normalizeMmactionKey('backbone.layer2.0.conv1.net.conv.weight')).toBe('layer2.0.conv1.weight');
+    expect(normalizeMmactionKey('backbone.layer2.0.conv3.bn.bias')).toBe('layer2.0.bn3.bias');
+    expect(normalizeMmactionKey('backbone.layer2.0.downsample.conv.weight')).toBe('layer2.0.downsample.0.weight');
+    expect(normalizeMmactionKey('backbone.layer2.0.downsample.bn.weight')).toBe('layer2.0.downsample.1.weight');
+    expect(normalizeMmactionKey('cls_head.fc_cls.bias')).toBe('fc.bias');
+    const tsn = createStmNetwork({ ...small, variant: 'tsn', classes: 4 }, { seed: 70 });
+    const toMmaction = (name: string): string => {
+      if (name.startsWith('fc.')) return `cls_head.fc_cls.${name.slice(3)}`;
+      const stem = /^(conv1|bn1)\.(.+)$/.exec(name);
+      if (stem) return `backbone.conv1.${stem[1] === 'conv1' ? 'conv' : 'bn'}.${stem[2]}`;
+      return `backbone.${name
+        .replace(/\.conv1\.weight$/, '.conv1.net.conv.weight')
+        .replace(/\.conv([23])\.weight$/, '.conv$1.conv.weight')
+        .replace(/\.bn([123])\./, '.conv$1.bn.')
+        .replace(/\.downsample\.0\./, '.downsample.conv.')
+        .replace(/\.downsample\.1\./, '.downsample.bn.')}`;
+    };
+    const path = join(dir, 'mmaction.safetensors');
+    writeSafetensors(path, new Map([...tsn.stateDict()].map(([name, tensor]) => [toMmaction(name), tensor])));
+    const network = createStmNetwork({ ...small, classes: 4 }, { seed: 71 });
+    const report = importPretrained(network, path);
+    expect(report.source).toBe('mmaction');
+    expect(report.unexpected).toEqual([]);
+    expect(report.matched).toHaveLength(tsn.params.length);
+    for (const name of ['conv1.weight', 'bn1.running_mean', 'layer3.0.bn2.weight', 'layer4.0.downsample.0.weight', 'fc.bias']) {
+      expect([...network.stateDict().get(name)!.data], name).toEqual([...tsn.stateDict().get(name)!.data]);
+    }
+    tsn.dispose();
+    network.dispose();
   });
 
   it('names a backbone tensor of the wrong shape and refuses a file that matches nothing', () => {
