@@ -50,19 +50,23 @@ export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: num
 
 /**
  * x[:, top + i·sh, left + j·sw, :] for i < outHeight, j < outWidth (`fill` where that falls outside x), with
- * pad/crop, a reshape and a plain slice: wasm's StridedSlice is far slower than these.
+ * pad/crop, reshapes and one rank-4 slice: wasm's StridedSlice and its slices of rank > 4 run element by
+ * element in JavaScript.
  */
 export function stridedWindow(x: tf.Tensor4D, top: number, left: number, sh: number, sw: number, outHeight: number, outWidth: number, fill = 0): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const aligned = padOrCrop(x, -top, outHeight * sh - (h - top), -left, outWidth * sw - (w - left), fill);
   if (sh === 1 && sw === 1) return aligned;
-  const split = aligned.reshape([n, outHeight, sh, outWidth, sw, c]);
-  return tf.slice(split, [0, 0, 0, 0, 0, 0], [n, outHeight, 1, outWidth, 1, c]).reshape([n, outHeight, outWidth, c]);
+  const rows = aligned.reshape([n * outHeight, sh, outWidth, sw * c]);
+  return tf.slice(rows, [0, 0, 0, 0], [n * outHeight, 1, outWidth, c]).reshape([n, outHeight, outWidth, c]);
 }
 
-/** Rows/columns `start, start + step, …` of a small filter [kh, kw, …], optionally in reverse order. */
+/**
+ * Rows/columns `start, start + step, …` of a small filter [kh, kw, …], optionally in reverse order, by
+ * slices along the two leading axes (contiguous copies; wasm's Gather is slow).
+ */
 export function filterTaps(filter: tf.Tensor4D, rowStart: number, colStart: number, sh: number, sw: number, reversed: boolean): tf.Tensor4D {
-  const [kh, kw] = filter.shape;
+  const [kh, kw, a, b] = filter.shape;
   const pick = (start: number, step: number, size: number) => {
     const idx: number[] = [];
     for (let i = start; i < size; i += step) idx.push(i);
@@ -72,8 +76,14 @@ export function filterTaps(filter: tf.Tensor4D, rowStart: number, colStart: numb
   const cols = pick(colStart, sw, kw);
   const identity = (idx: number[], size: number) => idx.length === size && idx.every((v, i) => v === i);
   let out = filter;
-  if (!identity(rows, kh)) out = tf.gather(out, rows, 0);
-  if (!identity(cols, kw)) out = tf.gather(out, cols, 1);
+  if (!identity(rows, kh)) {
+    const picked = rows.map((r) => tf.slice(filter, [r, 0, 0, 0], [1, kw, a, b]));
+    out = picked.length === 1 ? picked[0]! : tf.concat(picked, 0);
+  }
+  if (!identity(cols, kw)) {
+    const picked = cols.map((col) => tf.slice(out, [0, col, 0, 0], [rows.length, 1, a, b]));
+    out = picked.length === 1 ? picked[0]! : tf.concat(picked, 1);
+  }
   return out;
 }
 
@@ -85,13 +95,12 @@ export function placeStrided(values: tf.Tensor4D, top: number, left: number, sh:
   const [n, oh, ow, c] = values.shape;
   let spread = values;
   if (sh > 1 || sw > 1) {
-    const cells = tf.pad(values.reshape([n, oh, 1, ow, 1, c]), [
-      [0, 0],
+    // Row u, column v, channel ch lands at row u·sh, column v·sw: pad each cell to sw·c, each row to sh.
+    const cells = tf.pad(values.reshape([n * oh, 1, ow, c]), [
       [0, 0],
       [0, sh - 1],
       [0, 0],
-      [0, sw - 1],
-      [0, 0],
+      [0, (sw - 1) * c],
     ]);
     spread = cells.reshape([n, oh * sh, ow * sw, c]);
   }

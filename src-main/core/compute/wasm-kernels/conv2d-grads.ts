@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { composeKernel, padOrCrop } from './compose.ts';
+import { composeKernel, padOrCrop, stridedWindow } from './compose.ts';
 import { transposedConv } from './transposed-conv.ts';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -78,15 +78,14 @@ export const conv2dBackpropFilter: tf.KernelConfig = {
       const top = info.padInfo.top;
       const left = info.padInfo.left;
       const padded = padOrCrop(xT as tf.Tensor4D, top, sh * phaseHeight - inHeight - top, left, sw * phaseWidth - inWidth - left);
-      const split = padded.reshape([batchSize, phaseHeight, sh, phaseWidth, sw, inChannels]);
       const phases = new Map<number, tf.Tensor>();
       // Stride phase (a, b) of x as [Cin·N, Hk, Wk]: rows a, a+s, … and columns b, b+s, …
       const phaseOf = (a: number, b: number): tf.Tensor => {
         const key = a * sw + b;
         let phase = phases.get(key);
         if (!phase) {
-          const rowsOfPhase = sh === 1 && sw === 1 ? padded : tf.slice(split, [0, 0, a, 0, b, 0], [batchSize, phaseHeight, 1, phaseWidth, 1, inChannels]);
-          phase = tf.transpose(rowsOfPhase.reshape([batchSize, phaseHeight, phaseWidth, inChannels]), [3, 0, 1, 2]).reshape([inChannels * batchSize, phaseHeight, phaseWidth]);
+          const cells = stridedWindow(padded, a, b, sh, sw, phaseHeight, phaseWidth);
+          phase = tf.transpose(cells, [3, 0, 1, 2]).reshape([inChannels * batchSize, phaseHeight, phaseWidth]);
           phases.set(key, phase);
         }
         return phase;
