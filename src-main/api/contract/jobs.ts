@@ -32,6 +32,8 @@ export interface JobView {
 
 const id = z.number().int().positive();
 const backend = z.enum(['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']).optional();
+/** Inference engine for predict/probe: ONNX Runtime on CPU unless tfjs has a GPU (auto), or forced. */
+const engine = z.enum(['auto', 'tfjs', 'onnx']).optional();
 const windowSpec = z.object({ value: z.number().positive(), unit: z.enum(['seconds', 'frames']) }).strict();
 const thresholds = z.record(z.string(), z.number().min(0).max(1)).optional();
 
@@ -77,11 +79,12 @@ export const predictStartParams = z
     direction: z.enum(['forward', 'reversed', 'both']).default('forward'),
     batch: z.number().int().min(1).default(8),
     backend,
+    engine,
   })
   .strict();
 
 export const probeStartParams = z
-  .object({ modelId: id, clips: z.enum(['all', 'val']).default('all'), batch: z.number().int().min(1).default(8), backend })
+  .object({ modelId: id, clips: z.enum(['all', 'val']).default('all'), batch: z.number().int().min(1).default(8), backend, engine })
   .strict();
 
 const segmentOptions = {

@@ -1,12 +1,35 @@
-/** Batched inference shared by predict and probe: uint8 clips in, class probabilities out. */
+/**
+ * Batched inference shared by predict and probe: uint8 clips in, class probabilities out. Runs the tfjs
+ * network, or the same network exported to ONNX Runtime (faster on CPU), with identical sampling.
+ */
 import * as tf from '@tensorflow/tfjs';
+import type { Project } from '../store/project.ts';
+import type { ModelRecord } from '../store/models.ts';
 import type { StmNetwork } from '../model/network.ts';
-import type { Normalization } from '../model/checkpoint.ts';
+import type { CheckpointInfo, Normalization } from '../model/checkpoint.ts';
+import { readCheckpointInfo } from '../model/checkpoint.ts';
+import { createOnnxClassifier } from '../model/onnx/runner.ts';
+import { selectBackend, type BackendName } from '../compute/backends.ts';
 import { normalizeInto } from './dataset.ts';
 import { softmax } from './metrics.ts';
+import { loadProjectModel, weightsFileOf } from './model-files.ts';
+import type { JobHooks } from './types.ts';
 
-/** Probabilities (softmax of the clip consensus) for clips given as uint8 [T,S,S,3] each. */
-export function classify(network: StmNetwork, clips: readonly Uint8Array[], normalization: Normalization): Float32Array[] {
+/** `auto`: ONNX Runtime unless tfjs has a GPU backend; `tfjs` / `onnx` force one. */
+export type InferenceEngine = 'auto' | 'tfjs' | 'onnx';
+
+export interface Classifier {
+  readonly model: ModelRecord;
+  readonly info: CheckpointInfo;
+  readonly frames: number;
+  readonly size: number;
+  /** Probabilities (softmax of the clip consensus) for clips given as uint8 [T,S,S,3] each. */
+  classify(clips: readonly Uint8Array[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/** Runs the tfjs network on normalised clips. */
+export function classifyWithTfjs(network: StmNetwork, clips: readonly Uint8Array[], normalization: Normalization): Float32Array[] {
   const { frames, inputSize: size } = network.config;
   const clipValues = frames * size * size * 3;
   const x = new Float32Array(clips.length * clipValues);
@@ -15,4 +38,50 @@ export function classify(network: StmNetwork, clips: readonly Uint8Array[], norm
     network.forward(tf.tensor4d(x, [clips.length * frames, size, size, 3]), { training: false }).clipLogits.arraySync(),
   );
   return logits.map((row) => softmax(row));
+}
+
+const GPU_BACKENDS: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu'];
+
+export async function openClassifier(
+  project: Project,
+  modelId: number,
+  options: { engine?: InferenceEngine; backend?: BackendName | 'auto'; batch: number },
+  hooks: Pick<JobHooks, 'log'>,
+): Promise<Classifier> {
+  const engine = options.engine ?? 'auto';
+  const model = project.models.require(modelId);
+  if (engine !== 'tfjs') {
+    const gpu = engine === 'auto' ? await selectBackend(options.backend ?? 'auto') : null;
+    if (!gpu || !GPU_BACKENDS.includes(gpu.name)) {
+      try {
+        const path = weightsFileOf(project, model);
+        const info = readCheckpointInfo(path);
+        const onnx = await createOnnxClassifier({ weights: path, input: 'uint8-nhwc', clipsPerRun: options.batch });
+        hooks.log(`inference: ONNX Runtime (${onnx.provider}) on the exported model`);
+        const clipValues = info.config.frames * info.config.inputSize * info.config.inputSize * 3;
+        return {
+          model, info, frames: info.config.frames, size: info.config.inputSize,
+          async classify(clips) {
+            const input = new Uint8Array(clips.length * clipValues);
+            clips.forEach((clip, i) => input.set(clip, i * clipValues));
+            const { clipLogits } = await onnx.run(input);
+            const k = info.classNames.length;
+            return clips.map((_, i) => softmax(clipLogits.subarray(i * k, (i + 1) * k)));
+          },
+          dispose: () => onnx.dispose(),
+        };
+      } catch (err) {
+        if (engine === 'onnx') throw err;
+        hooks.log(`ONNX Runtime unavailable (${(err as Error).message}); using TensorFlow.js`);
+      }
+    }
+  }
+  const backend = await selectBackend(options.backend ?? 'auto');
+  hooks.log(`inference: TensorFlow.js on ${backend.name} (${backend.reason})`);
+  const { network, info } = loadProjectModel(project, modelId);
+  return {
+    model, info, frames: network.config.frames, size: network.config.inputSize,
+    classify: async (clips) => classifyWithTfjs(network, clips, info.normalization),
+    dispose: async () => network.dispose(),
+  };
 }

@@ -2,6 +2,7 @@
 import type { StmVariant } from '../model/config.ts';
 import type { BackendName } from '../compute/backends.ts';
 import type { SplitMode } from './split.ts';
+import type { InferenceEngine } from './inference.ts';
 
 /** Where fine-tuning starts: a model of the project, a weights file (ImageNet ResNet-50, TSM, our checkpoint) or scratch. */
 export type TrainSource = { kind: 'scratch' } | { kind: 'model'; modelId: number } | { kind: 'weights'; path: string };
@@ -50,6 +51,7 @@ export interface PredictParams {
   direction: 'forward' | 'reversed' | 'both';
   batch: number;
   backend?: BackendName | 'auto';
+  engine?: InferenceEngine;
 }
 
 export interface ProbeParams {
@@ -58,6 +60,7 @@ export interface ProbeParams {
   clips: 'all' | 'val';
   batch: number;
   backend?: BackendName | 'auto';
+  engine?: InferenceEngine;
 }
 
 export const DEFAULT_TRAIN_PARAMS: Omit<TrainParams, 'from'> = {

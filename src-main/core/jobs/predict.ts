@@ -5,14 +5,12 @@
 import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { NewPrediction } from '../store/results.ts';
-import { selectBackend } from '../compute/backends.ts';
 import { requireFfmpegTools } from '../media/locate.ts';
 import { slidingWindows, windowSpans } from '../media/decode.ts';
 import { reverseFrames } from '../media/sampling.ts';
 import type { VideoRecord } from '../store/videos.ts';
 import { decodable, presentVideos } from './dataset.ts';
-import { classify } from './inference.ts';
-import { loadProjectModel } from './model-files.ts';
+import { openClassifier } from './inference.ts';
 import type { PredictParams, WindowSpec } from './params.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
@@ -44,13 +42,12 @@ export function windowCount(video: VideoRecord, window: WindowSpec, stride: Wind
 
 export async function runPredictJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
   const params: PredictParams = { ...DEFAULT_PREDICT, ...(job.params as Partial<PredictParams> & { modelId: number }) };
-  const backend = await selectBackend(params.backend ?? 'auto');
-  hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
   const tools = await requireFfmpegTools();
   const chosen = params.videoIds ?? project.videos.list().map((v) => v.id);
   const videos = presentVideos(project, chosen, hooks);
   if (videos.size === 0) throw new UserError('invalid_input', 'None of the chosen videos is on disk; nothing to predict.');
-  const { network, info, model } = loadProjectModel(project, params.modelId);
+  const classifier = await openClassifier(project, params.modelId, params, hooks);
+  const { model } = classifier;
   const directions = params.direction === 'both' ? (['forward', 'reversed'] as const) : ([params.direction] as const);
   project.predictions.deleteForJob(job.id);
   const total = [...videos.values()].reduce((n, v) => n + windowCount(v, params.window, params.stride), 0);
@@ -64,16 +61,16 @@ export async function runPredictJob(project: Project, job: JobRecord, hooks: Job
         window: inFrames(params.window, fps),
         stride: inFrames(params.stride, fps),
         unit: 'frames',
-        frames: network.config.frames,
-        size: network.config.inputSize,
+        frames: classifier.frames,
+        size: classifier.size,
       });
       let pending: Array<{ index: number; startFrame: number; endFrame: number; data: Uint8Array }> = [];
-      const flush = () => {
+      const flush = async () => {
         if (!pending.length) return;
         const rows: NewPrediction[] = [];
         for (const direction of directions) {
-          const clips = pending.map((w) => (direction === 'reversed' ? reverseFrames(w.data, network.config.frames) : w.data));
-          const probabilities = classify(network, clips, info.normalization);
+          const clips = pending.map((w) => (direction === 'reversed' ? reverseFrames(w.data, classifier.frames) : w.data));
+          const probabilities = await classifier.classify(clips);
           pending.forEach((w, i) => rows.push({
             jobId: job.id, modelId: model.id, videoId: video.id, windowIndex: w.index,
             startFrame: w.startFrame, endFrame: w.endFrame, direction, probabilities: probabilities[i],
@@ -88,12 +85,12 @@ export async function runPredictJob(project: Project, job: JobRecord, hooks: Job
       for await (const w of windows) {
         hooks.throwIfCancelled();
         pending.push(w);
-        if (pending.length >= params.batch) flush();
+        if (pending.length >= params.batch) await flush();
       }
-      flush();
+      await flush();
     }
   } finally {
-    network.dispose();
+    await classifier.dispose();
   }
   return { modelId: model.id, figures: { model_id: model.id, videos: videos.size, skipped_videos: chosen.length - videos.size, windows: done, predictions: stored } };
 }

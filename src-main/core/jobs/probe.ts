@@ -6,13 +6,13 @@
 import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { NewProbeResult } from '../store/results.ts';
-import { selectBackend } from '../compute/backends.ts';
 import { requireFfmpegTools } from '../media/locate.ts';
 import { sampleClip } from '../media/decode.ts';
 import { reverseFrames } from '../media/sampling.ts';
 import { decodable, loadDataset, type LabelledClip } from './dataset.ts';
-import { classify } from './inference.ts';
-import { loadProjectModel } from './model-files.ts';
+import { openClassifier } from './inference.ts';
+import { weightsFileOf } from './model-files.ts';
+import { readCheckpointInfo } from '../model/checkpoint.ts';
 import { probeOutcome, summarizeProbe, type ProbeClipRecord } from './probe-summary.ts';
 import type { ProbeParams } from './params.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
@@ -21,34 +21,34 @@ export const DEFAULT_PROBE: Omit<ProbeParams, 'modelId'> = { clips: 'all', batch
 
 export async function runProbeJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
   const params: ProbeParams = { ...DEFAULT_PROBE, ...(job.params as Partial<ProbeParams> & { modelId: number }) };
-  const backend = await selectBackend(params.backend ?? 'auto');
-  hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
   const tools = await requireFfmpegTools();
-  const { network, info, model } = loadProjectModel(project, params.modelId);
-  try {
-    const dataset = loadDataset(project, hooks, { frames: network.config.frames, requireTrainable: false });
-    const classById = new Map(dataset.classes.map((c) => [c.id, c]));
-    const known = new Set(info.classNames);
-    const valClipIds = new Set((model.metrics?.valClipIds as number[] | undefined) ?? []);
-    let clips = dataset.clips;
-    if (params.clips === 'val') {
-      clips = clips.filter((c) => valClipIds.has(c.id) || c.split === 'val');
-      if (!clips.length) throw new UserError('invalid_input', `Model ${model.id} ("${model.name}") has no validation clips in this project; probe all clips instead.`);
-    }
-    const unknown = [...new Set(clips.filter((c) => !known.has(c.className)).map((c) => c.className))];
-    clips = clips.filter((c) => known.has(c.className));
-    if (unknown.length) hooks.log(`skipped clips of class(es) the model does not know: ${unknown.join(', ')}`);
-    if (!clips.length) {
-      throw new UserError('invalid_input', `No labelled clip has a class of model ${model.id} ("${model.name}": ${info.classNames.join(', ')}); the project's labels are ${dataset.classes.map((c) => c.name).join(', ') || 'empty'}.`);
-    }
-    const expectedOf = (clip: LabelledClip): string => {
-      const partner = classById.get(clip.classId)?.reverseOf;
-      return partner ? (classById.get(partner)?.name ?? clip.className) : clip.className;
-    };
+  const model = project.models.require(params.modelId);
+  const info = readCheckpointInfo(weightsFileOf(project, model));
+  const dataset = loadDataset(project, hooks, { frames: info.config.frames, requireTrainable: false });
+  const classById = new Map(dataset.classes.map((c) => [c.id, c]));
+  const known = new Set(info.classNames);
+  const valClipIds = new Set((model.metrics?.valClipIds as number[] | undefined) ?? []);
+  let clips = dataset.clips;
+  if (params.clips === 'val') {
+    clips = clips.filter((c) => valClipIds.has(c.id) || c.split === 'val');
+    if (!clips.length) throw new UserError('invalid_input', `Model ${model.id} ("${model.name}") has no validation clips in this project; probe all clips instead.`);
+  }
+  const unknown = [...new Set(clips.filter((c) => !known.has(c.className)).map((c) => c.className))];
+  clips = clips.filter((c) => known.has(c.className));
+  if (unknown.length) hooks.log(`skipped clips of class(es) the model does not know: ${unknown.join(', ')}`);
+  if (!clips.length) {
+    throw new UserError('invalid_input', `No labelled clip has a class of model ${model.id} ("${model.name}": ${info.classNames.join(', ')}); the project's labels are ${dataset.classes.map((c) => c.name).join(', ') || 'empty'}.`);
+  }
+  const expectedOf = (clip: LabelledClip): string => {
+    const partner = classById.get(clip.classId)?.reverseOf;
+    return partner ? (classById.get(partner)?.name ?? clip.className) : clip.className;
+  };
 
+  const classifier = await openClassifier(project, params.modelId, params, hooks);
+  const { frames, size } = classifier;
+  try {
     const rows: NewProbeResult[] = [];
     const records: ProbeClipRecord[] = [];
-    const { frames, inputSize: size } = network.config;
     for (let start = 0; start < clips.length; start += params.batch) {
       hooks.throwIfCancelled();
       const batch = clips.slice(start, start + params.batch);
@@ -61,7 +61,7 @@ export async function runProbeJob(project: Project, job: JobRecord, hooks: JobHo
       );
       // The reversed clip is exactly the forward frames in the opposite order.
       const forward = samples.map((s) => s.data);
-      const probabilities = classify(network, [...forward, ...forward.map((d) => reverseFrames(d, frames))], info.normalization);
+      const probabilities = await classifier.classify([...forward, ...forward.map((d) => reverseFrames(d, frames))]);
       batch.forEach((clip, i) => {
         const expected = expectedOf(clip);
         const outcome = probeOutcome(info.classNames, probabilities[i], probabilities[i + batch.length], expected);
@@ -89,7 +89,7 @@ export async function runProbeJob(project: Project, job: JobRecord, hooks: JobHo
       },
     };
   } finally {
-    network.dispose();
+    await classifier.dispose();
   }
 }
 

@@ -77,6 +77,22 @@ describe('predict, probe and CSV export', () => {
     }
   });
 
+  it('gives the same probabilities with ONNX Runtime and TensorFlow.js', async () => {
+    const run = async (engine: 'onnx' | 'tfjs') => {
+      const job = await api.client.call('predict.start', {
+        modelId, videoIds: [f.videoIds[2]], window: { value: 12, unit: 'frames' }, stride: { value: 6, unit: 'frames' }, engine, backend: 'wasm',
+      });
+      const done = await api.client.call('jobs.wait', { id: job.id });
+      expect(done.status, done.error ?? '').toBe('done');
+      expect((await api.client.call('jobs.log', { id: job.id })).log).toMatch(engine === 'onnx' ? /ONNX Runtime/ : /TensorFlow\.js on wasm/);
+      return (await api.client.call('predictions.windows', { videoId: f.videoIds[2], modelId, direction: 'forward' })).windows;
+    };
+    const onnx = await run('onnx');
+    const tfjs = await run('tfjs');
+    expect(onnx).toHaveLength(3);
+    onnx.forEach((w, i) => w.probabilities.forEach((p, c) => expect(Math.abs(p - tfjs[i].probabilities[c])).toBeLessThan(1e-3)));
+  });
+
   it('turns windows into segments and CSV with a minimum duration', async () => {
     const segments = await api.client.call('predictions.segments', { videoId: f.videoIds[0], modelId, defaultThreshold: 0 });
     // Threshold 0: every frame carries its top class, so the segments tile the video.

@@ -32,6 +32,7 @@ interface PredictOptions {
   direction: 'forward' | 'reversed' | 'both';
   batch: number;
   backend?: string;
+  engine: string;
   out: string;
   json?: boolean;
 }
@@ -49,6 +50,7 @@ export function registerPredict(program: Command, _groups: CommandGroups): void 
     .option('--direction <dir>', 'forward | reversed | both', 'forward')
     .option('--batch <n>', 'windows per forward pass', intOption('--batch', 1), 8)
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
+    .option('--engine <engine>', 'auto (ONNX Runtime on CPU, tfjs on a GPU) | onnx | tfjs', 'auto')
     .requiredOption('--out <file.csv>', 'predictions CSV (all videos in one file)')
     .option('--json', 'print one JSON object with the figures')
     .action(async (dir: string, opts: PredictOptions) => {
@@ -62,6 +64,7 @@ export function registerPredict(program: Command, _groups: CommandGroups): void 
           stride: opts.stride,
           direction: opts.direction,
           batch: opts.batch,
+          engine: opts.engine as 'auto',
           ...(opts.backend ? { backend: opts.backend as 'auto' } : {}),
         });
         const final = await followJob(local, job, `predict (job ${job.id})`);

@@ -17,14 +17,16 @@ export function registerProbe(program: Command, _groups: CommandGroups): void {
     .option('--clips <which>', 'all | val (the clips the model was validated on)', 'all')
     .option('--batch <n>', 'clips per forward pass', intOption('--batch', 1), 8)
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
+    .option('--engine <engine>', 'auto (ONNX Runtime on CPU, tfjs on a GPU) | onnx | tfjs', 'auto')
     .option('--json', 'print one JSON object with the summary')
-    .action(async (dir: string, opts: { model: string; out: string; clips: 'all' | 'val'; batch: number; backend?: string; json?: boolean }) => {
+    .action(async (dir: string, opts: { model: string; out: string; clips: 'all' | 'val'; batch: number; backend?: string; engine: string; json?: boolean }) => {
       await withProject(dir, async (local) => {
         const modelId = await resolveModel(local, opts.model);
         const job = await local.client.call('probe.start', {
           modelId,
           clips: opts.clips,
           batch: opts.batch,
+          engine: opts.engine as 'auto',
           ...(opts.backend ? { backend: opts.backend as 'auto' } : {}),
         });
         const final = await followJob(local, job, `probe (job ${job.id})`);
