@@ -43,6 +43,8 @@ export const modelRequests = {
         input: z.string().min(1),
         inputKey: z.string().min(1).optional(),
         out: z.string().min(1),
+        /** Also write stem, layer1 … layer4 feature maps (NCHW). */
+        features: z.boolean().default(false),
         backend: backend.default('auto'),
       })
       .strict(),

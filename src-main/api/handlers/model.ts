@@ -47,7 +47,7 @@ export const modelHandlers: HandlersFor<typeof modelRequests> = {
     const { selectBackend } = await import('../../core/compute/backends.ts');
     const { forwardFile } = await import('../../core/model/forward-file.ts');
     const selection = await selectBackend(p.backend);
-    const result = forwardFile({ weights: resolve(p.weights), input: resolve(p.input), inputKey: p.inputKey, out: resolve(p.out) });
+    const result = forwardFile({ weights: resolve(p.weights), input: resolve(p.input), inputKey: p.inputKey, out: resolve(p.out), features: p.features });
     return { ...result, backend: selection.name };
   },
 };

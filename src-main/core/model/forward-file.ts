@@ -13,6 +13,8 @@ export interface ForwardFileRequest {
   /** Tensor to read from the input file; default: its only tensor, else `input`, else `golden.input`. */
   inputKey?: string;
   out: string;
+  /** Also write the feature maps `stem`, `layer1` … `layer4` (NCHW, as PyTorch has them) to compare runs stage by stage. */
+  features?: boolean;
 }
 
 export interface ForwardFileResult {
@@ -47,12 +49,20 @@ export function forwardFile(request: ForwardFileRequest): ForwardFileResult {
     const nhwc = transposeArray(input.data as Float32Array, input.shape, [0, 2, 3, 1]);
     const x = tf.tensor4d(nhwc, [count, height, width, 3]);
     const { frameLogits, clipLogits } = network.forward(x);
-    x.dispose();
     const outputs = new Map<string, StoredTensor>([
       ['frame_logits', { dtype: 'F32', shape: [...frameLogits.shape], data: frameLogits.dataSync() as Float32Array }],
       ['clip_logits', { dtype: 'F32', shape: [...clipLogits.shape], data: clipLogits.dataSync() as Float32Array }],
     ]);
     tf.dispose([frameLogits, clipLogits]);
+    if (request.features) {
+      const taps = network.features(x);
+      for (const [name, map] of Object.entries(taps)) {
+        const [n, h, w, c] = map.shape;
+        outputs.set(name, { dtype: 'F32', shape: [n, c, h, w], data: transposeArray(map.dataSync() as Float32Array, map.shape, [0, 3, 1, 2]) });
+      }
+      tf.dispose(Object.values(taps));
+    }
+    x.dispose();
     writeSafetensors(request.out, outputs, { weights: request.weights, input: `${request.input}:${inputKey}`, backend: tf.getBackend() });
     return { out: request.out, clips: count / frames, frames, classes: info.config.classes, size: height, inputKey };
   } finally {

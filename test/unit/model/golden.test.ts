@@ -64,7 +64,7 @@ describe('golden parity with the PyTorch reference STM', () => {
       const out = join(mkdtempSync(join(tmpdir(), 'stm-forward-')), 'logits.safetensors');
       const r = spawnSync(
         process.execPath,
-        [bin, 'model', 'forward', '--weights', golden, '--input', golden, '--input-key', 'golden.input', '--out', out, '--backend', backend],
+        [bin, 'model', 'forward', '--weights', golden, '--input', golden, '--input-key', 'golden.input', '--out', out, '--backend', backend, '--features'],
         { encoding: 'utf8', timeout: 60_000 },
       );
       expect(r.stderr).not.toContain('error');
@@ -75,6 +75,11 @@ describe('golden parity with the PyTorch reference STM', () => {
       expect(written.get('clip_logits')!.shape).toEqual([2, 5]);
       expect(relativeError(written.get('frame_logits')!.data as Float32Array, tensor('golden.frame_logits').data as Float32Array)).toBeLessThan(1e-3);
       expect(relativeError(written.get('clip_logits')!.data as Float32Array, tensor('golden.clip_logits').data as Float32Array)).toBeLessThan(1e-3);
+      // --features writes the stage outputs in PyTorch's NCHW layout, directly comparable with the reference.
+      for (const name of ['stem', 'layer1', 'layer4']) {
+        expect(written.get(name)!.shape).toEqual(tensor(`golden.${name}`).shape);
+        expect(relativeError(written.get(name)!.data as Float32Array, tensor(`golden.${name}`).data as Float32Array), name).toBeLessThan(1e-3);
+      }
     });
   }
 

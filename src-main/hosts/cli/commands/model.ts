@@ -97,15 +97,17 @@ export function registerModel(_program: Command, groups: CommandGroups): void {
     .requiredOption('--input <file>', 'clips [clips·T, 3, S, S] (.safetensors, normalised)')
     .option('--input-key <name>', 'tensor to read from the input file (default: its only tensor, input or golden.input)')
     .requiredOption('--out <file>', 'output .safetensors')
+    .option('--features', 'also write the stem and layer1…layer4 feature maps (NCHW) to compare with a reference stage by stage')
     .option('--backend <name>', `compute backend: ${BACKENDS.join(' | ')}`, choice('--backend', BACKENDS), 'auto' as Backend)
     .option('--json', 'print one JSON object')
-    .action(async (opts: { weights: string; input: string; inputKey?: string; out: string; backend: Backend; json?: boolean }) => {
+    .action(async (opts: { weights: string; input: string; inputKey?: string; out: string; features?: boolean; backend: Backend; json?: boolean }) => {
       const { client } = withoutProject();
       const result = await client.call('model.forward', {
         weights: opts.weights,
         input: opts.input,
         inputKey: opts.inputKey,
         out: opts.out,
+        features: opts.features ?? false,
         backend: opts.backend,
       });
       if (opts.json) printJson(result);
