@@ -89,9 +89,9 @@ function decodeFailure(video: DecodableVideo, frame: number, stderr: string): Us
 
 /**
  * Decodes T frames of a span, frame-exact, as the model sees them: TSN segment sampling (`center` or
- * `random`), crop policy `center` or `train`, forward or reversed. Frames are chosen by decoded frame
- * index (from the probed timestamps), never by time × fps, so variable-frame-rate files are exact.
- * Safe to call from worker threads; one short ffmpeg run per call.
+ * `random`), crop policy `center` or `train`, forward or reversed. Frame i is the frame whose probed
+ * timestamp is framePts[i], matched by timestamp in the decoded stream, never by time × fps, so
+ * variable-frame-rate files are exact. Safe to call from worker threads; one short ffmpeg run per call.
  */
 export async function sampleClip(tools: FfmpegTools, video: DecodableVideo, opts: SampleOptions): Promise<SampledClip> {
   const times = checkedTimes(video);
@@ -172,9 +172,10 @@ function toFrames(value: number, unit: 'frames' | 'seconds', fps: number, what: 
 }
 
 /**
- * Streams sliding windows over a whole video for inference: one sequential ffmpeg decode, each frame
- * decoded once, only the sampled frames scaled and cropped, windows handed out in order as soon as their
- * last frame arrives. Breaking out of the loop stops ffmpeg.
+ * Streams sliding windows over a whole video for inference: one sequential ffmpeg decode from the first
+ * frame, each frame decoded once and counted (frame i = the i-th decoded frame), only the sampled frames
+ * turned, cropped and resized, windows handed out in order as soon as their last frame arrives. Frames
+ * after the last whole window are not covered. Breaking out of the loop stops ffmpeg.
  */
 export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo, opts: WindowOptions): AsyncGenerator<VideoWindow> {
   const times = checkedTimes(video);

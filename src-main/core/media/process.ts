@@ -1,4 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { basename } from 'node:path';
+import { UserError } from '../errors.ts';
 
 /** Output of a finished tool run. */
 export interface ToolOutput {
@@ -7,14 +9,14 @@ export interface ToolOutput {
   code: number | null;
 }
 
-/** Runs a tool to completion, collecting stdout and the tail of stderr. Rejects only if it cannot start. */
+/** Runs a tool to completion, collecting stdout and the tail of stderr. Rejects only if it cannot start or is aborted. */
 export function runTool(path: string, args: string[], opts: { signal?: AbortSignal } = {}): Promise<ToolOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, { windowsHide: true, signal: opts.signal });
     const chunks: Buffer[] = [];
     const stderr = stderrTail(child);
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.on('error', reject);
+    child.on('error', (err) => reject(opts.signal?.aborted ? new UserError('cancelled', `${basename(path)} was cancelled.`) : err));
     child.on('close', (code) => resolve({ stdout: Buffer.concat(chunks), stderr: stderr(), code }));
   });
 }
