@@ -163,6 +163,9 @@ function materialize(tensor: TensorRef, name: string, path: string): StoredTenso
   if (!source) throw new UserError('invalid_input', `${path}: tensor "${name}" has no data`);
   const shape = tensor.size.map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0) || count > 2 ** 31) {
+    throw new UserError('invalid_input', `${path}: tensor "${name}" has an unusable shape [${shape.join(',')}]`);
+  }
   let last = tensor.offset;
   shape.forEach((d, i) => (last += d > 0 ? (d - 1) * tensor.stride[i] : 0));
   if (count > 0 && last >= source.data.length) throw new UserError('invalid_input', `${path}: tensor "${name}" reaches past its storage`);
