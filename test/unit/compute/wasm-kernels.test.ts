@@ -117,3 +117,21 @@ describe('wasm max-pool gradient', () => {
     expect(maxDiff(wasm, reference)).toBeLessThan(1e-5);
   });
 });
+
+describe('wasm tile', () => {
+  const TILES: Array<[string, number[], number[], 'float32' | 'int32']> = [
+    ['leading broadcast (BatchNorm gradient)', [1, 1, 1, 5], [2, 3, 4, 1], 'float32'],
+    ['inner broadcast', [2, 1, 1, 3], [1, 4, 5, 1], 'float32'],
+    ['general repeat', [2, 3], [3, 2], 'float32'],
+    ['integers', [1, 3], [4, 1], 'int32'],
+  ];
+  it.each(TILES)('%s matches the cpu backend', async (_name, shape, reps, dtype) => {
+    const values = Array.from(seeded(shape.reduce((a, b) => a * b), 23), (v) => (dtype === 'int32' ? Math.round(v * 100) : v));
+    const tile = () => {
+      const t = tf.tile(tf.tensor(values, shape, dtype), reps);
+      return { shape: t.shape, data: Array.from(t.dataSync()) };
+    };
+    const reference = await onBackend('cpu', tile);
+    expect(await onBackend('wasm', tile)).toEqual(reference);
+  });
+});

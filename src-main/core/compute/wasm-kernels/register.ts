@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2d-grads.ts';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-grads.ts';
 import { maxPoolGrad } from './max-pool-grad.ts';
+import { fastTile } from './tile.ts';
 
 const KERNELS = [conv2dBackpropInput, conv2dBackpropFilter, depthwiseBackpropInput, depthwiseBackpropFilter, maxPoolGrad];
 
@@ -9,12 +10,14 @@ let registered = false;
 
 /**
  * Gives the wasm backend the convolution gradients it lacks (filter gradients, depthwise input gradient)
- * and replaces its naive Conv2DBackpropInput and its MaxPoolGrad (wrong for windows of values ≤ 0).
+ * and replaces its naive Conv2DBackpropInput, its MaxPoolGrad (wrong for windows of values ≤ 0) and the
+ * broadcast case of its Tile (slow; BatchNorm gradients use it).
  * Call after importing '@tensorflow/tfjs-backend-wasm'; idempotent.
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  for (const kernel of KERNELS) {
+  const stockTile = tf.getKernel(tf.Tile, 'wasm');
+  for (const kernel of stockTile ? [...KERNELS, fastTile(stockTile)] : KERNELS) {
     if (tf.getKernel(kernel.kernelName, 'wasm')) tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel(kernel);
   }
