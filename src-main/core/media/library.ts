@@ -17,6 +17,7 @@ export const PROXIES_DIR = 'proxies';
 
 /**
  * Probes and adds files to the project one by one; a bad file is reported and the others still go in.
+ * A file whose content matches a video whose file has gone missing relinks that video instead.
  * `onProgress(done, total, path)` fires after each file.
  */
 export async function addVideos(
@@ -33,6 +34,13 @@ export async function addVideos(
       if (existing && existing.path === path) throw new UserError('conflict', `${path} is already in the project (video ${existing.id}).`);
       const probe = await probeVideo(tools, path);
       const twin = project.videos.findByFingerprint(probe.fingerprint);
+      if (twin && !existsSync(twin.path)) {
+        // The file was moved: adding it again reconnects the video, its clips and predictions.
+        const { framePts: _moved, ...video } = project.videos.update(twin.id, { path, name: probe.name, status: 'ok' });
+        results.push({ path, ok: true, video, warning: `relinked video ${twin.id}, which was at ${twin.path}` });
+        onProgress?.(i + 1, paths.length, path);
+        continue;
+      }
       if (twin) throw new UserError('conflict', `${path} has the same content as ${twin.path}, already in the project (video ${twin.id}).`);
       const { warning, ...facts } = probe;
       const stored = project.videos.insert({ ...facts, status: 'ok' });
@@ -53,6 +61,8 @@ export async function addVideos(
 export async function relinkVideo(project: Project, tools: FfmpegTools, id: number, newPath: string): Promise<VideoInfo> {
   const video = project.videos.require(id);
   const path = resolve(newPath);
+  const holder = project.videos.findByPathOrName(path);
+  if (holder && holder.path === path && holder.id !== id) throw new UserError('conflict', `${path} is already video ${holder.id} of this project.`);
   const probe = await probeVideo(tools, path);
   if (video.fingerprint && probe.fingerprint !== video.fingerprint) {
     throw new UserError('invalid_input', `${path} is not the same file as ${video.name} (video ${id}): its size or content differs.`);

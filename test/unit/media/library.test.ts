@@ -122,6 +122,12 @@ describe('videos in a project', () => {
     const relinked = await api.client.call('videos.relink', { id: video.id, path: moved });
     expect(relinked).toMatchObject({ path: moved, name: 'moved-here.mp4', status: 'ok' });
     expect((await api.client.call('videos.list', {})).find((v) => v.id === video.id)?.status).toBe('ok');
+
+    // Adding the moved file again reconnects the same video instead of making a second one.
+    const again = join(root, 'moved-again.mp4');
+    renameSync(moved, again);
+    const [result] = await api.client.call('videos.add', { paths: [again] });
+    expect(result).toMatchObject({ ok: true, video: { id: video.id, path: again }, warning: `relinked video ${video.id}, which was at ${moved}` });
   });
 
   it('writes what the model sees to safetensors', async () => {
