@@ -109,6 +109,9 @@ export class JobQueue {
   waitFor(id: number): Promise<JobRecord> {
     const job = this.project.jobs.require(id);
     if (FINAL_STATUSES.includes(job.status) && this.active?.id !== id) return Promise.resolve(job);
+    if (this.active?.id !== id && !this.order.includes(id)) {
+      throw new UserError('conflict', `Job ${id} is ${job.status} in another process; follow it there.`);
+    }
     return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
   }
 

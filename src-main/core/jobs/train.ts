@@ -279,6 +279,12 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         stopped_early: stoppedEarly ? 1 : 0,
       },
     };
+  } catch (err) {
+    // A run that stopped before its first checkpoint leaves no model behind (nothing to use or resume).
+    if (!project.models.require(model.id).weightsPath && !existsSync(lastCheckpointPath(project, model.id))) {
+      project.models.remove(model.id);
+    }
+    throw err;
   } finally {
     network.dispose();
     optimizer.dispose();
