@@ -31,7 +31,7 @@ export function handleLabelKey(e: KeyboardEvent): boolean {
     return true;
   }
   if (e.altKey) return false;
-  // Buttons keep Space/Enter for themselves, except the timeline's own lane headers.
+  // A focused button keeps Space and Enter for itself.
   const onButton = e.target instanceof HTMLButtonElement;
   switch (key) {
     case 'ArrowLeft':

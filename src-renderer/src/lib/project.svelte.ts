@@ -136,7 +136,8 @@ export class ProjectState {
     const end = Math.max(this.inFrame, out) + 1;
     const clip = await this.edit(api.call('clips.create', { videoId: this.videoId, classId: this.activeClassId, startFrame: start, endFrame: end }));
     if (clip) {
-      this.selectedClipId = clip.id;
+      // Not selected: the next number key picks the class of the next clip instead of relabelling this one.
+      this.selectedClipId = null;
       this.inFrame = null;
       this.outFrame = null;
       wb.say(`Clip ${this.classes.find((c) => c.id === clip.classId)?.name ?? ''} ${clip.startFrame}–${clip.endFrame - 1} saved.`);
