@@ -107,26 +107,47 @@ async function runProbe(tools: FfmpegTools, path: string, args: string[]): Promi
   throw new UserError('unavailable', `${path}: ffprobe (${tools.ffprobe}) crashed reading this file; set FFPROBE_PATH to another ffprobe build.`);
 }
 
-/**
- * Presentation timestamps of every frame, sorted. From packets (one per frame, fast, exact for variable
- * frame rate) or, with `decode`, from actually decoded frames — for damaged files whose last packets
- * are present but cannot be decoded.
- */
-async function frameTimes(tools: FfmpegTools, path: string, startTime: number, decode = false): Promise<Float64Array> {
-  const entries = decode ? 'frame=best_effort_timestamp_time' : 'packet=pts_time,dts_time,flags';
-  const out = await runProbe(tools, path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', entries, '-of', 'csv=p=0']);
-  if (out.code !== 0 && !decode) throw probeFailure(path, out.stderr);
+/** Timestamps (seconds from the container start) of packets or decoded frames, in file order. */
+async function readTimes(
+  tools: FfmpegTools,
+  path: string,
+  startTime: number,
+  source: 'packets' | 'frames',
+  interval?: string,
+): Promise<{ times: number[]; firstKeyIndex: number }> {
+  const entries = source === 'frames' ? 'frame=best_effort_timestamp_time' : 'packet=pts_time,dts_time,flags';
+  const out = await runProbe(tools, path, [
+    '-v', 'error', '-select_streams', 'v:0', ...(interval ? ['-read_intervals', interval] : []), '-show_entries', entries, '-of', 'csv=p=0',
+  ]);
+  if (out.code !== 0 && source === 'packets') throw probeFailure(path, out.stderr);
   const times: number[] = [];
+  let firstKeyIndex = -1;
   for (const line of out.stdout.toString('utf8').split('\n')) {
     if (!line) continue;
     const [pts, dts = 'N/A', flags = ''] = line.split(',');
     if (flags.includes('D')) continue; // discarded by an edit list: never shown
+    if (firstKeyIndex < 0 && flags.includes('K')) firstKeyIndex = times.length;
     const t = Number(pts !== 'N/A' ? pts : dts);
     times.push(Number.isFinite(t) ? t - startTime : Number.NaN);
   }
+  return { times, firstKeyIndex };
+}
+
+/**
+ * Presentation timestamps of every frame, sorted. From packets (one per frame, fast, exact for variable
+ * frame rate); packets before the first keyframe (a stream cut mid-GOP) that never decode are dropped.
+ * With `decode`, from actually decoded frames — for damaged files whose last packets cannot be decoded.
+ */
+async function frameTimes(tools: FfmpegTools, path: string, startTime: number, decode = false): Promise<Float64Array> {
+  let { times, firstKeyIndex } = await readTimes(tools, path, startTime, decode ? 'frames' : 'packets');
   if (times.some((t) => Number.isNaN(t))) {
     // No timestamps in the container (raw streams): frames are evenly spaced by definition.
     return Float64Array.from(times, (_, i) => i);
+  }
+  if (!decode && firstKeyIndex > 0) {
+    const head = await readTimes(tools, path, startTime, 'frames', `%+#${firstKeyIndex + 32}`);
+    const firstShown = Math.min(...head.times.filter((t) => Number.isFinite(t)));
+    if (Number.isFinite(firstShown)) times = times.filter((t) => t >= firstShown - 1e-6);
   }
   return Float64Array.from(times).sort();
 }

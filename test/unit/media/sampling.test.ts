@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,23 @@ describe('sampling clips frame-exactly', () => {
         const clip = await sampleClip(tools, probe, { start, end: start + 20, frames: 4, mode: 'center', size: 224, crop: 'center' });
         expect(paintedIndices(clip.data, 4, 224)).toEqual(clip.frameIndices);
       }
+    }
+  });
+
+  it('numbers a transport stream cut mid-GOP from its first decodable frame, the same for clips and windows', async () => {
+    const whole = await makeTestVideo(join(dir, 'capture.ts'), { frames: 200, size: [SIDE, SIDE], frameIndexCoded: true, bframes: 3, gop: 50 });
+    const bytes = readFileSync(whole);
+    const cutAt = Math.floor(bytes.length / 3 / 188) * 188; // TS packets are 188 bytes
+    const cut = join(dir, 'capture-cut.ts');
+    writeFileSync(cut, bytes.subarray(cutAt));
+    const probe = await probeVideo(tools, cut);
+    const clip = await sampleClip(tools, probe, { start: 0, end: 40, frames: 4, mode: 'center', size: 224, crop: 'center' });
+    const painted = paintedIndices(clip.data, 4, 224);
+    const offset = painted[0]! - clip.frameIndices[0]!;
+    expect(offset % 50).toBe(0); // frame 0 is the first keyframe
+    expect(painted).toEqual(clip.frameIndices.map((i) => i + offset));
+    for await (const w of slidingWindows(tools, probe, { window: 40, stride: 40, frames: 4, size: 224 })) {
+      expect(paintedIndices(w.data, 4, 224)).toEqual(w.frameIndices.map((i) => i + offset));
     }
   });
 
