@@ -84,7 +84,17 @@ export const predictStartParams = z
   .strict();
 
 export const probeStartParams = z
-  .object({ modelId: id, clips: z.enum(['all', 'val']).default('all'), batch: z.number().int().min(1).default(8), backend, engine })
+  .object({
+    modelId: id,
+    /** `windows`: every sliding window of the videos, the forward prediction standing in for a label. */
+    clips: z.enum(['all', 'val', 'windows']).default('all'),
+    videoIds: z.array(id).min(1).optional(),
+    window: windowSpec.optional(),
+    stride: windowSpec.optional(),
+    batch: z.number().int().min(1).default(8),
+    backend,
+    engine,
+  })
   .strict();
 
 const segmentOptions = {

@@ -56,8 +56,12 @@ export interface PredictParams {
 
 export interface ProbeParams {
   modelId: number;
-  /** Which labelled clips: all, or those of the validation split the model's training used. */
-  clips: 'all' | 'val';
+  /** All labelled clips, those the model was validated on, or every sliding window of the videos. */
+  clips: 'all' | 'val' | 'windows';
+  /** For `windows`: which videos (all when absent), window length and stride. */
+  videoIds?: number[];
+  window?: WindowSpec;
+  stride?: WindowSpec;
   batch: number;
   backend?: BackendName | 'auto';
   engine?: InferenceEngine;

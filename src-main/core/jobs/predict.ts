@@ -22,13 +22,13 @@ export const DEFAULT_PREDICT: Omit<PredictParams, 'modelId'> = {
 };
 
 /** Frames per second measured from the decoded timestamps (what seconds are converted with). */
-function measuredFps(video: VideoRecord): number {
+export function measuredFps(video: VideoRecord): number {
   const pts = video.framePts;
   if (!pts || pts.length < 2) return video.fps ?? 1;
   return (pts.length - 1) / (pts[pts.length - 1] - pts[0]);
 }
 
-function inFrames(spec: WindowSpec, fps: number): number {
+export function inFrames(spec: WindowSpec, fps: number): number {
   return Math.max(1, spec.unit === 'seconds' ? Math.round(spec.value * fps) : Math.round(spec.value));
 }
 

@@ -151,6 +151,26 @@ describe('predict, probe and CSV export', () => {
     expect(rows.filter((r) => r.label === 'red').every((r) => r.expected_reversed === 'blue')).toBe(true);
   });
 
+  it('probes every sliding window, the forward prediction standing in for the label', async () => {
+    const job = await api.client.call('probe.start', {
+      modelId, clips: 'windows', videoIds: [f.videoIds[0], f.videoIds[4]], window: { value: 12, unit: 'frames' }, stride: { value: 6, unit: 'frames' }, backend: 'wasm',
+    });
+    const done = await api.client.call('jobs.wait', { id: job.id });
+    expect(done.status, done.error ?? '').toBe('done');
+    expect(done.figures).toMatchObject({ windows: 6 });
+    const results = await api.client.call('probe.results', { jobId: job.id });
+    expect(results.map((r) => [r.videoId, r.startFrame, r.endFrame])).toEqual([
+      [f.videoIds[0], 0, 12], [f.videoIds[0], 6, 18], [f.videoIds[0], 12, 24],
+      [f.videoIds[4], 0, 12], [f.videoIds[4], 6, 18], [f.videoIds[4], 12, 24],
+    ]);
+    const expected: Record<string, string> = { red: 'blue', blue: 'red', green: 'green' };
+    for (const r of results) {
+      expect(r.clipId).toBeNull();
+      expect(r.label).toBe(r.forwardTop1);
+      expect(r.expectedReversed).toBe(expected[r.forwardTop1]);
+    }
+  });
+
   it('refuses to probe with a model whose classes the project does not have', async () => {
     const stranger = addModel(api.context.session.project, ['cat', 'dog'], 'pets');
     const job = await api.client.call('probe.start', { modelId: stranger, backend: 'wasm' });

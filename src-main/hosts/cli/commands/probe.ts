@@ -2,9 +2,22 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { intOption, printJson, withProject } from '../context.ts';
 import { followJob, resolveModel } from './train.ts';
+import { parseSpan } from './predict.ts';
 import type { CommandGroups } from './index.ts';
 
 const percent = (rate: number | null): string => (rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`);
+
+interface ProbeOptions {
+  model: string;
+  out: string;
+  clips: 'all' | 'val' | 'windows';
+  window?: { value: number; unit: 'seconds' | 'frames' };
+  stride?: { value: number; unit: 'seconds' | 'frames' };
+  batch: number;
+  backend?: string;
+  engine: string;
+  json?: boolean;
+}
 
 /** Registers `probe`. */
 export function registerProbe(program: Command, _groups: CommandGroups): void {
@@ -14,17 +27,21 @@ export function registerProbe(program: Command, _groups: CommandGroups): void {
     .argument('<dir>', 'project folder')
     .requiredOption('--model <model>', 'a project model (id or name) or a model file')
     .requiredOption('--out <file.csv>', 'probe CSV, one row per clip')
-    .option('--clips <which>', 'all | val (the clips the model was validated on)', 'all')
+    .option('--clips <which>', 'all | val (the clips the model was validated on) | windows (every sliding window)', 'all')
+    .option('--window <span>', 'with --clips windows: window length, 2s or 48f', parseSpan('--window'))
+    .option('--stride <span>', 'with --clips windows: step between windows, 1s or 24f', parseSpan('--stride'))
     .option('--batch <n>', 'clips per forward pass', intOption('--batch', 1), 8)
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
     .option('--engine <engine>', 'auto (ONNX Runtime on CPU, tfjs on a GPU) | onnx | tfjs', 'auto')
     .option('--json', 'print one JSON object with the summary')
-    .action(async (dir: string, opts: { model: string; out: string; clips: 'all' | 'val'; batch: number; backend?: string; engine: string; json?: boolean }) => {
+    .action(async (dir: string, opts: ProbeOptions) => {
       await withProject(dir, async (local) => {
         const modelId = await resolveModel(local, opts.model);
         const job = await local.client.call('probe.start', {
           modelId,
           clips: opts.clips,
+          ...(opts.window ? { window: opts.window } : {}),
+          ...(opts.stride ? { stride: opts.stride } : {}),
           batch: opts.batch,
           engine: opts.engine as 'auto',
           ...(opts.backend ? { backend: opts.backend as 'auto' } : {}),
@@ -41,7 +58,7 @@ export function registerProbe(program: Command, _groups: CommandGroups): void {
           return;
         }
         process.stdout.write(
-          `${summary.clips} clips: forward top-1 ${percent(summary.forwardAccuracy)}, flip rate ${percent(summary.flipRate)}, ` +
+          `${summary.clips} ${opts.clips === 'windows' ? 'windows' : 'clips'}: forward top-1 ${percent(summary.forwardAccuracy)}, flip rate ${percent(summary.flipRate)}, ` +
             `invariance ${percent(summary.invarianceRate)}, mean JS divergence ${summary.meanDivergence.toFixed(4)}\n`,
         );
         for (const c of summary.perClass) {
