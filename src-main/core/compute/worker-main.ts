@@ -47,8 +47,8 @@ async function runTask(id: number, body: (ctx: WorkerTaskContext) => unknown, ba
 async function main(): Promise<void> {
   const backend = await selectBackend(init.backend);
   const fn = await resolveExport();
-  post({ type: 'ready', selection: backend });
   if (init.mode === 'job') {
+    post({ type: 'ready', selection: backend });
     port.on('message', (msg: ToWorker) => {
       if (msg.type === 'cancel') controllers.get(msg.id)?.abort();
     });
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   const setup = new AbortController();
   const handler = (await fn(init.args, { progress: () => {}, signal: setup.signal, backend })) as ServiceHandler;
   if (typeof handler !== 'function') throw new Error(`${init.exportName} in ${init.moduleUrl} must return a function (input, ctx) => output`);
+  post({ type: 'ready', selection: backend });
   // One task at a time: the pool only sends a task to an idle worker.
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'cancel') controllers.get(msg.id)?.abort();

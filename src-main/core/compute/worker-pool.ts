@@ -115,6 +115,7 @@ interface Task {
 interface PoolWorker {
   worker: Worker;
   busy: Task | null;
+  alive: boolean;
 }
 
 export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Promise<WorkerPool<In, Out>> {
@@ -135,6 +136,7 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
       };
       worker.on('message', onMessage);
       worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`a ${exportName} worker exited with code ${code} while starting`)));
     });
 
   const first = await startReady(options.backend ?? 'auto');
@@ -149,14 +151,14 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
     throw err;
   }
 
-  const workers: PoolWorker[] = [first, ...rest].map(({ worker }) => ({ worker, busy: null }));
+  const workers: PoolWorker[] = [first, ...rest].map(({ worker }) => ({ worker, busy: null, alive: true }));
   const queue: Task[] = [];
   let nextId = 1;
   let disposed = false;
 
   const dispatch = () => {
     for (const slot of workers) {
-      if (slot.busy) continue;
+      if (slot.busy || !slot.alive) continue;
       const task = queue.shift();
       if (!task) return;
       slot.busy = task;
@@ -174,10 +176,16 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
       else task.reject(revive(msg.error));
       dispatch();
     });
-    slot.worker.on('error', (err) => {
+    // A worker that dies (out of memory, a crash in native code) fails its task; the others carry on.
+    const lose = (err: Error) => {
+      if (!slot.alive) return;
+      slot.alive = false;
       slot.busy?.reject(err);
       slot.busy = null;
-    });
+      if (!disposed && workers.every((w) => !w.alive)) for (const task of queue.splice(0)) task.reject(new Error(`every ${exportName} worker stopped: ${err.message}`));
+    };
+    slot.worker.on('error', lose);
+    slot.worker.on('exit', (code) => lose(new Error(`a ${exportName} worker exited with code ${code}`)));
   }
 
   return {
@@ -185,6 +193,7 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
     size,
     run(input: In, runOptions: { signal?: AbortSignal } = {}) {
       if (disposed) return Promise.reject(new Error('the worker pool was disposed'));
+      if (workers.every((w) => !w.alive)) return Promise.reject(new Error(`every ${exportName} worker has stopped`));
       const { signal } = runOptions;
       if (signal?.aborted) return Promise.reject(cancelled(`${exportName} task`));
       return new Promise<Out>((resolve, reject) => {

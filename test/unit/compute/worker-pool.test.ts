@@ -89,4 +89,22 @@ describe('createWorkerPool', () => {
       await pool.dispose();
     }
   });
+
+  it('fails the task of a worker that dies, then refuses new work once none is left', async () => {
+    const pool = await createWorkerPool<{ crash: boolean }, string>({ moduleUrl: TASKS, exportName: 'createCrasher', args: {}, backend: 'cpu', workers: 1 });
+    try {
+      await expect(pool.run({ crash: false })).resolves.toBe('fine');
+      await expect(pool.run({ crash: true })).rejects.toThrow(/exited with code 3/);
+      await expect(pool.run({ crash: false })).rejects.toThrow(/every createCrasher worker has stopped/);
+    } finally {
+      await pool.dispose();
+    }
+  });
+
+  it('reports a factory that fails while the pool starts', async () => {
+    await expect(createWorkerPool({ moduleUrl: TASKS, exportName: 'createBrokenService', args: { message: 'checkpoint x.safetensors is truncated' }, backend: 'cpu', workers: 1 })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: 'checkpoint x.safetensors is truncated',
+    });
+  });
 });
