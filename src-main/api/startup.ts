@@ -1,6 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { appDataDir } from './session.ts';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ApiError } from './client.ts';
+import type { ApiContext } from './context.ts';
+import { dispatch } from './router.ts';
+import { appDataDir, registerSessionService, type Session } from './session.ts';
+import { buildDemoProject, DEMO_SUMMARY_FILE, type DemoApi } from '../core/demo/pipeline.ts';
+import { DEMO_SETTINGS } from '../core/demo/settings.ts';
 
 const stateFile = () => join(appDataDir(), 'state.json');
 
@@ -21,9 +26,50 @@ export function rememberProject(dir: string): void {
   writeFileSync(stateFile(), JSON.stringify({ ...readState(), lastProject: dir }, null, 2));
 }
 
-/** The project the app opens on start: the last one, else the default project folder. */
+/** Where the app keeps the demo project it opens on first run. */
+export function demoProjectDir(): string {
+  return join(appDataDir(), 'projects', 'demo');
+}
+
+/** The demo folder this process should fill once a session opens it (set by resolveStartupProject). */
+let pendingDemo: string | null = null;
+
+/**
+ * The project the app opens on start: the last one; else, the first time, the demo project (built in the
+ * background once the session opens it, see below); else the default project folder.
+ */
 export async function resolveStartupProject(): Promise<string> {
   const last = readState().lastProject;
-  if (last && existsSync(last)) return last;
-  return join(appDataDir(), 'projects', 'default');
+  const demo = resolve(demoProjectDir());
+  if (last && existsSync(last) && resolve(last) !== demo) return last;
+  if (!existsSync(join(demo, DEMO_SUMMARY_FILE))) {
+    // A demo that never finished (the app closed while it trained) starts over; nobody has worked in it.
+    rmSync(demo, { recursive: true, force: true });
+    pendingDemo = demo;
+  }
+  rememberProject(demo);
+  return demo;
 }
+
+/** The contract for background work of the host's own session: events reach the host's clients. */
+function sessionApi(session: Session): DemoApi {
+  const context: ApiContext = { session, emit: (name, payload) => session.emit(name, payload), host: 'cli' };
+  return {
+    async call(name, params) {
+      const envelope = await dispatch(context, name, params);
+      if (!envelope.ok) throw new ApiError(envelope.error);
+      return envelope.result as never;
+    },
+  };
+}
+
+registerSessionService((session) => {
+  session.onProjectOpened((project) => {
+    if (pendingDemo === null || resolve(project.dir) !== pendingDemo) return;
+    pendingDemo = null;
+    // The app stays usable meanwhile: training runs in the job queue's worker, whose progress the jobs panel shows.
+    buildDemoProject(sessionApi(session), project.dir, DEMO_SETTINGS).catch((err: unknown) => {
+      console.error(`The demo project could not be built: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  });
+});

@@ -3,15 +3,13 @@
  * as a trajectory; the forward class plays it and the backward class plays the same frames reversed, so the
  * two classes show exactly the same frames and differ only in their order.
  */
-import { SCENE_CLASSES, TEMPORAL_PAIRS, type SceneClass, type StillShape, type TemporalPair } from './catalogue.ts';
+import { SCENE_CLASSES, TEMPORAL_BACKGROUNDS, TEMPORAL_PAIRS, type BackgroundFamily, type SceneClass, type StillShape, type TemporalPair } from './catalogue.ts';
 
 export type MovingShape = 'circle' | 'square' | 'triangle';
 export type ObjectShape = MovingShape | StillShape;
-export type BackgroundFamily = 'stripes' | 'checker' | 'blobs' | 'dots';
 export type Rgb = readonly [number, number, number];
 
 export const MOVING_SHAPES: readonly MovingShape[] = ['circle', 'square', 'triangle'];
-export const BACKGROUND_FAMILIES: readonly BackgroundFamily[] = ['stripes', 'checker', 'blobs', 'dots'];
 
 export interface BackgroundSpec {
   family: BackgroundFamily;
@@ -64,9 +62,8 @@ function hsv(h: number, s: number, v: number): Rgb {
   return [f(5), f(3), f(1)];
 }
 
-function background(random: Random, size: number): BackgroundSpec {
+function background(random: Random, size: number, family: BackgroundFamily): BackgroundSpec {
   const hue = random();
-  const family = pick(random, BACKGROUND_FAMILIES);
   return {
     family,
     colours: [hsv(hue, uniform(random, 0.2, 0.5), uniform(random, 0.2, 0.4)), hsv((hue + uniform(random, 0.2, 0.8)) % 1, uniform(random, 0.2, 0.5), uniform(random, 0.45, 0.65))],
@@ -96,7 +93,7 @@ function trajectory(random: Random, action: TemporalPair['action'], frames: numb
   switch (action) {
     case 'move':
     case 'lift': {
-      const radius = uniform(random, 0.1, 0.15) * size;
+      const radius = uniform(random, 0.12, 0.17) * size;
       const travel = uniform(random, 0.3, 0.45) * size;
       const margin = radius + 2;
       const from = uniform(random, margin, size - margin - travel);
@@ -138,7 +135,7 @@ function trajectory(random: Random, action: TemporalPair['action'], frames: numb
 export function planPairEpisode(random: Random, pair: TemporalPair, size: number, lengths: SegmentLengths): SegmentPlan[] {
   const shape = pick(random, MOVING_SHAPES);
   const colour = objectColour(random);
-  const look = { shape, colour, marker: [24, 24, 24] as Rgb, background: background(random, size) };
+  const look = { shape, colour, marker: [24, 24, 24] as Rgb, background: background(random, size, pick(random, TEMPORAL_BACKGROUNDS)) };
   const states = trajectory(random, pair.action, frameCount(random, lengths), size);
   const forward: SegmentPlan = { className: pair.forward, ...look, states };
   const backward: SegmentPlan = { className: pair.backward, ...look, states: [...states].reverse() };
@@ -162,7 +159,7 @@ export function planSceneEpisode(random: Random, scene: SceneClass, size: number
       shape: scene.shape,
       colour: objectColour(random),
       marker: null,
-      background: background(random, size),
+      background: background(random, size, scene.background),
       states: Array.from({ length: frames }, () => ({ ...state })),
     },
   ];

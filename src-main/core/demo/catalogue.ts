@@ -15,10 +15,14 @@ export interface TemporalPair {
 }
 
 export type StillShape = 'ring' | 'cross' | 'star';
+/** Background textures: temporal clips use the first two, each scene class one of the others. */
+export type BackgroundFamily = 'blobs' | 'plaid' | 'stripes' | 'checker' | 'dots';
+export const TEMPORAL_BACKGROUNDS: readonly BackgroundFamily[] = ['blobs', 'plaid'];
 
 export interface SceneClass {
   name: string;
   shape: StillShape;
+  background: BackgroundFamily;
 }
 
 export const TEMPORAL_PAIRS: readonly TemporalPair[] = [
@@ -30,9 +34,9 @@ export const TEMPORAL_PAIRS: readonly TemporalPair[] = [
 ];
 
 export const SCENE_CLASSES: readonly SceneClass[] = [
-  { name: 'still ring', shape: 'ring' },
-  { name: 'still cross', shape: 'cross' },
-  { name: 'still star', shape: 'star' },
+  { name: 'ring on dots', shape: 'ring', background: 'dots' },
+  { name: 'cross on stripes', shape: 'cross', background: 'stripes' },
+  { name: 'star on checks', shape: 'star', background: 'checker' },
 ];
 
 const MIRROR_SAFE: readonly TemporalAction[] = ['lift', 'resize', 'fade'];

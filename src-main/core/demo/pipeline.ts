@@ -3,7 +3,7 @@
  * classes with their reverse partners, labels, an STM and a TSN trained with the same budget, the reversal
  * probe on the validation clips, predictions over the validation videos and the CSV exports.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiClient } from '../../api/client.ts';
 import type { JobView, ProbeResultView } from '../../api/contract/jobs.ts';
@@ -41,11 +41,16 @@ export interface DemoOutcome {
   seconds: number;
 }
 
+/** The contract calls the demo makes; with `on`, job progress is relayed to `DemoHooks.onProgress`. */
+export type DemoApi = Pick<ApiClient, 'call'> & Partial<Pick<ApiClient, 'on'>>;
+
 export const DEMO_VIDEOS_DIR = 'videos';
+/** Written last: the demo's figures and settings. Its presence means the demo project is complete. */
+export const DEMO_SUMMARY_FILE = 'demo.json';
 export const DEMO_EXPORTS_DIR = 'exports';
 
 /** Generates the demo into `dir`, whose project must be open in `api` (and empty). */
-export async function buildDemoProject(api: ApiClient, dir: string, settings: DemoSettings, hooks: DemoHooks = {}): Promise<DemoOutcome> {
+export async function buildDemoProject(api: DemoApi, dir: string, settings: DemoSettings, hooks: DemoHooks = {}): Promise<DemoOutcome> {
   const started = Date.now();
   const progress = hooks.onProgress ?? (() => {});
   const summary = await api.call('project.summary', {});
@@ -76,11 +81,13 @@ export async function buildDemoProject(api: ApiClient, dir: string, settings: De
 
   const exports = await exportCsvs(api, dir, { stm: stmId, tsn: tsnId });
   progress('export', exports.length, exports.length);
-  return { dir, stm, tsn, exports, seconds: (Date.now() - started) / 1000 };
+  const outcome: DemoOutcome = { dir, stm, tsn, exports, seconds: (Date.now() - started) / 1000 };
+  await writeFile(join(dir, DEMO_SUMMARY_FILE), `${JSON.stringify({ ...outcome, settings }, null, 2)}\n`);
+  return outcome;
 }
 
 /** Adds the videos, the classes (reverse partners linked) and one clip per labelled span. */
-async function importDemo(api: ApiClient, videos: GeneratedVideo[], onProgress: (done: number, total: number) => void): Promise<number[]> {
+async function importDemo(api: DemoApi, videos: GeneratedVideo[], onProgress: (done: number, total: number) => void): Promise<number[]> {
   const added = await api.call('videos.add', { paths: videos.map((v) => v.path) });
   const videoIds = added.map((result) => {
     if (!result.ok) throw new UserError('internal', `${result.path}: the generated demo video could not be added (${result.error.message})`);
@@ -113,7 +120,7 @@ async function importDemo(api: ApiClient, videos: GeneratedVideo[], onProgress: 
   return videoIds;
 }
 
-async function trainModel(api: ApiClient, variant: 'stm' | 'tsn', settings: DemoSettings, hooks: DemoHooks): Promise<number> {
+async function trainModel(api: DemoApi, variant: 'stm' | 'tsn', settings: DemoSettings, hooks: DemoHooks): Promise<number> {
   const t = settings.train;
   const job = await api.call('train.start', {
     name: `demo ${variant.toUpperCase()}`,
@@ -143,7 +150,7 @@ async function trainModel(api: ApiClient, variant: 'stm' | 'tsn', settings: Demo
   return done.modelId;
 }
 
-async function probeModel(api: ApiClient, modelId: number, hooks: DemoHooks): Promise<ModelFigures> {
+async function probeModel(api: DemoApi, modelId: number, hooks: DemoHooks): Promise<ModelFigures> {
   const job = await api.call('probe.start', { modelId, clips: 'val', batch: 8 });
   await finished(api, job, 'probe', hooks);
   return figuresOf(modelId, await api.call('probe.results', { jobId: job.id }));
@@ -164,8 +171,8 @@ export function figuresOf(modelId: number, results: readonly ProbeResultView[]):
 }
 
 /** Waits for a job, relaying its progress; a job that did not finish is an error naming it. */
-async function finished(api: ApiClient, job: JobView, stage: DemoStage, hooks: DemoHooks): Promise<JobView> {
-  const unsubscribe = api.on('job.progress', ({ job: current, progress }) => {
+async function finished(api: DemoApi, job: JobView, stage: DemoStage, hooks: DemoHooks): Promise<JobView> {
+  const unsubscribe = api.on?.('job.progress', ({ job: current, progress }) => {
     if (current.id === job.id) hooks.onProgress?.(stage, progress.done, progress.total);
   });
   const abort = () => void api.call('jobs.cancel', { id: job.id }).catch(() => {});
@@ -177,12 +184,12 @@ async function finished(api: ApiClient, job: JobView, stage: DemoStage, hooks: D
     }
     return done;
   } finally {
-    unsubscribe();
+    unsubscribe?.();
     hooks.signal?.removeEventListener('abort', abort);
   }
 }
 
-async function exportCsvs(api: ApiClient, dir: string, models: { stm: number; tsn: number }): Promise<string[]> {
+async function exportCsvs(api: DemoApi, dir: string, models: { stm: number; tsn: number }): Promise<string[]> {
   const out = join(dir, DEMO_EXPORTS_DIR);
   await mkdir(out, { recursive: true });
   const files: string[] = [];

@@ -51,6 +51,10 @@ export function renderBackground(spec: BackgroundSpec, size: number): Uint8Array
         case 'stripes':
           mix = 0.5 + 0.5 * Math.sin(k * along + spec.phase);
           break;
+        case 'plaid':
+          // Two soft gratings at right angles, the second one finer.
+          mix = 0.5 + 0.25 * Math.sin(k * along + spec.phase) + 0.25 * Math.sin(1.7 * k * across);
+          break;
         case 'checker':
           mix = Math.sin(k * along + spec.phase) * Math.sin(k * across) >= 0 ? 0.85 : 0.15;
           break;

@@ -31,7 +31,7 @@ const TRAIN: DemoTrainSettings = {
   width: 16,
   frames: 4,
   size: 32,
-  epochs: 12,
+  epochs: 6,
   batch: 8,
   lr: 0.003,
   optimizer: 'adam',
@@ -41,14 +41,14 @@ const TRAIN: DemoTrainSettings = {
 };
 
 export const DEMO_SETTINGS: DemoSettings = {
-  data: DEFAULT_DATA_OPTIONS,
+  data: { ...DEFAULT_DATA_OPTIONS, trainVideos: 48, valVideos: 12 },
   train: TRAIN,
   window: { frames: 20, stride: 10 },
 };
 
 /** `--quick`: fewer videos and epochs, same model and direction of results. */
 export const QUICK_DEMO_SETTINGS: DemoSettings = {
-  data: { ...DEFAULT_DATA_OPTIONS, trainVideos: 12, valVideos: 4 },
-  train: { ...TRAIN, epochs: 8 },
+  data: { ...DEFAULT_DATA_OPTIONS, trainVideos: 24, valVideos: 8 },
+  train: { ...TRAIN, epochs: 4 },
   window: { frames: 20, stride: 10 },
 };
