@@ -40,7 +40,7 @@ export class MediaBackground {
     if (!video) return;
     this.push(videoId, 'filmstrip');
     if (needsProxy(video) && !(video.proxyPath && existsSync(video.proxyPath))) this.push(videoId, 'proxy');
-    this.running ??= this.drain().finally(() => (this.running = null));
+    this.kick();
   }
 
   /** The latest progress of a task, if one was queued in this session. */
@@ -63,6 +63,15 @@ export class MediaBackground {
     if (this.states.has(`${kind}:${videoId}`)) return;
     this.queue.push({ videoId, kind });
     this.update({ videoId, kind, state: 'queued', fraction: 0 });
+  }
+
+  /** Starts draining unless already draining; a task queued as a drain ends starts the next one. */
+  private kick(): void {
+    if (this.running || this.queue.length === 0 || this.controller.signal.aborted) return;
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      this.kick();
+    });
   }
 
   private update(progress: MediaTaskProgress): void {
