@@ -53,10 +53,12 @@ export async function run(): Promise<void> {
   const tools = await requireFfmpegTools();
   report({ suite: SUITE, figure: 'ffmpeg', value: 0, unit: 'info', version: tools.ffmpegVersion, path: tools.ffmpeg });
   const path = await benchVideo(tools, seconds);
+  let t0 = performance.now();
   const video = await probeVideo(tools, path);
   const frames = video.frameCount;
+  report({ suite: SUITE, figure: 'probe (every frame timestamp, fingerprint)', value: round(performance.now() - t0, 1), unit: 'ms', frames });
 
-  let t0 = performance.now();
+  t0 = performance.now();
   await exec(tools.ffmpeg, ['-v', 'error', '-nostdin', '-i', path, '-an', '-f', 'null', '-']);
   const plainS = (performance.now() - t0) / 1000;
   report({ suite: SUITE, figure: 'plain decode (ffmpeg -f null)', value: round(frames / plainS, 1), unit: 'frames/s', seconds: round(plainS, 2) });
