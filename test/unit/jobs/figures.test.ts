@@ -3,6 +3,7 @@ import { evaluate, jensenShannon, softmax } from '../../../src-main/core/jobs/me
 import { windowsToSegments } from '../../../src-main/core/jobs/segments.ts';
 import { probeOutcome, summarizeProbe, type ProbeClipRecord } from '../../../src-main/core/jobs/probe-summary.ts';
 import { splitClips } from '../../../src-main/core/jobs/split.ts';
+import { flipHorizontal } from '../../../src-main/core/jobs/dataset.ts';
 
 describe('evaluation figures', () => {
   it('gives top-1, per-class precision/recall/F1 and the confusion matrix', () => {
@@ -110,5 +111,19 @@ describe('train/validation split', () => {
     const s = splitClips(one, 'video');
     expect(s.val).toEqual([]);
     expect(s.note).toMatch(/one video/);
+  });
+});
+
+describe('horizontal flip (training augmentation for flip-safe classes)', () => {
+  it('mirrors every row of every frame and leaves the colours alone', () => {
+    // 2 frames of 2×2 RGB pixels: pixel value = frame·100 + row·10 + column.
+    const clip = new Uint8Array(2 * 2 * 2 * 3);
+    for (let t = 0; t < 2; t++) for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) clip.fill(t * 100 + y * 10 + x, ((t * 2 + y) * 2 + x) * 3, ((t * 2 + y) * 2 + x + 1) * 3);
+    const flipped = flipHorizontal(clip, 2);
+    const pixel = (data: Uint8Array, t: number, y: number, x: number) => data[((t * 2 + y) * 2 + x) * 3];
+    expect(pixel(flipped, 1, 1, 0)).toBe(111);
+    expect(pixel(flipped, 1, 1, 1)).toBe(110);
+    expect(pixel(flipped, 0, 0, 0)).toBe(1);
+    expect(flipHorizontal(flipped, 2)).toEqual(clip);
   });
 });

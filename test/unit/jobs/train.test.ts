@@ -64,6 +64,8 @@ describe('fine-tuning through the job queue', () => {
 
     const [model] = await api.client.call('models.list', {});
     expect(model).toMatchObject({ name: 'colours', classes: ['red', 'blue'], weightsPath: join('models', `${model.id}.safetensors`) });
+    // The probe's "validation clips" scope reads which clips validated the model.
+    expect((model.metrics?.valClipIds as number[]).length).toBe(2);
     const info = readCheckpointInfo(join(f.dir, model.weightsPath!));
     expect(info.classNames).toEqual(['red', 'blue']);
     expect(info.config).toMatchObject({ layers: [1, 1, 1, 1], baseWidth: 16, frames: 4, inputSize: 32 });
