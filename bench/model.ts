@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- model`: STM-R50 (T=8, 224², 174 classes) inference clips/s over all cores (one wasm
  * worker per core, or one worker on a GPU backend) and one training step of 2 clips on the best local
- * backend (at 128² on wasm/cpu, whose 32-bit memory cannot hold the 224² backprop); the same figures from
+ * backend (at 96² on wasm/cpu, whose 32-bit memory cannot hold the 224² backprop); the same figures from
  * the PyTorch reference (bench/reference/stm.py, 2 threads) and ONNX Runtime (bench/onnx.ts, if present);
  * ratios against PyTorch (targets: train ≤ 3× its time, inference ≥ 0.5× its clips/s).
  * STM_BENCH_MODEL=tiny runs a tiny configuration (smoke test).
@@ -23,7 +23,7 @@ const ONNX_BENCH = new URL('./onnx.ts', import.meta.url);
 const R50 = { layers: [3, 4, 6, 3] as const, width: 64, frames: 8, size: 224, classes: 174 };
 const TINY = { layers: [1, 1, 1, 1] as const, width: 16, frames: 4, size: 64, classes: 5 };
 const TRAIN_CLIPS = 2;
-const WASM_TRAIN_SIZE = 128;
+const WASM_TRAIN_SIZE = 96;
 
 interface Shape {
   layers: readonly [number, number, number, number];
@@ -43,7 +43,7 @@ export async function run(): Promise<void> {
   const onnx = await onnxRuntime(shape, label);
 
   // wasm32 memory (at most 4 GiB) cannot hold STM-R50's backprop at 224² even for one 8-frame clip, so
-  // the CPU backends train at 128²; PyTorch is timed at the same size for the ratio.
+  // the CPU backends train at 96²; PyTorch is timed at the same size for the ratio.
   const cpuOnly = inference.backend === 'wasm' || inference.backend === 'cpu';
   const trainShape = cpuOnly && shape.size > WASM_TRAIN_SIZE ? { ...shape, size: WASM_TRAIN_SIZE } : shape;
   if (trainShape !== shape) {
