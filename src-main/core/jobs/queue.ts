@@ -18,6 +18,8 @@ export interface JobQueueListener {
 
 /** How often progress is written to the project (events go out on every report). */
 const PERSIST_INTERVAL_MS = 1000;
+/** How often a queued job checks whether another process's job has finished. */
+const OTHER_PROCESS_POLL_MS = 2000;
 
 function processAlive(pid: number): boolean {
   try {
@@ -34,6 +36,7 @@ export class JobQueue {
   private readonly waiters = new Map<number, Array<(job: JobRecord) => void>>();
   private readonly outcomes = new Map<number, JobOutcome>();
   private closed = false;
+  private waitTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly project: Project,
@@ -126,6 +129,7 @@ export class JobQueue {
    */
   close(): void {
     this.closed = true;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
     for (const id of this.order.splice(0)) this.finish(id, 'interrupted', 'The project was closed before the job ran.');
     const active = this.active;
     if (!active) return;
@@ -138,10 +142,34 @@ export class JobQueue {
     return { phase: 'queued', done: 0, total: 0, unit: '', rate: null, etaSeconds: null, pid: process.pid };
   }
 
+  /** A job another live process is running on this project (compute jobs take turns across processes too). */
+  private busyElsewhere(): number | null {
+    const rows = this.project.db.prepare("SELECT id, progress FROM jobs WHERE status = 'running'").all() as SqlRow[];
+    for (const r of rows) {
+      const pid = r.progress ? (JSON.parse(String(r.progress)) as JobProgress).pid : undefined;
+      if (pid && pid !== process.pid && processAlive(pid)) return Number(r.id);
+    }
+    return null;
+  }
+
   private pump(): void {
-    if (this.active || this.closed) return;
-    const id = this.order.shift();
-    if (id === undefined) return;
+    if (this.active || this.closed || this.waitTimer) return;
+    const next = this.order[0];
+    if (next === undefined) return;
+    const other = this.busyElsewhere();
+    if (other !== null) {
+      const note = `waiting for job ${other}, which another process is running`;
+      if (this.project.jobs.require(next).progress?.note !== note) {
+        this.project.jobs.update(next, { progress: { ...this.queuedProgress(), note } });
+        this.announce(next);
+      }
+      this.waitTimer = setTimeout(() => {
+        this.waitTimer = null;
+        this.pump();
+      }, OTHER_PROCESS_POLL_MS);
+      return;
+    }
+    const id = this.order.shift()!;
     const meter = new RateMeter();
     let lastPersist = 0;
     let latest: JobProgress = { ...this.queuedProgress(), phase: 'starting' };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createLocalApi, type LocalApi } from '../../../src-main/api/local-client.ts';
 import type { JobProgress } from '../../../src-main/api/contract/jobs.ts';
@@ -72,6 +73,29 @@ describe('fine-tuning through the job queue', () => {
     // The resumable checkpoint is only needed while the job can still be resumed.
     expect(existsSync(lastCheckpointPath(f.project, model.id))).toBe(false);
     expect((await api.client.call('jobs.log', { id: job.id })).log).toMatch(/split by video: 1 of 4 videos/);
+  });
+
+  it('waits while another live process runs a job on the same project', async () => {
+    const f = await fixture();
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const theirs = f.project.jobs.insert('predict', { modelId: 1 });
+      f.project.jobs.update(theirs.id, { status: 'running', progress: { phase: 'predicting', pid: sleeper.pid } });
+      const api = openApi(f.dir);
+      expect((await api.client.call('jobs.get', { id: theirs.id })).status).toBe('running');
+      const mine = await api.client.call('train.start', { ...tiny, epochs: 50 });
+      expect(mine.status).toBe('queued');
+      expect(mine.progress?.note).toBe(`waiting for job ${theirs.id}, which another process is running`);
+      f.project.jobs.update(theirs.id, { status: 'done' });
+      const started = await new Promise<string>((resolve) => {
+        const stop = api.client.on('job.updated', ({ job }) => job.id === mine.id && job.status === 'running' && (stop(), resolve(job.status)));
+      });
+      expect(started).toBe('running');
+      await api.client.call('jobs.cancel', { id: mine.id });
+      expect((await api.client.call('jobs.wait', { id: mine.id })).status).toBe('cancelled');
+    } finally {
+      sleeper.kill();
+    }
   });
 
   it('runs one job at a time and cancels queued and running jobs', async () => {
