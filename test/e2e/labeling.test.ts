@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openWorkbench, screenshot, startStudio, type Studio } from '../helpers/browser.ts';
+import { openWorkbench, screenshot, startStudio, unnamedControls, type Studio } from '../helpers/browser.ts';
 import { makeTestVideo } from '../helpers/videos.ts';
 
 let studio: Studio;
@@ -61,6 +61,7 @@ describe('labeling with the keyboard in Chromium', () => {
     const rows = await waitForRows(page, 1);
     expect(rows[0]).toMatch(/^open lid 0–10 /);
     await screenshot(page, 'label-1280x800');
+    expect(await unnamedControls(page)).toEqual([]);
     await page.setViewportSize({ width: 1366, height: 768 });
     await screenshot(page, 'label-1366x768');
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { openWorkbench, screenshot, startStudio, type Studio } from '../helpers/browser.ts';
+import { openWorkbench, screenshot, startStudio, unnamedControls, type Studio } from '../helpers/browser.ts';
 
 let studio: Studio;
 
@@ -32,6 +32,7 @@ describe('workbench shell in Chromium', () => {
     await page.getByRole('button', { name: 'Add videos…' }).waitFor();
     await page.getByText('No classes yet').waitFor();
     await screenshot(page, 'shell-1280x800');
+    expect(await unnamedControls(page)).toEqual([]);
     await page.setViewportSize({ width: 1366, height: 768 });
     await screenshot(page, 'shell-1366x768');
     expect(errors).toEqual([]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { createLocalApi } from '../../src-main/api/local-client.ts';
-import { openWorkbench, screenshot, startStudio, type Studio } from '../helpers/browser.ts';
+import { openWorkbench, screenshot, startStudio, unnamedControls, type Studio } from '../helpers/browser.ts';
 import { makeTestVideo } from '../helpers/videos.ts';
 
 let studio: Studio;
@@ -77,6 +77,7 @@ describe('train, predict, review, probe and export from the UI', () => {
     await expect(page.getByRole('table', { name: 'Epochs' }).locator('tbody tr').count()).resolves.toBe(2);
     await page.getByRole('img', { name: 'Loss per epoch, training and validation' }).waitFor();
     await screenshot(page, 'train-1280x800');
+    expect(await unnamedControls(page)).toEqual([]);
 
     // Predictions on the timeline: forward and reversed heat tracks per class.
     await page.getByRole('button', { name: 'Label', exact: true }).click();
@@ -84,11 +85,13 @@ describe('train, predict, review, probe and export from the UI', () => {
     await waitForJobs(page, 2);
     await page.waitForFunction(() => document.querySelectorAll('.head.heat').length === 4);
     await screenshot(page, 'label-predictions-1280x800');
+    expect(await unnamedControls(page)).toEqual([]);
 
     // Review queue: one key turns the most uncertain window into a label.
     await page.getByRole('button', { name: 'Review', exact: true }).click();
     await page.getByRole('list', { name: 'Review queue' }).waitFor();
     await screenshot(page, 'review-1280x800');
+    expect(await unnamedControls(page)).toEqual([]);
     const before = studio.host.session.project.clips.list({ source: 'prediction' }).length;
     await page.keyboard.press('a');
     await expect.poll(() => studio.host.session.project.clips.list({ source: 'prediction' }).length).toBe(before + 1);
@@ -100,6 +103,7 @@ describe('train, predict, review, probe and export from the UI', () => {
     await page.getByRole('region', { name: 'Probe summary' }).waitFor();
     await page.getByRole('img', { name: 'Forward against reversed top-1 score per clip' }).waitFor();
     await screenshot(page, 'probe-1280x800');
+    expect(await unnamedControls(page)).toEqual([]);
 
     // Export dialogs: predictions and labels CSV.
     await page.getByRole('button', { name: 'Export CSV…' }).click();
@@ -110,6 +114,7 @@ describe('train, predict, review, probe and export from the UI', () => {
     await dialog.getByRole('button', { name: 'Export' }).click();
     await dialog.getByText(/Wrote \d+ rows/).waitFor();
     await screenshot(page, 'export-dialog');
+    expect(await unnamedControls(page)).toEqual([]);
     expect(readFileSync(predictionsCsv, 'utf8').split('\n')[0]).toMatch(/^video,video_path,model,direction,window,start_frame,end_frame,start_s,end_s,top1,top1_score,p_/);
     await dialog.getByRole('radio', { name: /Labels/ }).check();
     const labelsCsv = join(media, 'out', 'labels.csv');

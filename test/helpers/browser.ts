@@ -69,3 +69,25 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path });
   return path;
 }
+
+/**
+ * Visible controls (buttons, inputs, selects, text areas, sliders) that have no accessible name: no
+ * aria-label(ledby), no <label>, no text, no title. Returns a short description of each.
+ */
+export async function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const controls = [...document.querySelectorAll<HTMLElement>('button, input, select, textarea, [role="slider"], [role="button"]')];
+    const named = (el: HTMLElement): boolean => {
+      if (el.getAttribute('aria-label')?.trim()) return true;
+      const by = el.getAttribute('aria-labelledby');
+      if (by && by.split(/\s+/).some((id) => document.getElementById(id)?.textContent?.trim())) return true;
+      if ((el as HTMLInputElement).labels?.length && [...(el as HTMLInputElement).labels!].some((l) => l.textContent?.trim())) return true;
+      if (el.tagName === 'BUTTON' && el.textContent?.trim()) return true;
+      return Boolean(el.getAttribute('title')?.trim());
+    };
+    return controls
+      .filter((el) => el.offsetParent !== null || el.getClientRects().length > 0)
+      .filter((el) => !named(el))
+      .map((el) => `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ')[0]}` : ''} "${el.outerHTML.slice(0, 80)}"`);
+  });
+}
