@@ -1,0 +1,89 @@
+/**
+ * `npm run bench -- jobs`: end-to-end predict throughput (decode + sample + inference + store) on a 60 s
+ * video with a small STM, on ONNX Runtime and on TensorFlow.js (wasm), against decoding the same windows
+ * alone (informational: inference dominates); and how long a queued job takes to start in its worker thread. Target: ONNX ≥ 1× tfjs windows/s.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { openProject, type Project } from '../src-main/core/store/project.ts';
+import { requireFfmpegTools } from '../src-main/core/media/locate.ts';
+import { addVideos } from '../src-main/core/media/library.ts';
+import { slidingWindows } from '../src-main/core/media/decode.ts';
+import { createStmNetwork } from '../src-main/core/model/network.ts';
+import { archOf, saveCheckpointAtomically } from '../src-main/core/jobs/model-files.ts';
+import { runPredictJob } from '../src-main/core/jobs/predict.ts';
+import { decodable } from '../src-main/core/jobs/dataset.ts';
+import { JobQueue } from '../src-main/core/jobs/queue.ts';
+import type { JobHooks } from '../src-main/core/jobs/types.ts';
+import { makeTestVideo } from '../test/helpers/videos.ts';
+import { report, reportRatio, round } from './lib/report.ts';
+
+const SUITE = 'jobs';
+const CONFIG = { variant: 'stm' as const, layers: [1, 1, 1, 1] as [number, number, number, number], baseWidth: 32, frames: 8, classes: 4, inputSize: 128 };
+const WINDOW = { value: 1, unit: 'seconds' as const };
+const STRIDE = { value: 0.5, unit: 'seconds' as const };
+
+const quietHooks: JobHooks = { report() {}, log() {}, throwIfCancelled() {} };
+
+async function setUp(dir: string): Promise<{ project: Project; modelId: number; videoId: number }> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const video = await makeTestVideo(join(dir, 'minute.mp4'), { frames: 1500, fps: 25, size: [320, 240] });
+  const project = openProject(dir, { create: true });
+  const [added] = await addVideos(project, await requireFfmpegTools(), [video]);
+  if (!added.ok) throw new Error(added.error.message);
+  const network = createStmNetwork(CONFIG, { seed: 1 });
+  const classes = ['a', 'b', 'c', 'd'];
+  const model = project.models.insert({ name: 'bench', arch: archOf(network.config), classes });
+  saveCheckpointAtomically(join(dir, 'models', `${model.id}.safetensors`), network, classes);
+  network.dispose();
+  project.models.update(model.id, { weightsPath: join('models', `${model.id}.safetensors`) });
+  return { project, modelId: model.id, videoId: added.video.id };
+}
+
+async function predictRate(project: Project, modelId: number, engine: 'onnx' | 'tfjs'): Promise<{ windows: number; perSecond: number }> {
+  const job = project.jobs.insert('predict', { modelId, window: WINDOW, stride: STRIDE, direction: 'forward', batch: 8, engine, backend: 'wasm' });
+  const t0 = performance.now();
+  const outcome = await runPredictJob(project, project.jobs.require(job.id), quietHooks);
+  const seconds = (performance.now() - t0) / 1000;
+  const windows = Number(outcome.figures.windows);
+  return { windows, perSecond: windows / seconds };
+}
+
+export async function run(): Promise<void> {
+  const dir = join(process.cwd(), 'bench-output', 'jobs');
+  const { project, modelId, videoId } = await setUp(dir);
+  try {
+    const tools = await requireFfmpegTools();
+    const video = project.videos.require(videoId);
+    let decoded = 0;
+    const t0 = performance.now();
+    for await (const _ of slidingWindows(tools, decodable(video), { window: 25, stride: 12, unit: 'frames', frames: CONFIG.frames, size: CONFIG.inputSize })) decoded++;
+    const decodeRate = decoded / ((performance.now() - t0) / 1000);
+    report({ suite: SUITE, figure: 'decode-only windows/s (60 s 320x240, T=8, 128 px)', value: round(decodeRate, 1), unit: 'windows/s' });
+
+    const onnx = await predictRate(project, modelId, 'onnx');
+    report({ suite: SUITE, figure: 'predict windows/s, ONNX Runtime', value: round(onnx.perSecond, 1), unit: 'windows/s', windows: onnx.windows });
+    const tfjs = await predictRate(project, modelId, 'tfjs');
+    report({ suite: SUITE, figure: 'predict windows/s, tfjs wasm', value: round(tfjs.perSecond, 1), unit: 'windows/s', windows: tfjs.windows });
+    reportRatio(SUITE, 'predict ONNX / tfjs wasm', onnx.perSecond / tfjs.perSecond, { min: 1 });
+    // Informational: how much of predict is inference rather than decoding.
+    report({ suite: SUITE, figure: 'predict ONNX / decode only', value: round(onnx.perSecond / decodeRate, 3), unit: 'ratio' });
+
+    // Queue → worker start: the time a user waits between "start" and the first progress event.
+    const started = await new Promise<number>((resolve) => {
+      const t = performance.now();
+      const queue = new JobQueue(project, {
+        progress: () => {
+          resolve((performance.now() - t) / 1000);
+          queue.close();
+        },
+        updated: () => {},
+      });
+      queue.submit('predict', { modelId, window: WINDOW, stride: STRIDE, direction: 'forward', batch: 8, engine: 'onnx' });
+    });
+    report({ suite: SUITE, figure: 'job start latency (queue to first progress, worker thread)', value: round(started, 2), unit: 's' });
+  } finally {
+    project.close();
+  }
+}
