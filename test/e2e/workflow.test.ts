@@ -104,6 +104,12 @@ describe('train, predict, review, probe and export from the UI', () => {
     await page.getByRole('img', { name: 'Forward against reversed top-1 score per clip' }).waitFor();
     await screenshot(page, 'probe-1280x800');
     expect(await unnamedControls(page)).toEqual([]);
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await screenshot(page, 'probe-1366x768');
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await page.getByRole('table', { name: 'Confusion matrix' }).waitFor();
+    await screenshot(page, 'train-1366x768');
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Export dialogs: predictions and labels CSV.
     await page.getByRole('button', { name: 'Export CSV…' }).click();

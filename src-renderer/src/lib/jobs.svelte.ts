@@ -12,7 +12,6 @@ class JobsState {
   finished = $state(0);
 
   readonly model = $derived(this.models.find((m) => m.id === this.modelId) ?? null);
-  readonly running = $derived(this.jobs.filter((j) => j.status === 'running' || j.status === 'queued'));
 
   start(): void {
     api.on('job.progress', ({ job }) => this.put(job));

@@ -54,8 +54,16 @@ export class Workbench {
     this.notice = { kind: 'error', text: err instanceof Error ? err.message : String(err) };
   }
 
+  private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** An info line that gives the status bar back to the shortcut hints after a few seconds. */
   say(text: string): void {
-    this.notice = { kind: 'info', text };
+    const notice = { kind: 'info' as const, text };
+    this.notice = notice;
+    if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
+      if (this.notice?.text === notice.text && this.notice.kind === 'info') this.notice = null;
+    }, 6000);
   }
 }
 
