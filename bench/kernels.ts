@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src-main/core/compute/backends.ts';
-import { report, reportRatio, round, timeMedian } from './lib/report.ts';
+import { report, reportRatio, round, timeInterleaved } from './lib/report.ts';
 
 interface Shape {
   label: string;
@@ -38,18 +38,17 @@ async function measureShape(shape: Shape): Promise<void> {
   const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
   const flops = 2 * y.size * k * k * xShape[3];
 
-  const timeOp = (op: () => tf.Tensor) =>
-    timeMedian(() => {
-      const out = op();
-      out.dataSync();
-      out.dispose();
-    });
-  const forwardMs = await timeOp(() => tf.conv2d(x, w, stride, 'same'));
-  const inputGradMs = await timeOp(() => tf.conv2dTranspose(dy, w, xShape, stride, 'same'));
+  const once = (op: () => tf.Tensor) => () => {
+    const out = op();
+    out.dataSync();
+    out.dispose();
+  };
   const filterShape = w.shape;
-  const filterGradMs = await timeOp(
-    () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: stride, pad: 'same', dataFormat: 'NHWC', filterShape }) as tf.Tensor,
-  );
+  const [forwardMs, inputGradMs, filterGradMs] = await timeInterleaved([
+    once(() => tf.conv2d(x, w, stride, 'same')),
+    once(() => tf.conv2dTranspose(dy, w, xShape, stride, 'same')),
+    once(() => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: stride, pad: 'same', dataFormat: 'NHWC', filterShape }) as tf.Tensor),
+  ]);
   tf.dispose([x, w, y, dy]);
 
   for (const [op, ms] of [

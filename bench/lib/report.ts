@@ -37,3 +37,21 @@ export async function timeMedian(fn: () => Promise<void> | void, opts: { warmup?
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)]!;
 }
+
+/**
+ * Median wall time of each function, measured in interleaved rounds so that a change in machine load
+ * during the run affects all of them alike (ratios between them stay meaningful on a shared machine).
+ */
+export async function timeInterleaved(fns: Array<() => Promise<void> | void>, opts: { warmup?: number; rounds?: number } = {}): Promise<number[]> {
+  const { warmup = 1, rounds = 7 } = opts;
+  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
+  const times: number[][] = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, fn] of fns.entries()) {
+      const t0 = performance.now();
+      await fn();
+      times[i]!.push(performance.now() - t0);
+    }
+  }
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
+}

@@ -56,9 +56,9 @@ export const conv2dBackpropInput: tf.KernelConfig = {
 
 /**
  * dL/dW of conv2d as im2col + one plain matMul. The columns are built already transposed: x is padded and
- * each stride phase a tap needs is moved to [Cin·N, H/s, W/s] by one transpose, so each kernel tap is a
- * plain slice [Cin·N, Ho, Wo] and cols [kh·kw·Cin, N·Ho·Wo] × dy [N·Ho·Wo, Cout] needs no
- * transposed matMul (slow on wasm) and no StridedSlice (slower still).
+ * each stride phase a tap needs is moved to [Cin, H/s, W/s, N] by one transpose, so each kernel tap is a
+ * plain slice [Cin, Ho, Wo, N] (contiguous runs of Wo·N), and cols [kh·kw·Cin, Ho·Wo·N] × dy [Ho·Wo·N, Cout]
+ * needs no transposed matMul (slow on wasm) and no StridedSlice (slower still).
  */
 export const conv2dBackpropFilter: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
@@ -79,13 +79,13 @@ export const conv2dBackpropFilter: tf.KernelConfig = {
       const left = info.padInfo.left;
       const padded = padOrCrop(xT as tf.Tensor4D, top, sh * phaseHeight - inHeight - top, left, sw * phaseWidth - inWidth - left);
       const phases = new Map<number, tf.Tensor>();
-      // Stride phase (a, b) of x as [Cin·N, Hk, Wk]: rows a, a+s, … and columns b, b+s, …
+      // Stride phase (a, b) of x as [Cin, Hk, Wk, N]: rows a, a+s, … and columns b, b+s, …
       const phaseOf = (a: number, b: number): tf.Tensor => {
         const key = a * sw + b;
         let phase = phases.get(key);
         if (!phase) {
           const cells = stridedWindow(padded, a, b, sh, sw, phaseHeight, phaseWidth);
-          phase = tf.transpose(cells, [3, 0, 1, 2]).reshape([inChannels * batchSize, phaseHeight, phaseWidth]);
+          phase = tf.transpose(cells, [3, 1, 2, 0]);
           phases.set(key, phase);
         }
         return phase;
@@ -94,12 +94,14 @@ export const conv2dBackpropFilter: tf.KernelConfig = {
       for (let p = 0; p < kh; p++) {
         for (let q = 0; q < kw; q++) {
           const phase = phaseOf(p % sh, q % sw);
-          const window = tf.slice(phase, [0, Math.floor(p / sh), Math.floor(q / sw)], [inChannels * batchSize, outHeight, outWidth]);
+          const window = tf.slice(phase, [0, Math.floor(p / sh), Math.floor(q / sw), 0], [inChannels, outHeight, outWidth, batchSize]);
           columns.push(window.reshape([inChannels, rows]));
         }
       }
       const cols = columns.length === 1 ? columns[0]! : tf.concat(columns, 0);
-      return tf.matMul(cols, dyT.reshape([rows, outChannels])).reshape(filterShape);
+      // Columns run over (Ho, Wo, N), so dy is laid out the same way.
+      const dyRows = tf.transpose(dyT, [1, 2, 0, 3]).reshape([rows, outChannels]);
+      return tf.matMul(cols, dyRows).reshape(filterShape);
     });
   },
 };
