@@ -157,7 +157,7 @@ async function probeModel(api: DemoApi, modelId: number, hooks: DemoHooks): Prom
 }
 
 /** Splits the probe's per-clip outcomes into the temporal-pair and scene figures. */
-export function figuresOf(modelId: number, results: readonly ProbeResultView[]): ModelFigures {
+function figuresOf(modelId: number, results: readonly ProbeResultView[]): ModelFigures {
   const kinds = new Map(demoClasses().map((c) => [c.name, c.kind]));
   const temporal = results.filter((r) => r.label !== null && kinds.get(r.label) === 'temporal');
   const scene = results.filter((r) => r.label !== null && kinds.get(r.label) === 'scene');
