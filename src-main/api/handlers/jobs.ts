@@ -16,9 +16,9 @@ const queues = new WeakMap<Session, JobQueue>();
 registerSessionService((session) => {
   session.onProjectOpened((project) => {
     const queue = new JobQueue(project, {
-      progress: (job, progress) => session.emit('job.progress', { job: viewOf(job, queue), progress }),
+      progress: (job, progress) => session.emit('job.progress', { job: viewOf(job), progress }),
       updated: (job) => {
-        session.emit('job.updated', { job: viewOf(job, queue) });
+        session.emit('job.updated', { job: viewOf(job) });
         session.emit('project.changed', { what: 'jobs', ids: [job.id] });
         if (job.status === 'done' && job.modelId !== null) session.emit('project.changed', { what: 'models', ids: [job.modelId] });
       },
@@ -39,29 +39,29 @@ function queueOf(ctx: ApiContext): JobQueue {
   return queue;
 }
 
-function viewOf(job: JobRecord, queue: JobQueue | undefined): JobView {
+function viewOf(job: JobRecord): JobView {
   const { log: _log, progress, ...rest } = job;
-  return { ...rest, progress: progress as JobView['progress'], figures: queue?.outcomeOf(job.id)?.figures ?? null };
+  const typed = progress as JobView['progress'];
+  return { ...rest, progress: typed, figures: typed?.figures ?? null };
 }
 
-const view = (ctx: ApiContext, job: JobRecord): JobView => viewOf(job, queues.get(ctx.session));
 
 export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
-  'jobs.list': (params, ctx) => ctx.session.project.jobs.list(params).map((j) => view(ctx, j)),
-  'jobs.get': ({ id }, ctx) => view(ctx, ctx.session.project.jobs.require(id)),
-  'jobs.cancel': ({ id }, ctx) => view(ctx, queueOf(ctx).cancel(id)),
-  'jobs.resume': ({ id }, ctx) => view(ctx, queueOf(ctx).resume(id)),
-  'jobs.wait': async ({ id }, ctx) => view(ctx, await queueOf(ctx).waitFor(id)),
+  'jobs.list': (params, ctx) => ctx.session.project.jobs.list(params).map(viewOf),
+  'jobs.get': ({ id }, ctx) => viewOf(ctx.session.project.jobs.require(id)),
+  'jobs.cancel': ({ id }, ctx) => viewOf(queueOf(ctx).cancel(id)),
+  'jobs.resume': ({ id }, ctx) => viewOf(queueOf(ctx).resume(id)),
+  'jobs.wait': async ({ id }, ctx) => viewOf(await queueOf(ctx).waitFor(id)),
   'jobs.log': ({ id }, ctx) => ({ id, log: ctx.session.project.jobs.require(id).log }),
 
-  'train.start': (params, ctx) => view(ctx, queueOf(ctx).submit('train', params)),
+  'train.start': (params, ctx) => viewOf(queueOf(ctx).submit('train', params)),
   'predict.start': (params, ctx) => {
     ctx.session.project.models.require(params.modelId);
-    return view(ctx, queueOf(ctx).submit('predict', params));
+    return viewOf(queueOf(ctx).submit('predict', params));
   },
   'probe.start': (params, ctx) => {
     ctx.session.project.models.require(params.modelId);
-    return view(ctx, queueOf(ctx).submit('probe', params));
+    return viewOf(queueOf(ctx).submit('probe', params));
   },
 
   'models.list': (_params, ctx) => ctx.session.project.models.list(),

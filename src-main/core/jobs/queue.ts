@@ -9,7 +9,7 @@ import { nowIso, writeTx, type SqlRow } from '../store/sql.ts';
 import type { Project } from '../store/project.ts';
 import { RateMeter } from './rate.ts';
 import { workerThreadExecutor, type JobExecutor, type RunningJob } from './worker-thread.ts';
-import { FINAL_STATUSES, type JobKind, type JobOutcome, type JobProgress, type JobRecord } from './types.ts';
+import { FINAL_STATUSES, type JobKind, type JobProgress, type JobRecord } from './types.ts';
 
 export interface JobQueueListener {
   progress(job: JobRecord, progress: JobProgress): void;
@@ -34,7 +34,6 @@ export class JobQueue {
   private active: { id: number; handle: RunningJob; stopAs: 'cancelled' | 'interrupted' | null } | null = null;
   private readonly order: number[] = [];
   private readonly waiters = new Map<number, Array<(job: JobRecord) => void>>();
-  private readonly outcomes = new Map<number, JobOutcome>();
   private closed = false;
   private waitTimer: NodeJS.Timeout | null = null;
 
@@ -118,11 +117,6 @@ export class JobQueue {
     return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
   }
 
-  /** The figures of a job that finished in this process (val top-1, flip rate, ...). */
-  outcomeOf(id: number): JobOutcome | null {
-    return this.outcomes.get(id) ?? null;
-  }
-
   /**
    * The project is closing: queued jobs and the running one become interrupted (resumable) at once; the
    * running worker is told to stop and is no longer listened to.
@@ -195,9 +189,8 @@ export class JobQueue {
     handle.outcome.then(
       (outcome) => {
         if (this.closed) return;
-        this.outcomes.set(id, outcome);
         if (outcome.modelId !== undefined) this.project.jobs.update(id, { modelId: outcome.modelId });
-        this.project.jobs.update(id, { progress: { ...latest, done: latest.total, etaSeconds: 0 } });
+        this.project.jobs.update(id, { progress: { ...latest, done: latest.total, etaSeconds: 0, figures: outcome.figures } });
         this.project.jobs.appendLog(id, `${nowIso()} done ${JSON.stringify(outcome.figures)}\n`);
         this.finish(id, 'done', null);
       },

@@ -20,6 +20,8 @@ export type JobProgress = {
   note?: string;
   /** Process that runs the job, so a second process can tell a live job from one whose process died. */
   pid?: number;
+  /** The figures of a finished job (kept with the job so they survive a restart). */
+  figures?: JobOutcome['figures'];
 };
 
 /** What a job hands back when it ends well: figures for the log, the CLI's --json and the UI. */
