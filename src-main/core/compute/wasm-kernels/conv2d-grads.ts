@@ -55,10 +55,11 @@ export const conv2dBackpropInput: tf.KernelConfig = {
 };
 
 /**
- * dL/dW of conv2d as im2col + one plain matMul. The columns are built already transposed: x is padded and
- * each stride phase a tap needs is moved to [Cin, H/s, W/s, N] by one transpose, so each kernel tap is a
- * plain slice [Cin, Ho, Wo, N] (contiguous runs of Wo·N), and cols [kh·kw·Cin, Ho·Wo·N] × dy [Ho·Wo·N, Cout]
- * needs no transposed matMul (slow on wasm) and no StridedSlice (slower still).
+ * dL/dW of conv2d as one forward convolution: with the batch moved to the channel axis, x becomes
+ * [Cin, H, W, N] and dy the "filter" [Ho, Wo, N, Cout]; a stride-1 convolution dilated by the forward
+ * stride yields [Cin, kh, kw, Cout], and XNNPACK runs it near forward speed. 1×1 kernels are a plain
+ * matMul of the (subsampled) x, transposed by a copy. Measured against im2col + matMul, which loses to
+ * wasm's JavaScript Slice, and transposed matMul, which is slow on wasm.
  */
 export const conv2dBackpropFilter: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
@@ -70,38 +71,22 @@ export const conv2dBackpropFilter: tf.KernelConfig = {
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
     const [kh, kw, inChannels, outChannels] = filterShape;
     const { strideHeight: sh, strideWidth: sw, outHeight, outWidth, inHeight, inWidth, batchSize } = info;
-    const rows = batchSize * outHeight * outWidth;
-    // Rows (columns) each stride phase must hold so that every tap's window fits.
-    const phaseHeight = outHeight + Math.floor((kh - 1) / sh);
-    const phaseWidth = outWidth + Math.floor((kw - 1) / sw);
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
     return composeKernel(backend, [x, dy], (xT, dyT) => {
-      const top = info.padInfo.top;
-      const left = info.padInfo.left;
-      const padded = padOrCrop(xT as tf.Tensor4D, top, sh * phaseHeight - inHeight - top, left, sw * phaseWidth - inWidth - left);
-      const phases = new Map<number, tf.Tensor>();
-      // Stride phase (a, b) of x as [Cin, Hk, Wk, N]: rows a, a+s, … and columns b, b+s, …
-      const phaseOf = (a: number, b: number): tf.Tensor => {
-        const key = a * sw + b;
-        let phase = phases.get(key);
-        if (!phase) {
-          const cells = stridedWindow(padded, a, b, sh, sw, phaseHeight, phaseWidth);
-          phase = tf.transpose(cells, [3, 1, 2, 0]);
-          phases.set(key, phase);
-        }
-        return phase;
-      };
-      const columns: tf.Tensor[] = [];
-      for (let p = 0; p < kh; p++) {
-        for (let q = 0; q < kw; q++) {
-          const phase = phaseOf(p % sh, q % sw);
-          const window = tf.slice(phase, [0, Math.floor(p / sh), Math.floor(q / sw), 0], [inChannels, outHeight, outWidth, batchSize]);
-          columns.push(window.reshape([inChannels, rows]));
-        }
+      if (kh === 1 && kw === 1) {
+        const rows = batchSize * outHeight * outWidth;
+        const seen = stridedWindow(xT as tf.Tensor4D, -top, -left, sh, sw, outHeight, outWidth);
+        const xCols = tf.transpose(seen.reshape([rows, inChannels]));
+        return tf.matMul(xCols, dyT.reshape([rows, outChannels])).reshape(filterShape);
       }
-      const cols = columns.length === 1 ? columns[0]! : tf.concat(columns, 0);
-      // Columns run over (Ho, Wo, N), so dy is laid out the same way.
-      const dyRows = tf.transpose(dyT, [1, 2, 0, 3]).reshape([rows, outChannels]);
-      return tf.matMul(cols, dyRows).reshape(filterShape);
+      const needH = (outHeight - 1) * sh + kh;
+      const needW = (outWidth - 1) * sw + kw;
+      const xPadded = padOrCrop(xT as tf.Tensor4D, top, needH - inHeight - top, left, needW - inWidth - left);
+      const xByChannel = tf.transpose(xPadded, [3, 1, 2, 0]) as tf.Tensor4D;
+      const dyAsFilter = tf.transpose(dyT, [1, 2, 0, 3]) as tf.Tensor4D;
+      const grad = tf.conv2d(xByChannel, dyAsFilter, 1, 'valid', 'NHWC', [sh, sw]);
+      return tf.transpose(grad, [1, 2, 0, 3]);
     });
   },
 };
