@@ -5,7 +5,7 @@
  * - Seek-to-frame-shown on a 1080p H.264 video (click on the timeline → the frame is presented), against a
  *   320×180 video in the same run; target: under 100 ms.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -146,7 +146,8 @@ export async function run(): Promise<void> {
   const dir = join(OUT, `project-${Date.now()}`);
   await makeProject(dir, long, hd, small);
   const host = await startWebHost({ projectDir: dir, port: 0 });
-  const browser = await chromium.launchPersistentContext(join(OUT, `profile-${Date.now()}`), {
+  const profile = join(OUT, `profile-${Date.now()}`);
+  const browser = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -180,5 +181,8 @@ export async function run(): Promise<void> {
   } finally {
     await browser.close();
     await host.close();
+    // Keep the encoded videos for the next run; the project and profile are per run.
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
   }
 }
