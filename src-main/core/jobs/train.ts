@@ -200,12 +200,11 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   try {
     const trainable = trainableOf(network, params.freeze);
     const decayed = trainable.filter((v) => v.shape.length >= 2);
-    const rng = seededRng(params.seed * 1000 + state.epoch);
     const trainBatches = Math.ceil(split.train.length / params.batch);
     const valBatches = Math.ceil(split.val.length / params.batch);
     const perEpoch = trainBatches + valBatches;
     const total = params.epochs * perEpoch;
-    const sampleOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe, rng };
+    const baseOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe };
     let lastVal: Evaluation | null = null;
     let lastTrainLoss = NaN;
     let stoppedEarly = false;
@@ -215,6 +214,9 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
       const report = (done: number, note: string) =>
         hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note });
       report(0, `epoch ${epoch}/${params.epochs}`);
+      // One random stream per epoch: a resumed run samples exactly what an uninterrupted one would.
+      const rng = seededRng(params.seed * 1000 + epoch);
+      const sampleOptions = { ...baseOptions, rng };
       const order = chunks(shuffled(split.train, rng), params.batch);
       let lossSum = 0;
       let correct = 0;

@@ -60,6 +60,21 @@ describe('interrupted and failing training runs', () => {
     expect((await api.client.call('models.list', {})).length).toBe(1);
   });
 
+  it('continues exactly where it stopped: the resumed epoch matches an uninterrupted run', async () => {
+    const f = await fixture();
+    const settings = { epochs: 2, optimizer: 'sgd', lr: 0.05, momentum: 0.9 };
+    const straight = trainInProcess(f, settings);
+    await straight.run;
+    const stopped = trainInProcess(f, settings, recordingHooks({ cancelAfterReports: 5 }));
+    await expect(stopped.run).rejects.toThrow(/cancelled/);
+    await runTrainJob(f.project, f.project.jobs.require(stopped.job.id), recordingHooks());
+    const lossOf = (jobId: number, epoch: number) =>
+      f.project.metrics.list({ jobId }).find((m) => m.epoch === epoch && m.split === 'train')!.loss!;
+    expect(lossOf(stopped.job.id, 1)).toBe(lossOf(straight.job.id, 1));
+    // Same weights, momentum buffers and sampling after the restart: the second epoch is the same epoch.
+    expect(Math.abs(lossOf(stopped.job.id, 2) - lossOf(straight.job.id, 2))).toBeLessThan(1e-6);
+  });
+
   it('leaves the previous checkpoint valid when the disk is full', async () => {
     const f = await fixture();
     const last = lastCheckpointPath(f.project, 1);
