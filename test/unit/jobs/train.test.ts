@@ -115,6 +115,24 @@ describe('fine-tuning through the job queue', () => {
   });
 });
 
+describe('early stopping', () => {
+  it('stops once validation has not improved for `patience` epochs and keeps the best epoch', async () => {
+    const f = await fixture();
+    const { run, hooks } = trainInProcess(f, { epochs: 6, patience: 1, lr: 0.05 });
+    const { figures } = await run;
+    const epochs = Number(figures.epochs);
+    const best = Number(figures.best_epoch);
+    if (figures.stopped_early) {
+      expect(epochs - best).toBe(1);
+      expect(hooks.lines.join('\n')).toMatch(new RegExp(`early stop: no better validation score for 1 epoch\\(s\\); best was epoch ${best}`));
+    } else {
+      expect(epochs).toBe(6);
+    }
+    const info = readCheckpointInfo(join(f.dir, 'models', `${figures.model_id}.safetensors`));
+    expect(info.extra.epoch).toBe(String(best));
+  });
+});
+
 describe('training refuses bad input with a clear message', () => {
   it('needs at least two classes', async () => {
     const f = await fixture({ classes: ['red'] });
