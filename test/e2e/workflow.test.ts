@@ -102,6 +102,13 @@ describe('train, predict, review, probe and export from the UI', () => {
     await waitForJobs(page, 3);
     await page.getByRole('region', { name: 'Probe summary' }).waitFor();
     await page.getByRole('img', { name: 'Forward against reversed top-1 score per clip' }).waitFor();
+    // Every labelled clip is probed; playing one shows it forward and reversed side by side.
+    const probeRows = page.getByRole('table', { name: 'Probe results per clip' }).locator('tbody tr');
+    await expect(probeRows.count()).resolves.toBe(studio.host.session.project.clips.list({}).length);
+    await probeRows.first().getByRole('button', { name: /^Play / }).click();
+    const pickedClip = page.getByRole('region', { name: 'Picked clip' });
+    await pickedClip.getByRole('button', { name: '◀ Reversed', pressed: true }).waitFor();
+    await pickedClip.getByRole('button', { name: '▶ Forward', pressed: true }).waitFor();
     await screenshot(page, 'probe-1280x800');
     expect(await unnamedControls(page)).toEqual([]);
     await page.setViewportSize({ width: 1366, height: 768 });
