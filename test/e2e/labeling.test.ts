@@ -65,6 +65,30 @@ describe('labeling with the keyboard in Chromium', () => {
     await page.setViewportSize({ width: 1366, height: 768 });
     await screenshot(page, 'label-1366x768');
 
+    // Shift+→ moves one second by timestamps; L plays, K pauses, J plays backwards.
+    await page.keyboard.press('Shift+ArrowRight');
+    await expect(page.getByTestId('current-frame').innerText()).resolves.toBe('35');
+    await page.keyboard.press('l');
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
+    await page.keyboard.press('k');
+    await page.getByRole('button', { name: 'Play', exact: true }).waitFor();
+    const paused = Number(await page.getByTestId('current-frame').innerText());
+    expect(paused).toBeGreaterThanOrEqual(35);
+    await page.keyboard.press('j');
+    await page.waitForFunction((from) => Number(document.querySelector('[data-testid="current-frame"]')?.textContent) < from, paused);
+    await page.keyboard.press('k');
+
+    // The selected clip loops backwards: the playhead walks down inside it.
+    await page.getByRole('button', { name: /^Jump to open lid/ }).click();
+    await page.getByRole('button', { name: /Play clip reversed/ }).click();
+    await page.getByText('Playing reversed').waitFor();
+    await page.waitForFunction(() => {
+      const f = Number(document.querySelector('[data-testid="current-frame"]')?.textContent);
+      return f >= 0 && f < 10;
+    });
+    await page.getByRole('button', { name: /Play clip reversed/ }).click();
+    await page.getByText('Playing reversed').waitFor({ state: 'hidden' });
+
     await page.keyboard.press('Control+z');
     await waitForRows(page, 0);
     await page.keyboard.press('Control+Shift+z');
