@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- kernels`: convolution forward, input gradient and filter gradient on the wasm backend
  * (with STM Studio's training kernels) at ResNet-50 shapes, GFLOP/s, and each gradient's time relative to
- * the forward convolution at the same shape. Targets: dX ≤ 1.5×, dW ≤ 2× forward.
+ * the forward convolution at the same shape (best of 10 interleaved runs each). Targets: dX ≤ 1.5×, dW ≤ 2×
+ * forward.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src-main/core/compute/backends.ts';

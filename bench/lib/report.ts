@@ -39,19 +39,20 @@ export async function timeMedian(fn: () => Promise<void> | void, opts: { warmup?
 }
 
 /**
- * Median wall time of each function, measured in interleaved rounds so that a change in machine load
- * during the run affects all of them alike (ratios between them stay meaningful on a shared machine).
+ * Best (minimum) wall time of each function, measured in interleaved rounds. On a shared machine the
+ * minimum is the run least disturbed by other processes, and interleaving exposes every function to the
+ * same load, so ratios between them stay meaningful.
  */
 export async function timeInterleaved(fns: Array<() => Promise<void> | void>, opts: { warmup?: number; rounds?: number } = {}): Promise<number[]> {
-  const { warmup = 1, rounds = 7 } = opts;
+  const { warmup = 1, rounds = 10 } = opts;
   for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
-  const times: number[][] = fns.map(() => []);
+  const best = fns.map(() => Infinity);
   for (let r = 0; r < rounds; r++) {
     for (const [i, fn] of fns.entries()) {
       const t0 = performance.now();
       await fn();
-      times[i]!.push(performance.now() - t0);
+      best[i] = Math.min(best[i]!, performance.now() - t0);
     }
   }
-  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
+  return best;
 }

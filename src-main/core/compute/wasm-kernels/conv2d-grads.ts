@@ -48,7 +48,13 @@ export const conv2dBackpropInput: tf.KernelConfig = {
         },
         info.inChannels,
         (taps) => tf.transpose(taps, [0, 1, 3, 2]),
-        (dyPadded, kernel) => tf.conv2d(dyPadded, kernel, 1, 'valid'),
+        (dyPadded, kernel) => {
+          const [kh, kw, outChannels, inChannels] = kernel.shape;
+          if (kh !== 1 || kw !== 1) return tf.conv2d(dyPadded, kernel, 1, 'valid');
+          // A 1×1 phase is a plain matMul, about twice as fast as XNNPACK's 1×1 convolution here.
+          const [n, h, w] = dyPadded.shape;
+          return tf.matMul(dyPadded.reshape([n * h * w, outChannels]), kernel.reshape([outChannels, inChannels])).reshape([n, h, w, inChannels]);
+        },
       ),
     );
   },

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { filterTaps, padOrCrop } from './compose.ts';
+import { filterTaps, padOrCrop, placeStrided } from './compose.ts';
 
 export interface TransposedConvGeometry {
   /** The forward input's spatial size: the size of the gradient to produce. */
@@ -58,6 +58,14 @@ export function transposedConv(
   };
 
   if (sh === 1 && sw === 1) return phase(0, 0);
+  const hasTaps = (offset: number, pad: number, stride: number, k: number) => (offset + pad) % stride < k;
+  const live: Array<[number, number]> = [];
+  for (let a = 0; a < sh; a++) for (let b = 0; b < sw; b++) if (hasTaps(a, padTop, sh, kh) && hasTaps(b, padLeft, sw, kw)) live.push([a, b]);
+  if (live.length === 1) {
+    // Kernel no larger than the stride (a strided 1×1 shortcut): one phase, spread onto the grid.
+    const [a, b] = live[0]!;
+    return placeStrided(phase(a, b), a, b, sh, sw, inHeight, inWidth);
+  }
   const rows: tf.Tensor[] = [];
   for (let a = 0; a < sh; a++) {
     const cols: tf.Tensor4D[] = [];
