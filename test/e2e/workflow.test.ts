@@ -58,6 +58,15 @@ describe('train, predict, review, probe and export from the UI', () => {
     const { page, errors } = await openWorkbench(studio);
     await page.getByRole('button', { name: 'Open video cam-a.mp4' }).waitFor();
 
+    // The Clips panel across videos: jumping to a clip of cam-b opens cam-b at that clip.
+    await page.getByRole('combobox', { name: 'Clips of' }).selectOption('all');
+    const clipList = page.getByRole('list', { name: 'Clips' });
+    await expect.poll(() => clipList.getByRole('button', { name: /^Jump to/ }).count()).toBe(6);
+    await clipList.getByRole('button', { name: /^Jump to .* at frame 20$/ }).filter({ hasText: 'cam-b.mp4' }).click();
+    await page.locator('button[aria-current="true"][aria-label="Open video cam-b.mp4"]').waitFor();
+    await expect.poll(() => page.getByTestId('current-frame').innerText()).toBe('20');
+    await page.getByRole('combobox', { name: 'Clips of' }).selectOption('video');
+
     // Training dashboard: a small network through the advanced drawer.
     await page.getByRole('button', { name: 'Train', exact: true }).click();
     await page.getByText('No training runs yet').waitFor();

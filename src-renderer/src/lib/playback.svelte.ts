@@ -15,6 +15,9 @@ export class Playback {
   /** Loop [from, to) backwards: the "play reversed" toggle for the current clip. */
   reversedLoop = $state<{ from: number; to: number } | null>(null);
 
+  /** Where the next attached video starts (a jump to a clip of another video). */
+  startAt: number | null = null;
+
   private video: HTMLVideoElement | null = null;
   private pts: FrameTimes = [];
   private duration = 0;
@@ -39,6 +42,10 @@ export class Playback {
     video.addEventListener('seeked', this.onSeeked);
     video.addEventListener('ended', this.onEnded);
     this.watchFrames();
+    if (this.startAt !== null && pts.length) {
+      this.seek(this.startAt);
+      this.startAt = null;
+    }
   }
 
   detach(): void {

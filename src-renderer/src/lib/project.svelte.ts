@@ -58,7 +58,10 @@ export class ProjectState {
   private async onChanged(e: ProjectChanged): Promise<void> {
     // Clip edits change the classes' clip counts too.
     if (e.what === 'classes' || e.what === 'history' || e.what === 'clips') await this.loadClasses();
-    if (e.what === 'clips' || e.what === 'history' || e.what === 'classes') await this.loadClips();
+    if (e.what === 'clips' || e.what === 'history' || e.what === 'classes') {
+      await this.loadClips();
+      if (this.allClips) await this.loadAllClips();
+    }
     if (e.what === 'videos') await this.loadVideos();
     await this.loadHistory();
   }
@@ -173,10 +176,23 @@ export class ProjectState {
     return true;
   }
 
-  jumpTo(clip: ClipRecord): void {
-    this.selectedClipId = clip.id;
+  /** Clips of every video, for the Clips panel's "All videos" scope (loaded when asked for). */
+  allClips = $state.raw<ClipRecord[] | null>(null);
+
+  async loadAllClips(): Promise<void> {
+    this.allClips = await guard(api.call('clips.list', { limit: 20_000 }), this.allClips);
+  }
+
+  /** Selects a clip and puts the playhead on its first frame, opening its video first when needed. */
+  async jumpTo(clip: ClipRecord): Promise<void> {
     this.playback.pause();
-    this.playback.seek(clip.startFrame);
+    if (clip.videoId !== this.videoId) {
+      this.playback.startAt = clip.startFrame;
+      await this.openVideo(clip.videoId);
+    } else {
+      this.playback.seek(clip.startFrame);
+    }
+    this.selectedClipId = clip.id;
   }
 
   /** Runs an edit; the core's `project.changed` event refreshes the lists. Errors go to the status bar. */
