@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // `npm start`: build if needed, open the Electron window; where Electron cannot run here (binary not
-// downloadable, no display), serve the same UI on 127.0.0.1 and open the system browser instead.
+// downloadable, no display, no SQLite module for its ABI, or it quits at once), serve the same UI on
+// 127.0.0.1 and open the system browser instead, saying why in one line.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+/** An Electron that exits with an error this soon after launch never got its window up. */
+const STARTUP_MS = 10_000;
 
 function newestMtime(dir) {
   let newest = 0;
@@ -22,7 +26,11 @@ function newestMtime(dir) {
 function buildIfNeeded() {
   const outputs = ['out/main/index.js', 'out/preload/preload.cjs', 'out/renderer/index.html'].map((p) => join(root, p));
   const built = outputs.every((p) => existsSync(p)) ? Math.min(...outputs.map((p) => statSync(p).mtimeMs)) : 0;
-  const sources = Math.max(newestMtime(join(root, 'src-main')), newestMtime(join(root, 'src-renderer')));
+  const sources = Math.max(
+    newestMtime(join(root, 'src-main')),
+    newestMtime(join(root, 'src-renderer')),
+    statSync(join(root, 'electron.vite.config.ts')).mtimeMs,
+  );
   if (built > sources) return;
   console.log('Building STM Studio…');
   const result = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
@@ -35,6 +43,13 @@ function buildIfNeeded() {
   }
 }
 
+/** A progress note on a terminal only, erased once done, so the outcome stays one line. */
+function note(text) {
+  if (!process.stdout.isTTY) return () => {};
+  process.stdout.write(text);
+  return () => process.stdout.write('\r\x1b[K');
+}
+
 /** The Electron binary, downloading it once if this machine can; otherwise null and why. */
 function electronBinary() {
   let path;
@@ -43,13 +58,14 @@ function electronBinary() {
   } catch {
     const installer = join(root, 'node_modules/electron/install.js');
     if (existsSync(installer)) {
-      console.log('Fetching the Electron binary…');
+      const done = note('Fetching the Electron binary (once)…');
       const fetched = spawnSync(process.execPath, [installer], {
         cwd: dirname(installer),
         stdio: 'ignore',
-        timeout: 180_000,
+        timeout: 600_000,
         env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '' },
       });
+      done();
       if (fetched.status === 0) {
         try {
           path = require('electron');
@@ -64,22 +80,82 @@ function electronBinary() {
   return { path, reason: '' };
 }
 
-function serveInBrowser(reason) {
-  console.log(`Electron cannot start here (${reason}); opening STM Studio in your browser instead.`);
-  const child = spawn(process.execPath, [join(root, 'bin/stm-studio.mjs'), 'serve', '--open', ...process.argv.slice(2)], {
-    cwd: root,
-    stdio: 'inherit',
+/**
+ * better-sqlite3 for Electron's ABI, fetched once with prebuild-install (run on a temporary copy of the
+ * package's manifest, so the Node build in node_modules/better-sqlite3 that the CLI and tests use stays).
+ * src-main/core/store/native-binding.ts loads it from this same path when running under Electron.
+ */
+function electronSqliteBinding(electronVersion) {
+  const manifest = require.resolve('better-sqlite3/package.json');
+  const target = join(dirname(dirname(manifest)), '.stm-studio', `electron-${electronVersion}`, 'better_sqlite3.node');
+  if (existsSync(target)) return true;
+  const work = mkdtempSync(join(tmpdir(), 'stm-studio-sqlite-'));
+  const done = note(`Fetching the SQLite module for Electron ${electronVersion} (once)…`);
+  try {
+    copyFileSync(manifest, join(work, 'package.json'));
+    const prebuildInstall = createRequire(manifest).resolve('prebuild-install/bin.js');
+    const args = [prebuildInstall, '--runtime', 'electron', '--target', electronVersion, '--arch', process.arch, '--platform', process.platform];
+    const fetched = spawnSync(process.execPath, args, { cwd: work, stdio: 'ignore', timeout: 300_000 });
+    const binary = join(work, 'build', 'Release', 'better_sqlite3.node');
+    if (fetched.status !== 0 || !existsSync(binary)) return false;
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(binary, `${target}.partial`);
+    renameSync(`${target}.partial`, target);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    done();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Runs `stm-studio serve --open` in this process, so Ctrl-C reaches the server directly and stops it. */
+async function serveInBrowser(reason) {
+  console.log(`Electron cannot start here (${reason}); serving STM Studio to your browser instead.`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { runCli } = await import('../src-main/hosts/cli/main.ts');
+  process.exit(await runCli(['serve', '--open', ...process.argv.slice(2)]));
+}
+
+/** Launches Electron; if it exits with an error before its window could come up, serves to the browser. */
+function launchElectron(binary) {
+  const child = spawn(binary, [root], { stdio: ['ignore', 'inherit', 'pipe'] });
+  // Electron quits on SIGINT/SIGTERM itself; pass on signals sent to this process alone.
+  const forward = (sig) => child.kill(sig);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, forward);
+  const started = Date.now();
+  let lastError = '';
+  child.stderr.on('data', (chunk) => {
+    const lines = String(chunk).split('\n').map((l) => l.trim()).filter(Boolean);
+    if (lines.length) lastError = lines[lines.length - 1];
+    if (Date.now() - started > STARTUP_MS) process.stderr.write(chunk);
   });
-  child.on('exit', (code) => process.exit(code ?? 0));
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  let fellBack = false;
+  const fallBack = (reason) => {
+    if (fellBack) return;
+    fellBack = true;
+    for (const sig of ['SIGINT', 'SIGTERM']) process.off(sig, forward);
+    void serveInBrowser(reason);
+  };
+  child.on('error', (err) => fallBack(err.message));
+  child.on('exit', (code, signal) => {
+    const crashed = code ? `code ${code}` : signal && signal !== 'SIGINT' && signal !== 'SIGTERM' ? signal : '';
+    if (crashed && Date.now() - started < STARTUP_MS) {
+      fallBack(`it quit at start with ${crashed}${lastError ? `: ${lastError.slice(0, 160)}` : ''}`);
+    } else if (!fellBack) {
+      process.exit(code ?? (signal ? 1 : 0));
+    }
+  });
 }
 
 buildIfNeeded();
 const electron = electronBinary();
 if (!electron.path) {
-  serveInBrowser(electron.reason);
+  await serveInBrowser(electron.reason);
 } else {
-  const child = spawn(electron.path, [root], { stdio: 'inherit' });
-  child.on('error', (err) => serveInBrowser(err.message));
-  child.on('exit', (code) => process.exit(code ?? 0));
+  const version = JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
+  if (!electronSqliteBinding(version)) await serveInBrowser(`the SQLite module for Electron ${version} could not be downloaded`);
+  else launchElectron(electron.path);
 }

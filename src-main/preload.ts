@@ -1,2 +1,2 @@
-// Sandboxed preload (bundled as CommonJS into out/preload/preload.cjs).
+// Sandboxed preload entry, bundled as one CommonJS file into out/preload/preload.cjs.
 import './hosts/electron/preload.ts';

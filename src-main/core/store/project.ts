@@ -9,6 +9,7 @@ import { History } from './history.ts';
 import { JobsRepo } from './jobs.ts';
 import { ModelsRepo } from './models.ts';
 import { MetricsRepo, PredictionsRepo, ProbesRepo } from './results.ts';
+import { nativeBindingOption } from './native-binding.ts';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import type { Db } from './sql.ts';
 import { VideosRepo } from './videos.ts';
@@ -130,7 +131,7 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
 
   let db: Db;
   try {
-    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS, ...nativeBindingOption() });
   } catch (err) {
     throw new UserError('unavailable', `Cannot open the project ${file}: ${err instanceof Error ? err.message : String(err)}.`);
   }
@@ -168,7 +169,7 @@ function inspectExisting(file: string, create: boolean): void {
   let version: number;
   let tables: number;
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS, ...nativeBindingOption() });
     try {
       appId = db.pragma('application_id', { simple: true }) as number;
       version = db.pragma('user_version', { simple: true }) as number;
@@ -222,7 +223,7 @@ function migrate(db: Db, file: string): void {
 }
 
 export function sqliteVersion(): string {
-  const db = new Database(':memory:');
+  const db = new Database(':memory:', nativeBindingOption());
   try {
     return db.prepare('SELECT sqlite_version()').pluck().get() as string;
   } finally {

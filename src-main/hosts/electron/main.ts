@@ -1,28 +1,35 @@
-import { app, BrowserWindow, ipcMain, net, protocol, type WebFrameMain } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, shell, type IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createLocalApi } from '../../api/local-client.ts';
 import { dispatch } from '../../api/router.ts';
 import { resolveStartupProject } from '../../api/startup.ts';
 import { resolveMediaFile } from '../web/media-routes.ts';
+import { mediaResponse } from './media-response.ts';
+import { isOwnRenderer, type RendererOrigin } from './trust.ts';
 
+// Must run before the app is ready: out/main/index.js awaits this module's evaluation, so it does.
 protocol.registerSchemesAsPrivileged([
   { scheme: 'stm-media', privileges: { standard: true, secure: true, stream: true, supportFetchAPI: true } },
 ]);
 
+// The built app lives next to package.json (app.getAppPath()); these sources run from src-main via tsx.
+const built = join(app.getAppPath(), 'out');
+const devServer = process.env.ELECTRON_RENDERER_URL;
+const renderer: RendererOrigin = devServer
+  ? { kind: 'dev-server', url: devServer }
+  : { kind: 'file', indexHtml: join(built, 'renderer', 'index.html') };
+
 const local = createLocalApi('electron');
 let window: BrowserWindow | null = null;
 
-/** Only our own renderer may call the contract. */
-function isTrustedFrame(frame: WebFrameMain | null): boolean {
-  if (!frame) return false;
-  const url = frame.url;
-  if (process.env.ELECTRON_RENDERER_URL) return url.startsWith(process.env.ELECTRON_RENDERER_URL);
-  return url.startsWith('file://') && url.includes('/out/renderer/');
+/** Only the main frame of our own window, showing our own renderer, may call the contract. */
+function fromOwnRenderer(event: IpcMainInvokeEvent): boolean {
+  const frame = event.senderFrame;
+  return !!window && event.sender === window.webContents && !!frame && frame.parent === null && isOwnRenderer(frame.url, renderer);
 }
 
 function createWindow(): void {
-  window = new BrowserWindow({
+  const win = new BrowserWindow({
     width: 1440,
     height: 900,
     minWidth: 1024,
@@ -30,28 +37,42 @@ function createWindow(): void {
     title: 'STM Studio',
     backgroundColor: '#14161a',
     webPreferences: {
-      preload: join(import.meta.dirname, '../preload/preload.cjs'),
+      preload: join(built, 'preload', 'preload.cjs'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
     },
   });
-  if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  window = win;
+  win.on('closed', () => {
+    if (window === win) window = null;
+  });
+  // The window only ever shows the app; links to the web open in the system browser.
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!isOwnRenderer(url, renderer)) event.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  if (renderer.kind === 'dev-server') void win.loadURL(renderer.url);
+  else void win.loadFile(renderer.indexHtml);
 }
 
 app.whenReady().then(async () => {
   ipcMain.handle('api:call', (event, name: unknown, params: unknown) => {
-    if (!isTrustedFrame(event.senderFrame)) return { ok: false, error: { code: 'bad_request', message: 'untrusted sender' } };
+    if (!fromOwnRenderer(event)) return { ok: false, error: { code: 'bad_request', message: 'untrusted sender' } };
     return dispatch(local.context, typeof name === 'string' ? name : '', params);
   });
-  local.hub.onAny((name, payload) => window?.webContents.send('api:event', name, payload));
+  local.hub.onAny((name, payload) => {
+    if (window && !window.isDestroyed()) window.webContents.send('api:event', name, payload);
+  });
   protocol.handle('stm-media', async (request) => {
     const url = new URL(request.url);
     const [, kind, id] = url.pathname.split('/');
     const file = kind && id ? await resolveMediaFile(local.context.session, kind, decodeURIComponent(id)) : null;
     if (!file) return new Response('not found', { status: 404 });
-    return net.fetch(pathToFileURL(file.path).toString(), { headers: request.headers });
+    return mediaResponse(file.path, file.contentType, request.headers.get('range'));
   });
   try {
     local.context.session.open(await resolveStartupProject(), { create: true });
@@ -65,6 +86,6 @@ app.whenReady().then(async () => {
 });
 
 app.on('window-all-closed', () => {
-  local.context.session.close();
   if (process.platform !== 'darwin') app.quit();
 });
+app.on('will-quit', () => local.context.session.close());
