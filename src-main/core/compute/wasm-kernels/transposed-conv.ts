@@ -49,7 +49,7 @@ export function transposedConv(
     const colTap = (b + padLeft) % sw;
     const tapsH = rowTap < kh ? Math.ceil((kh - rowTap) / sh) : 0;
     const tapsW = colTap < kw ? Math.ceil((kw - colTap) / sw) : 0;
-    if (tapsH === 0 || tapsW === 0) return tf.zeros([n, rowsPerPhase, colsPerPhase, outChannels]);
+    if (tapsH === 0 || tapsW === 0) return tf.fill([n, rowsPerPhase, colsPerPhase, outChannels], 0) as tf.Tensor4D;
     const top = tapsH - 1 - Math.floor((a + padTop) / sh);
     const left = tapsW - 1 - Math.floor((b + padLeft) / sw);
     const bottom = rowsPerPhase + tapsH - 1 - outHeight - top;
