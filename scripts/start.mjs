@@ -3,11 +3,11 @@
 // downloadable, no display, no SQLite module for its ABI, or it quits at once), serve the same UI on
 // 127.0.0.1 and open the system browser instead, saying why in one line.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronSqlitePath, fetchElectronSqlite } from './electron-sqlite.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -80,36 +80,6 @@ function electronBinary() {
   return { path, reason: '' };
 }
 
-/**
- * better-sqlite3 for Electron's ABI, fetched once with prebuild-install (run on a temporary copy of the
- * package's manifest, so the Node build in node_modules/better-sqlite3 that the CLI and tests use stays).
- * src-main/core/store/native-binding.ts loads it from this same path when running under Electron.
- */
-function electronSqliteBinding(electronVersion) {
-  const manifest = require.resolve('better-sqlite3/package.json');
-  const target = join(dirname(dirname(manifest)), '.stm-studio', `electron-${electronVersion}`, 'better_sqlite3.node');
-  if (existsSync(target)) return true;
-  const work = mkdtempSync(join(tmpdir(), 'stm-studio-sqlite-'));
-  const done = note(`Fetching the SQLite module for Electron ${electronVersion} (once)…`);
-  try {
-    copyFileSync(manifest, join(work, 'package.json'));
-    const prebuildInstall = createRequire(manifest).resolve('prebuild-install/bin.js');
-    const args = [prebuildInstall, '--runtime', 'electron', '--target', electronVersion, '--arch', process.arch, '--platform', process.platform];
-    const fetched = spawnSync(process.execPath, args, { cwd: work, stdio: 'ignore', timeout: 300_000 });
-    const binary = join(work, 'build', 'Release', 'better_sqlite3.node');
-    if (fetched.status !== 0 || !existsSync(binary)) return false;
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(binary, `${target}.partial`);
-    renameSync(`${target}.partial`, target);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    done();
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
 /** Runs `stm-studio serve --open` in this process, so Ctrl-C reaches the server directly and stops it. */
 async function serveInBrowser(reason) {
   console.log(`Electron cannot start here (${reason}); serving STM Studio to your browser instead.`);
@@ -156,6 +126,12 @@ if (!electron.path) {
   await serveInBrowser(electron.reason);
 } else {
   const version = JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
-  if (!electronSqliteBinding(version)) await serveInBrowser(`the SQLite module for Electron ${version} could not be downloaded`);
+  let sqlite = existsSync(electronSqlitePath(version));
+  if (!sqlite) {
+    const done = note(`Fetching the SQLite module for Electron ${version} (once)…`);
+    sqlite = await fetchElectronSqlite(version);
+    done();
+  }
+  if (!sqlite) await serveInBrowser(`the SQLite module for Electron ${version} could not be downloaded`);
   else launchElectron(electron.path);
 }

@@ -1,0 +1,2 @@
+export function electronSqlitePath(electronVersion: string): string;
+export function fetchElectronSqlite(electronVersion: string, target?: string, env?: NodeJS.ProcessEnv): Promise<boolean>;
