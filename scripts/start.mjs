@@ -52,6 +52,7 @@ function note(text) {
 
 /** The Electron binary, downloading it once if this machine can; otherwise null and why. */
 function electronBinary() {
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { path: null, reason: 'there is no display' };
   let path;
   try {
     path = require('electron');
@@ -76,7 +77,6 @@ function electronBinary() {
     }
   }
   if (typeof path !== 'string' || !existsSync(path)) return { path: null, reason: 'its binary could not be downloaded on this machine' };
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { path: null, reason: 'there is no display' };
   return { path, reason: '' };
 }
 

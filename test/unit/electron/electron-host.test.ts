@@ -137,8 +137,11 @@ describe('npm start without Electron', () => {
       PATH: dirname(process.execPath),
       HOME: home,
       STM_STUDIO_HOME: join(home, 'data'),
-      // Wherever this runs, the Electron download fails fast and there is no display.
+      // A display that is not there, so the Electron binary is looked for (and, where missing, fetched);
+      // wherever this runs, that download fails fast.
+      DISPLAY: ':99',
       ELECTRON_MIRROR: 'http://127.0.0.1:9/',
+      npm_config_better_sqlite3_binary_host: 'http://127.0.0.1:9',
     };
     child = spawn(process.execPath, [join(root, 'scripts/start.mjs'), join(dir, 'start-project')], { cwd: root, env });
     let stdout = '';
