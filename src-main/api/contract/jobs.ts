@@ -132,7 +132,7 @@ export const jobsRequests = {
   'predictions.windows': request(z.object({ videoId: id, modelId: id, direction: z.enum(['forward', 'reversed']).default('forward') }).strict()).returns<WindowsResult>(),
   /** Segments (thresholds + minimum duration) of one video's forward predictions. */
   'predictions.segments': request(z.object({ videoId: id, modelId: id, ...segmentOptions }).strict()).returns<Segment[]>(),
-  /** Unlabelled windows across videos, most uncertain first. */
+  /** Unlabelled windows across videos, most uncertain first, without the ones rejected in review. */
   'predictions.reviewQueue': request(z.object({ modelId: id, limit: z.number().int().min(1).max(10_000).default(100) }).strict()).returns<ReviewItem[]>(),
   /** Turns a predicted window into a label (source "prediction"); `classId` overrides the top-1 class. */
   'predictions.accept': request(z.object({ modelId: id, videoId: id, windowIndex: z.number().int().min(0), classId: id.optional() }).strict()).returns<ClipRecord>(),

@@ -7,8 +7,9 @@ import { JobQueue } from '../../core/jobs/queue.ts';
 import type { JobRecord } from '../../core/jobs/types.ts';
 import { exportModelFile, importModelFile } from '../../core/jobs/model-files.ts';
 import {
-  acceptPrediction, exportCsv, probeResults, probeSummary, reviewQueue, trainingMetrics, videoSegments, windowPredictions,
+  acceptPrediction, exportCsv, probeResults, probeSummary, trainingMetrics, videoSegments, windowPredictions,
 } from '../../core/jobs/results.ts';
+import { openReviewQueue } from '../../core/jobs/review.ts';
 
 /** The job queue of each session's open project: created when a project opens, closed with it. */
 const queues = new WeakMap<Session, JobQueue>();
@@ -77,7 +78,7 @@ export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
 
   'predictions.windows': ({ videoId, modelId, direction }, ctx) => windowPredictions(ctx.session.project, videoId, modelId, direction),
   'predictions.segments': ({ videoId, modelId, ...settings }, ctx) => videoSegments(ctx.session.project, videoId, modelId, settings),
-  'predictions.reviewQueue': ({ modelId, limit }, ctx) => reviewQueue(ctx.session.project, modelId, limit),
+  'predictions.reviewQueue': ({ modelId, limit }, ctx) => openReviewQueue(ctx.session.project, modelId, limit),
   'predictions.accept': (params, ctx) => {
     const clip = acceptPrediction(ctx.session.project, params);
     ctx.emit('project.changed', { what: 'clips', ids: [clip.id], videoId: clip.videoId });

@@ -22,6 +22,7 @@ import { splitClips, shuffled } from './split.ts';
 import { decodable, flipHorizontal, loadDataset, normalizeInto, type LabelledClip, type ProjectDataset } from './dataset.ts';
 import { archOf, buildStartingNetwork, saveCheckpointAtomically, writeFileAtomically } from './model-files.ts';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
+import { clearTrainStepsFrom, recordTrainStep, StepCurve, type TrainStepPoint } from './train-steps.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
 /** Progress of a training run, kept in the resumable checkpoint. */
@@ -211,13 +212,15 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
 
     for (let epoch = state.epoch + 1; epoch <= params.epochs; epoch++) {
       const base = (epoch - 1) * perEpoch;
-      const report = (done: number, note: string) =>
-        hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note });
+      const report = (done: number, note: string, trainStep?: TrainStepPoint) =>
+        hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note, ...(trainStep ? { trainStep } : {}) });
       report(0, `epoch ${epoch}/${params.epochs}`);
+      clearTrainStepsFrom(project, job.id, epoch);
       // One random stream per epoch: a resumed run samples exactly what an uninterrupted one would.
       const rng = seededRng(params.seed * 1000 + epoch);
       const sampleOptions = { ...baseOptions, rng };
       const order = chunks(shuffled(split.train, rng), params.batch);
+      const curve = new StepCurve(epoch, order.length);
       let lossSum = 0;
       let correct = 0;
       let next = loadBatch(tools, dataset, order[0], classIndex, { ...sampleOptions, training: true });
@@ -226,9 +229,12 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         const batch = await next;
         if (b + 1 < order.length) next = loadBatch(tools, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
         const { loss, predicted } = trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
+        const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
         lossSum += loss * batch.labels.length;
-        correct += predicted.filter((p, i) => p === batch.labels[i]).length;
-        report(b + 1, `epoch ${epoch}/${params.epochs} · loss ${loss.toFixed(3)}`);
+        correct += batchCorrect;
+        const point = curve.add(b + 1, loss, batchCorrect, batch.labels.length);
+        if (point) recordTrainStep(project, job.id, point);
+        report(b + 1, `epoch ${epoch}/${params.epochs} · loss ${loss.toFixed(3)}`, point ?? undefined);
       }
       lastTrainLoss = lossSum / split.train.length;
       project.metrics.insert({

@@ -1,5 +1,6 @@
 /** Shapes shared by the job queue (host side), the job worker and the contract. */
 import type { JobKind, JobRecord, JobStatus } from '../store/jobs.ts';
+import type { TrainStepPoint } from './train-steps.ts';
 
 export type { JobKind, JobRecord, JobStatus };
 
@@ -22,6 +23,8 @@ export type JobProgress = {
   pid?: number;
   /** The figures of a finished job (kept with the job so they survive a restart). */
   figures?: JobOutcome['figures'];
+  /** Training: the latest point of the in-epoch loss/top-1 curve. */
+  trainStep?: TrainStepPoint;
 };
 
 /** What a job hands back when it ends well: figures for the log, the CLI's --json and the UI. */
@@ -32,7 +35,7 @@ export interface JobOutcome {
 
 /** What a job body sees while it runs (inside a worker thread, or in-process in tests). */
 export interface JobHooks {
-  report(update: { phase: string; done: number; total: number; unit: string; epoch?: number; epochs?: number; note?: string }): void;
+  report(update: { phase: string; done: number; total: number; unit: string; epoch?: number; epochs?: number; note?: string; trainStep?: TrainStepPoint }): void;
   log(line: string): void;
   /** Throws UserError('cancelled') once cancel was asked for; call between steps. */
   throwIfCancelled(): void;

@@ -152,5 +152,29 @@ CREATE TABLE edit_log (
 CREATE INDEX edit_log_undone ON edit_log(undone, id);
 `;
 
-export const MIGRATIONS: readonly string[] = [migration1];
+/** Review rejections kept with the project, and the training loss/accuracy curve within each epoch. */
+const migration2 = `
+-- A window the reviewer said "no" to: the model's call on those frames stays out of the review queue.
+CREATE TABLE review_rejections (
+  model_id    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+  video_id    INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+  start_frame INTEGER NOT NULL,
+  end_frame   INTEGER NOT NULL,
+  created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  PRIMARY KEY (model_id, video_id, start_frame, end_frame)
+);
+
+-- Running training figures inside an epoch (mean over the steps since the previous point).
+CREATE TABLE training_steps (
+  job_id     INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  epoch      INTEGER NOT NULL,
+  step       INTEGER NOT NULL,                  -- batches done in this epoch
+  steps      INTEGER NOT NULL,                  -- batches per epoch
+  loss       REAL NOT NULL,
+  top1       REAL NOT NULL,
+  PRIMARY KEY (job_id, epoch, step)
+);
+`;
+
+export const MIGRATIONS: readonly string[] = [migration1, migration2];
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -90,7 +90,7 @@ describe('opening projects', () => {
   it('keeps every table of the data model with its constraints', () => {
     const project = openProject(fresh(), { create: true });
     const tables = project.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['classes', 'clips', 'edit_log', 'jobs', 'meta', 'models', 'predictions', 'probe_results', 'training_metrics', 'videos']);
+    expect(tables).toEqual(['classes', 'clips', 'edit_log', 'jobs', 'meta', 'models', 'predictions', 'probe_results', 'review_rejections', 'training_metrics', 'training_steps', 'videos']);
     const video = project.videos.insert({ path: '/v/a.mp4', frameCount: 10 });
     const cls = project.classes.add({ name: 'a' });
     // A zero-length clip is refused by the schema itself, not only by the repository.
