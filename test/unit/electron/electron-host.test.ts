@@ -38,9 +38,17 @@ describe('main bundle', () => {
   it('is a thin loader: no core code or native modules inlined, only tsx and the source main', () => {
     const code = readFileSync(mainBundle, 'utf8');
     const imported = [...code.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
-    expect(imported.sort()).toEqual(['node:path', 'node:url', 'tsx/esm/api']);
+    expect(imported.sort()).toEqual(['electron', 'node:path', 'node:url', 'tsx/esm/api']);
     for (const inlined of ['better-sqlite3', '@tensorflow', 'onnxruntime', 'zod', 'worker_threads']) expect(code).not.toContain(inlined);
     expect(readdirSync(join(root, 'out/main'))).toEqual(['index.js']);
+  });
+
+  it("imports Electron's API before tsx's hooks exist, and the sources never import it at run time", () => {
+    const code = readFileSync(mainBundle, 'utf8');
+    expect(code.indexOf('from "electron"')).toBeLessThan(code.indexOf('register()'));
+    const sources = readdirSync(join(root, 'src-main'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const runtimeImports = sources.filter((f) => f !== 'index.ts' && /^import\s+(?!type\b)[^;]*from\s+'electron'/m.test(readFileSync(join(root, 'src-main', f), 'utf8')));
+    expect(runtimeImports).toEqual(['hosts/electron/preload.ts']);
   });
 
   it('runs the source main through tsx: the window is sandboxed and only our own renderer is answered', () => {
