@@ -11,7 +11,7 @@ export interface ApiClient {
   mediaUrl(kind: MediaKind, id: number | string): string;
 }
 
-export type MediaKind = 'video' | 'filmstrip' | 'thumbnail' | 'proxy';
+export type MediaKind = 'video' | 'filmstrip' | 'thumbnail' | 'proxy' | 'scrub';
 
 export interface ApiErrorShape {
   code: string;

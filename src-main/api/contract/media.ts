@@ -8,6 +8,11 @@ import type { MediaTaskProgress } from '../../core/media/background.ts';
 export interface VideoListItem extends VideoInfo {
   /** `original`: served as is; `proxy`: served from its H.264 copy; `converting`: the copy is being made; `unplayable`: no copy (yet). */
   playback: 'original' | 'proxy' | 'converting' | 'unplayable';
+  /**
+   * The scrub proxy (a short-keyframe-interval copy that seeks fast; fetch it from mediaUrl('scrub', id)):
+   * `ready` to use, `making` while it is made, null when the video seeks fast as it is or has not been looked at.
+   */
+  scrub: 'ready' | 'making' | null;
   /** The timeline's filmstrip sprite (fetch it from mediaUrl('filmstrip', id)), or null while it is made. */
   filmstrip: { columns: number; tileWidth: number; tileHeight: number; frames: number[] } | null;
 }
@@ -61,6 +66,6 @@ export const mediaRequests = {
 export const mediaEvents = {
   /** One more file of a `videos.add` call was probed. */
   'videos.probeProgress': event<{ done: number; total: number; path: string }>(),
-  /** Filmstrip and proxy progress for one video. */
+  /** Filmstrip, proxy and scrub proxy progress for one video. */
   'videos.mediaProgress': event<MediaTaskProgress>(),
 } satisfies EventMap;

@@ -7,7 +7,8 @@ import { appDataDir, type Session } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Project } from '../../core/store/project.ts';
 import { requireFfmpegTools } from '../../core/media/locate.ts';
-import { addVideos, findVideo, listVideosWithStatus, needsProxy, proxyTarget, relinkVideo } from '../../core/media/library.ts';
+import { addVideos, findVideo, listVideosWithStatus, needsProxy, proxyTarget, relinkVideo, scrubDir } from '../../core/media/library.ts';
+import { cachedScrubProxy, removeScrubProxy, scrubDecision } from '../../core/media/scrub.ts';
 import { MediaBackground } from '../../core/media/background.ts';
 import { cachedFilmstrip } from '../../core/media/filmstrip.ts';
 import { sampleClip } from '../../core/media/decode.ts';
@@ -61,14 +62,18 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
     const project = ctx.session.project;
     const background = ctx.host === 'cli' ? null : await mediaBackground(ctx).catch(() => null);
     const cacheDir = filmstripCacheDir();
+    const scrubs = scrubDir(project);
     const items: VideoListItem[] = listVideosWithStatus(project).map((video) => {
       const strip = cachedFilmstrip(cacheDir, video.fingerprint);
       const proxied = needsProxy(video);
       const proxyReady = Boolean(video.proxyPath && existsSync(video.proxyPath));
       const converting = background?.state(video.id, 'proxy')?.state;
       const playback = !proxied ? 'original' : proxyReady ? 'proxy' : converting === 'queued' || converting === 'running' ? 'converting' : 'unplayable';
-      if (video.status === 'ok' && background && (!strip || (proxied && !proxyReady))) background.enqueue(video.id);
-      return { ...video, playback, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
+      const scrubTask = background?.state(video.id, 'scrub')?.state;
+      const scrub = cachedScrubProxy(scrubs, video.fingerprint) ? 'ready' : scrubTask === 'queued' || scrubTask === 'running' ? 'making' : null;
+      const scrubUndecided = !proxied && !scrubDecision(scrubs, video.fingerprint);
+      if (video.status === 'ok' && background && (!strip || (proxied && !proxyReady) || scrubUndecided)) background.enqueue(video.id);
+      return { ...video, playback, scrub, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
     });
     return items;
   },
@@ -78,6 +83,7 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
     const video = project.videos.require(id);
     project.videos.remove(id);
     if (video.proxyPath && dirname(video.proxyPath) === dirname(proxyTarget(project, video))) rmSync(video.proxyPath, { force: true });
+    removeScrubProxy(scrubDir(project), video.fingerprint);
     ctx.emit('project.changed', { what: 'videos', ids: [id] });
     return { removed: id };
   },

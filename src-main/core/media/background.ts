@@ -3,10 +3,11 @@ import type { Project } from '../store/project.ts';
 import type { FfmpegTools } from './locate.ts';
 import { makeFilmstrip } from './filmstrip.ts';
 import { makeProxy } from './proxy.ts';
-import { needsProxy, proxyTarget } from './library.ts';
+import { needsProxy, proxyTarget, scrubDir } from './library.ts';
+import { longestGop, makeScrubProxy, needsScrubProxy, recordScrubDecision, scrubDecision, scrubProxyPath } from './scrub.ts';
 import { toErrorPayload } from '../errors.ts';
 
-export type MediaTaskKind = 'filmstrip' | 'proxy';
+export type MediaTaskKind = 'filmstrip' | 'proxy' | 'scrub';
 
 /** Progress of a background media task for one video. */
 export interface MediaTaskProgress {
@@ -18,7 +19,7 @@ export interface MediaTaskProgress {
 }
 
 /**
- * Makes filmstrips and playback proxies one at a time, off the request path, for the open project.
+ * Makes filmstrips, playback proxies and scrub proxies one at a time, off the request path, for the open project.
  * `dispose()` (on project close) cancels the running task and drops the queue.
  */
 export class MediaBackground {
@@ -34,12 +35,19 @@ export class MediaBackground {
     private readonly report: (progress: MediaTaskProgress) => void,
   ) {}
 
-  /** Queues the filmstrip, and the proxy when the codec or container needs one (each once per session). */
+  /**
+   * Queues the filmstrip, the proxy when the codec or container needs one, and otherwise a look at the
+   * keyframes that makes a scrub proxy when seeking is slow (each once per session).
+   */
   enqueue(videoId: number): void {
     const video = this.project.videos.get(videoId);
     if (!video) return;
     this.push(videoId, 'filmstrip');
-    if (needsProxy(video) && !(video.proxyPath && existsSync(video.proxyPath))) this.push(videoId, 'proxy');
+    if (needsProxy(video)) {
+      if (!(video.proxyPath && existsSync(video.proxyPath))) this.push(videoId, 'proxy');
+    } else if (video.fingerprint && !scrubDecision(scrubDir(this.project), video.fingerprint)) {
+      this.push(videoId, 'scrub');
+    }
     this.kick();
   }
 
@@ -89,6 +97,8 @@ export class MediaBackground {
         onProgress(0);
         if (kind === 'filmstrip') {
           await makeFilmstrip(this.tools, video, this.filmstripDir, { onProgress, signal: this.controller.signal });
+        } else if (kind === 'scrub') {
+          await this.makeScrub(videoId, onProgress);
         } else {
           const proxyPath = await makeProxy(this.tools, video, proxyTarget(this.project, video), { onProgress, signal: this.controller.signal });
           this.project.videos.update(videoId, { proxyPath });
@@ -99,5 +109,17 @@ export class MediaBackground {
         this.update({ videoId, kind, state: 'failed', fraction: 0, message: toErrorPayload(err).message });
       }
     }
+  }
+
+  /** Reads the keyframe interval, then makes the scrub proxy if the rule asks for one. */
+  private async makeScrub(videoId: number, onProgress: (fraction: number) => void): Promise<void> {
+    const video = this.project.videos.require(videoId);
+    if (!video.fingerprint) return;
+    const dir = scrubDir(this.project);
+    const signal = this.controller.signal;
+    const longestGopFrames = await longestGop(this.tools, video.path, signal);
+    const needed = needsScrubProxy(video, longestGopFrames);
+    if (needed) await makeScrubProxy(this.tools, video, scrubProxyPath(dir, video.fingerprint), { onProgress, signal });
+    recordScrubDecision(dir, video.fingerprint, { needed, longestGopFrames });
   }
 }

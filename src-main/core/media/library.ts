@@ -86,6 +86,11 @@ export function proxyTarget(project: Project, video: Pick<VideoInfo, 'id'>): str
   return join(project.dir, PROXIES_DIR, `video-${video.id}.mp4`);
 }
 
+/** Folder of the project's scrub proxies (named by fingerprint, see scrub.ts). */
+export function scrubDir(project: Project): string {
+  return join(project.dir, PROXIES_DIR, 'scrub');
+}
+
 /** Whether the renderer can play this video only through a proxy. */
 export function needsProxy(video: Pick<VideoRecord, 'path' | 'codec'>): boolean {
   return !playableInChromium(video.path, video.codec);

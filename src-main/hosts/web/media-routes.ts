@@ -3,7 +3,8 @@ import { dirname, extname, sep } from 'node:path';
 import type { Session } from '../../api/session.ts';
 import { filmstripCacheDir } from '../../api/handlers/media.ts';
 import { cachedFilmstrip } from '../../core/media/filmstrip.ts';
-import { needsProxy, proxyTarget } from '../../core/media/library.ts';
+import { needsProxy, proxyTarget, scrubDir } from '../../core/media/library.ts';
+import { cachedScrubProxy } from '../../core/media/scrub.ts';
 
 /** A file on disk that a media URL stands for. */
 export interface MediaFile {
@@ -52,7 +53,8 @@ function typed(path: string | null): MediaFile | null {
 /**
  * Which file `/media/<kind>/<id>` serves for the open project, or null (404). Only files registered in
  * the project are ever served: the id picks a video row, never a path, and generated files must resolve
- * inside their own folder (no symlink escape). `video` is the proxy when the original needs one.
+ * inside their own folder (no symlink escape). `video` is the proxy when the original needs one; `scrub`
+ * is the fast-seeking copy (see core/media/scrub.ts).
  */
 export async function resolveMediaFile(session: Session, kind: string, id: string): Promise<MediaFile | null> {
   if (!session.hasProject || !/^\d+$/.test(id)) return null;
@@ -69,6 +71,10 @@ export async function resolveMediaFile(session: Session, kind: string, id: strin
     }
     case 'proxy':
       return typed(proxy);
+    case 'scrub': {
+      const scrub = cachedScrubProxy(scrubDir(project), video.fingerprint);
+      return scrub ? typed(insideFolder(scrub, scrubDir(project))) : null;
+    }
     case 'filmstrip':
     case 'thumbnail': {
       const strip = cachedFilmstrip(filmstripCacheDir(), video.fingerprint);
