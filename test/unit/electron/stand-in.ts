@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * Writes an ESM `electron` stand-in plus a `--import` hook that maps `import 'electron'` to it. The stand-in
- * fires `ready` shortly after it is first awaited, then plays `scenario` against the recorded window and
- * ipcMain handler, prints one JSON line of what it saw and exits.
+ * Writes an ESM `electron` stand-in plus a `--import` hook that maps `import 'electron'` to it. Once the
+ * main process has made its window, the stand-in calls the recorded ipcMain handler as our own renderer
+ * and as strangers would, prints one JSON line of what it saw and exits.
  */
 export function writeMainStandIn(dir: string, appRoot: string): { importHook: string } {
   const standIn = join(dir, 'electron-stand-in.mjs');
@@ -20,7 +20,9 @@ export function writeMainStandIn(dir: string, appRoot: string): { importHook: st
 const seen = { order: [], windows: [], loadedFiles: [], handlers: [], navigation: {}, openHandler: null };
 const handlers = new Map();
 let readyFired = false;
-const ready = new Promise((resolve) => setTimeout(() => { readyFired = true; seen.order.push('ready'); resolve(); }, 50));
+// Electron emits ready once the entry module has evaluated; the entry's last step asks for it.
+let ready;
+const whenReady = () => (ready ??= new Promise((resolve) => setTimeout(() => { readyFired = true; seen.order.push('ready'); resolve(); }, 0)));
 const webContents = {
   listeners: {},
   on(name, fn) { this.listeners[name] = fn; },
@@ -29,7 +31,7 @@ const webContents = {
 };
 export const app = {
   getAppPath: () => ${JSON.stringify(appRoot)},
-  whenReady: () => ready,
+  whenReady,
   on() {},
   quit() {},
 };
