@@ -6,6 +6,8 @@ interface PreloadApi {
   call(name: string, params: unknown): Promise<Envelope>;
   on(name: string, listener: (payload: unknown) => void): () => void;
   mediaBase: string;
+  /** Electron only: the real paths of dropped files (browsers keep them private). */
+  pathsForFiles?(files: File[]): string[] | Promise<string[]>;
 }
 
 declare global {
@@ -90,3 +92,10 @@ function fromWebSocket(): ApiClient {
 }
 
 export const api: ApiClient = window.api ? fromPreload(window.api) : fromWebSocket();
+
+/** Real paths of dropped files where the host can tell them (Electron), otherwise null. */
+export async function droppedPaths(files: File[]): Promise<string[] | null> {
+  if (!window.api?.pathsForFiles) return null;
+  const paths = (await window.api.pathsForFiles(files)).filter((p) => p.length > 0);
+  return paths.length ? paths : null;
+}
