@@ -2,16 +2,17 @@ import type { HandlersFor } from '../handler-types.ts';
 import type { ComputeBackends, computeRequests } from '../contract/compute.ts';
 import { appDataDir } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
-import { probeBackends, selectBackend } from '../../core/compute/backends.ts';
+import { planBackend, probeBackends } from '../../core/compute/backends.ts';
 import { readBackendSetting, resolveBackendPreference, writeBackendSetting } from '../../core/compute/settings.ts';
 
+/** What jobs will run on, judged without loading a GPU driver in this (host) process. */
 async function describeBackends(): Promise<ComputeBackends> {
   const dataDir = appDataDir();
   const ladder = await probeBackends();
   const { preference, source } = resolveBackendPreference(undefined, dataDir);
   const setting = readBackendSetting(dataDir);
   try {
-    return { ladder, setting, preference, source, selection: await selectBackend(preference), problem: null };
+    return { ladder, setting, preference, source, selection: await planBackend(preference, source), problem: null };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     return { ladder, setting, preference, source, selection: null, problem: err.message };
@@ -22,7 +23,7 @@ export const computeHandlers: HandlersFor<typeof computeRequests> = {
   'compute.backends': () => describeBackends(),
   'compute.setBackend': async ({ backend }, ctx) => {
     // Fails with the reason when a named backend does not work here, before the setting is stored.
-    if (backend !== 'auto') await selectBackend(backend);
+    if (backend !== 'auto') await planBackend(backend, 'setting');
     writeBackendSetting(appDataDir(), backend);
     ctx.emit('compute.changed', { setting: backend });
     return describeBackends();

@@ -1,10 +1,13 @@
 import type { HandlersFor } from '../handler-types.ts';
 import type { jobsRequests, JobView } from '../contract/jobs.ts';
 import type { ApiContext } from '../context.ts';
-import { registerSessionService, type Session } from '../session.ts';
+import { appDataDir, registerSessionService, type Session } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
 import { JobQueue } from '../../core/jobs/queue.ts';
 import type { JobRecord } from '../../core/jobs/types.ts';
+import { resolveBackendPreference, type BackendPreference, type PreferenceSource } from '../../core/compute/settings.ts';
+
+type PreferenceSourceFields = { backend: PreferenceSource['preference']; backendSource: PreferenceSource['source'] };
 import { exportModelFile, importModelFile } from '../../core/jobs/model-files.ts';
 import {
   acceptPrediction, exportCsv, probeResults, probeSummary, trainingMetrics, videoSegments, windowPredictions,
@@ -46,6 +49,14 @@ function viewOf(job: JobRecord): JobView {
   return { ...rest, progress: typed, figures: typed?.figures ?? null };
 }
 
+/**
+ * The backend a compute job asks for: its own `backend` (the CLI's --backend), else STM_BACKEND, else the app
+ * setting, else auto; recorded in the job's params with where it came from, so the worker honours and logs it.
+ */
+function withBackendPreference<P extends { backend?: BackendPreference }>(params: P): P & PreferenceSourceFields {
+  const { preference, source } = resolveBackendPreference(params.backend, appDataDir());
+  return { ...params, backend: preference, backendSource: source };
+}
 
 export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
   'jobs.list': (params, ctx) => ctx.session.project.jobs.list(params).map(viewOf),
@@ -55,14 +66,14 @@ export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
   'jobs.wait': async ({ id }, ctx) => viewOf(await queueOf(ctx).waitFor(id)),
   'jobs.log': ({ id }, ctx) => ({ id, log: ctx.session.project.jobs.require(id).log }),
 
-  'train.start': (params, ctx) => viewOf(queueOf(ctx).submit('train', params)),
+  'train.start': (params, ctx) => viewOf(queueOf(ctx).submit('train', withBackendPreference(params))),
   'predict.start': (params, ctx) => {
     ctx.session.project.models.require(params.modelId);
-    return viewOf(queueOf(ctx).submit('predict', params));
+    return viewOf(queueOf(ctx).submit('predict', withBackendPreference(params)));
   },
   'probe.start': (params, ctx) => {
     ctx.session.project.models.require(params.modelId);
-    return viewOf(queueOf(ctx).submit('probe', params));
+    return viewOf(queueOf(ctx).submit('probe', withBackendPreference(params)));
   },
 
   'models.list': (_params, ctx) => ctx.session.project.models.list(),

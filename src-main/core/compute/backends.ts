@@ -1,12 +1,17 @@
 /**
  * The compute backend ladder: the best TensorFlow.js backend that really works on this machine, with the
- * reason every higher rung was skipped. Optional packages that are absent, CUDA libraries that fail to load
- * and software GPU adapters are reasons, never crashes.
+ * reason every higher rung was skipped. Optional packages that are absent, CUDA libraries that fail to load,
+ * GPU drivers that crash or hang (probed in a child process) and software GPU adapters are reasons, never
+ * crashes. A GPU rung's native code loads in this process only once that rung is selected.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { probeCuda, probeWebGpuAdapter, resolvablePackage } from './probes.ts';
+import { probeGpu } from './gpu-probe.ts';
+import { installDawn, probeCuda, resolvablePackage } from './probes.ts';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.ts';
+
+// We choose the backend and tell the user which and why, so tfjs's "install tfjs-node" banner is wrong advice.
+tf.env().set('PROD', true);
 
 export type BackendName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
@@ -29,6 +34,16 @@ export const BACKEND_LADDER: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu'
 
 export const BACKEND_ENV = 'STM_BACKEND';
 
+/** Where a backend preference came from: a job's or command's own option, STM_BACKEND, the app setting. */
+export type PreferenceOrigin = 'flag' | 'env' | 'setting' | 'default';
+
+const REQUESTED_BY: Record<PreferenceOrigin, string> = {
+  flag: 'requested with --backend',
+  env: `requested by ${BACKEND_ENV}`,
+  setting: 'requested by the app setting',
+  default: 'requested',
+};
+
 /** The tfjs registry name each rung runs under. */
 const TFJS_NAME: Record<BackendName, string> = {
   'tfjs-node-gpu': 'tensorflow',
@@ -49,6 +64,11 @@ export function isBackendName(value: string): value is BackendName {
 let tensorflowFlavour: 'tfjs-node-gpu' | 'tfjs-node' | null = null;
 
 interface RungCheck {
+  /**
+   * GPU rungs only: whether the rung works here, asked of a child process (nothing loads in this one).
+   * Returns a reason when it does not.
+   */
+  check?(opts: { forced: boolean }): Promise<string | null>;
   /** Loads the backend's package and registers it with tfjs; returns a reason when it cannot. */
   load(opts: { forced: boolean }): Promise<string | null>;
   describe(): string;
@@ -71,23 +91,38 @@ async function loadTensorflowBinding(flavour: 'tfjs-node-gpu' | 'tfjs-node'): Pr
 
 let webGpuDescription = '';
 
+async function checkCuda(): Promise<string | null> {
+  const cuda = probeCuda();
+  if (!cuda.ok) return cuda.reason;
+  const probe = await probeGpu('tfjs-node-gpu');
+  return probe.ok ? null : probe.reason;
+}
+
+async function checkWebGpu({ forced }: { forced: boolean }): Promise<string | null> {
+  const probe = await probeGpu('webgpu');
+  if (!probe.ok) return probe.reason;
+  if (probe.software && !forced) {
+    return `only a software adapter (${probe.description}) is present; it is slower than the CPU backends (force it with --backend webgpu)`;
+  }
+  webGpuDescription = probe.description;
+  return null;
+}
+
 const RUNGS: Record<BackendName, RungCheck> = {
   'tfjs-node-gpu': {
+    check: checkCuda,
     async load() {
-      const cuda = probeCuda();
-      if (!cuda.ok) return cuda.reason;
-      return loadTensorflowBinding('tfjs-node-gpu');
+      return (await checkCuda()) ?? loadTensorflowBinding('tfjs-node-gpu');
     },
     describe: () => 'TensorFlow C library with CUDA',
   },
   webgpu: {
-    async load({ forced }) {
-      const adapter = await probeWebGpuAdapter();
-      if (!adapter.ok) return adapter.reason;
-      if (adapter.software && !forced) {
-        return `only a software adapter (${adapter.description}) is present; it is slower than the CPU backends (force it with --backend webgpu)`;
-      }
-      webGpuDescription = adapter.description;
+    check: checkWebGpu,
+    async load(opts) {
+      const reason = await checkWebGpu(opts);
+      if (reason) return reason;
+      const dawn = await installDawn();
+      if (!dawn.ok) return dawn.reason;
       try {
         await import('@tensorflow/tfjs-backend-webgpu');
       } catch (err) {
@@ -139,55 +174,95 @@ async function tryRung(name: BackendName, opts: { forced: boolean }): Promise<st
   return null;
 }
 
-/** Every rung with whether it works here and why (for `doctor` and the UI). Leaves tfjs on the best one. */
+/**
+ * Whether a rung works here without switching to it for good: GPU rungs ask their child-process probe, the
+ * others are loaded and tested here (cheap, and they load no native GPU code).
+ */
+function judgeRung(name: BackendName, forced: boolean): Promise<string | null> {
+  const rung = RUNGS[name];
+  return rung.check ? rung.check({ forced }) : tryRung(name, { forced });
+}
+
+/** Puts tfjs back on a backend after probing. */
+async function restore(name: BackendName | null): Promise<void> {
+  if (!name) return;
+  if (tf.getBackend() !== TFJS_NAME[name]) await tf.setBackend(TFJS_NAME[name]);
+  activeName = name;
+}
+
+/**
+ * Every rung with whether it works here and why (for `doctor` and the UI). Loads no GPU driver here; leaves
+ * tfjs on the backend selected before, else on the best rung that runs without a GPU driver.
+ */
 export async function probeBackends(): Promise<BackendStatus[]> {
   const previous = currentBackend();
   const statuses: BackendStatus[] = [];
   for (const name of BACKEND_LADDER) {
-    const reason = await tryRung(name, { forced: false });
+    const reason = await judgeRung(name, false);
     statuses.push({ name, available: reason === null, reason: reason ?? RUNGS[name].describe() });
   }
-  const restore = previous ?? statuses.find((s) => s.available)?.name;
-  if (restore) {
-    await tf.setBackend(TFJS_NAME[restore]);
-    activeName = restore;
-  }
+  await restore(previous ?? statuses.find((s) => s.available && !RUNGS[s.name].check)?.name ?? null);
   return statuses;
 }
 
 /**
  * Switches tfjs to a backend. `preferred` (a name, or 'auto'/undefined) falls back to the STM_BACKEND
- * environment variable, then the best rung of the ladder. A named backend that does not work is an
- * `unavailable` error: we never silently run on something slower than asked.
+ * environment variable, then the best rung of the ladder; `origin` says where a named preference came from
+ * (it goes into the reason). A named backend that does not work is an `unavailable` error: we never silently
+ * run on something slower than asked.
  */
-export async function selectBackend(preferred?: BackendName | 'auto'): Promise<BackendSelection> {
-  const requested = resolvePreference(preferred);
-  if (requested !== 'auto') {
-    const reason = await tryRung(requested, { forced: true });
-    if (reason) throw new UserError('unavailable', `The ${requested} backend is not available: ${reason}`);
-    activeName = requested;
-    return { name: requested, reason: `requested (${RUNGS[requested].describe()})`, skipped: [] };
+export async function selectBackend(preferred?: BackendName | 'auto', origin?: PreferenceOrigin): Promise<BackendSelection> {
+  const selection = await choose(preferred, origin, (name, forced) => tryRung(name, { forced }));
+  activeName = selection.name;
+  return selection;
+}
+
+/**
+ * The backend `selectBackend` would choose, and why, without loading a GPU driver in this process (GPU rungs
+ * are judged by their child-process probe) and leaving tfjs where it was: for the UI and the app setting.
+ */
+export async function planBackend(preferred?: BackendName | 'auto', origin?: PreferenceOrigin): Promise<BackendSelection> {
+  const previous = currentBackend();
+  try {
+    return await choose(preferred, origin, judgeRung);
+  } finally {
+    await restore(previous);
+  }
+}
+
+async function choose(
+  preferred: BackendName | 'auto' | undefined,
+  origin: PreferenceOrigin | undefined,
+  attempt: (name: BackendName, forced: boolean) => Promise<string | null>,
+): Promise<BackendSelection> {
+  const requested = resolvePreference(preferred, origin);
+  if (requested.name !== 'auto') {
+    const { name } = requested;
+    const reason = await attempt(name, true);
+    const asked = requested.origin === 'default' ? '' : ` (${REQUESTED_BY[requested.origin]})`;
+    if (reason) throw new UserError('unavailable', `The ${name} backend${asked} is not available: ${reason}`);
+    return { name, reason: `${REQUESTED_BY[requested.origin]} (${RUNGS[name].describe()})`, skipped: [] };
   }
   const skipped: BackendStatus[] = [];
   for (const name of BACKEND_LADDER) {
-    const reason = await tryRung(name, { forced: false });
-    if (reason === null) {
-      activeName = name;
-      return { name, reason: `best available (${RUNGS[name].describe()})`, skipped };
-    }
+    const reason = await attempt(name, false);
+    if (reason === null) return { name, reason: `best available (${RUNGS[name].describe()})`, skipped };
     skipped.push({ name, available: false, reason });
   }
   throw new UserError('unavailable', 'No compute backend works in this process (even plain JavaScript failed).');
 }
 
-function resolvePreference(preferred: BackendName | 'auto' | undefined): BackendName | 'auto' {
-  if (preferred && preferred !== 'auto') return preferred;
+function resolvePreference(
+  preferred: BackendName | 'auto' | undefined,
+  origin: PreferenceOrigin | undefined,
+): { name: BackendName | 'auto'; origin: PreferenceOrigin } {
+  if (preferred && preferred !== 'auto') return { name: preferred, origin: origin ?? 'default' };
   const fromEnv = process.env[BACKEND_ENV]?.trim();
-  if (!fromEnv || fromEnv === 'auto') return 'auto';
+  if (!fromEnv || fromEnv === 'auto') return { name: 'auto', origin: 'default' };
   if (!isBackendName(fromEnv)) {
     throw new UserError('invalid_input', `${BACKEND_ENV}=${fromEnv} is not a backend; use auto or one of ${BACKEND_LADDER.join(', ')}.`);
   }
-  return fromEnv;
+  return { name: fromEnv, origin: 'env' };
 }
 
 let activeName: BackendName | null = null;

@@ -1,4 +1,4 @@
-/** Cheap checks that explain why a GPU backend cannot run here, before anything heavy is loaded. */
+/** Cheap checks that explain why a GPU backend cannot run here, before anything heavy is loaded, and Dawn's install. */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,22 +51,18 @@ function linkerLibraries(): Set<string> {
   return names;
 }
 
-export type AdapterProbe =
-  | { ok: true; description: string; software: boolean }
-  | { ok: false; reason: string };
-
-let adapterProbe: Promise<AdapterProbe> | null = null;
+let dawnInstall: Promise<Probe> | null = null;
 
 /**
- * Asks Dawn (the `webgpu` package) for a high-performance adapter and installs `navigator.gpu` so the tfjs
- * WebGPU backend can register. Software rasterisers (SwiftShader, llvmpipe) are reported as such.
+ * Loads Dawn (the `webgpu` package) in this process and installs `navigator.gpu` so the tfjs WebGPU backend
+ * can register. Only for a selected webgpu rung: whether a usable adapter exists is gpu-probe.ts's question.
  */
-export function probeWebGpuAdapter(): Promise<AdapterProbe> {
-  adapterProbe ??= findAdapter();
-  return adapterProbe;
+export function installDawn(): Promise<Probe> {
+  dawnInstall ??= loadDawn();
+  return dawnInstall;
 }
 
-async function findAdapter(): Promise<AdapterProbe> {
+async function loadDawn(): Promise<Probe> {
   let dawn: typeof import('webgpu');
   try {
     dawn = await import('webgpu');
@@ -76,12 +72,9 @@ async function findAdapter(): Promise<AdapterProbe> {
   const gpu = dawn.create([]);
   const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000).unref());
   const adapter = await Promise.race([gpu.requestAdapter({ powerPreference: 'high-performance' }), timeout]);
-  if (!adapter) return { ok: false, reason: 'Dawn found no GPU adapter (no working Vulkan, Metal or D3D12 driver)' };
-  const info = adapter.info;
-  const description = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter';
-  const software = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe|software/i.test(description);
+  if (!adapter) return { ok: false, reason: 'Dawn found no GPU adapter in this process, although the probe process did' };
   Object.assign(globalThis, dawn.globals);
   const existing = (globalThis as { navigator?: object }).navigator ?? {};
   Object.defineProperty(globalThis, 'navigator', { value: Object.assign(Object.create(existing), { gpu }), configurable: true, writable: true });
-  return { ok: true, description, software };
+  return { ok: true };
 }

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { BACKEND_ENV, BACKEND_LADDER, isBackendName, type BackendName } from './backends.ts';
+import { BACKEND_ENV, BACKEND_LADDER, isBackendName, type BackendName, type PreferenceOrigin } from './backends.ts';
 
 export type BackendPreference = BackendName | 'auto';
 
@@ -41,7 +41,7 @@ export function writeBackendSetting(dataDir: string, backend: BackendPreference)
 
 export interface PreferenceSource {
   preference: BackendPreference;
-  source: 'flag' | 'env' | 'setting' | 'default';
+  source: PreferenceOrigin;
 }
 
 /** What to run on: `--backend` if given, else STM_BACKEND, else the app setting, else auto. */

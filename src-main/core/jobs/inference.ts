@@ -9,7 +9,7 @@ import type { StmNetwork } from '../model/network.ts';
 import type { CheckpointInfo, Normalization } from '../model/checkpoint.ts';
 import { readCheckpointInfo } from '../model/checkpoint.ts';
 import { createOnnxClassifier } from '../model/onnx/runner.ts';
-import { selectBackend, type BackendName } from '../compute/backends.ts';
+import { planBackend, selectBackend, type BackendName, type PreferenceOrigin } from '../compute/backends.ts';
 import { normalizeInto } from './dataset.ts';
 import { softmax } from './metrics.ts';
 import { loadProjectModel, weightsFileOf } from './model-files.ts';
@@ -45,19 +45,20 @@ const GPU_BACKENDS: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu'];
 export async function openClassifier(
   project: Project,
   modelId: number,
-  options: { engine?: InferenceEngine; backend?: BackendName | 'auto'; batch: number },
+  options: { engine?: InferenceEngine; backend?: BackendName | 'auto'; backendSource?: PreferenceOrigin; batch: number },
   hooks: Pick<JobHooks, 'log'>,
 ): Promise<Classifier> {
   const engine = options.engine ?? 'auto';
   const model = project.models.require(modelId);
   if (engine !== 'tfjs') {
-    const gpu = engine === 'auto' ? await selectBackend(options.backend ?? 'auto') : null;
-    if (!gpu || !GPU_BACKENDS.includes(gpu.name)) {
+    const planned = engine === 'auto' ? await planBackend(options.backend ?? 'auto', options.backendSource) : null;
+    if (!planned || !GPU_BACKENDS.includes(planned.name)) {
       try {
         const path = weightsFileOf(project, model);
         const info = readCheckpointInfo(path);
         const onnx = await createOnnxClassifier({ weights: path, input: 'uint8-nhwc', clipsPerRun: options.batch });
-        hooks.log(`inference: ONNX Runtime (${onnx.provider}) on the exported model`);
+        const why = planned ? `, faster than TensorFlow.js on ${planned.name} (${planned.reason})` : '';
+        hooks.log(`inference: ONNX Runtime (${onnx.provider}) on the exported model${why}`);
         const clipValues = info.config.frames * info.config.inputSize * info.config.inputSize * 3;
         return {
           model, info, frames: info.config.frames, size: info.config.inputSize,
@@ -76,7 +77,7 @@ export async function openClassifier(
       }
     }
   }
-  const backend = await selectBackend(options.backend ?? 'auto');
+  const backend = await selectBackend(options.backend ?? 'auto', options.backendSource);
   hooks.log(`inference: TensorFlow.js on ${backend.name} (${backend.reason})`);
   const { network, info } = loadProjectModel(project, modelId);
   return {

@@ -1,6 +1,6 @@
 /** Parameters of each job kind, as stored in the job row (the contract's zod schemas produce these). */
 import type { StmVariant } from '../model/config.ts';
-import type { BackendName } from '../compute/backends.ts';
+import type { BackendName, PreferenceOrigin } from '../compute/backends.ts';
 import type { SplitMode } from './split.ts';
 import type { InferenceEngine } from './inference.ts';
 
@@ -35,6 +35,8 @@ export interface TrainParams {
   valFraction: number;
   seed: number;
   backend?: BackendName | 'auto';
+  /** Where `backend` came from (recorded when the job is submitted). */
+  backendSource?: PreferenceOrigin;
 }
 
 export interface WindowSpec {
@@ -51,6 +53,8 @@ export interface PredictParams {
   direction: 'forward' | 'reversed' | 'both';
   batch: number;
   backend?: BackendName | 'auto';
+  /** Where `backend` came from (recorded when the job is submitted). */
+  backendSource?: PreferenceOrigin;
   engine?: InferenceEngine;
 }
 
@@ -64,6 +68,8 @@ export interface ProbeParams {
   stride?: WindowSpec;
   batch: number;
   backend?: BackendName | 'auto';
+  /** Where `backend` came from (recorded when the job is submitted). */
+  backendSource?: PreferenceOrigin;
   engine?: InferenceEngine;
 }
 

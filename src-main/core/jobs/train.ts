@@ -158,7 +158,7 @@ async function loadResumable(path: string, optimizer: tf.Optimizer): Promise<{ n
 
 export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
   const params = trainParamsOf(job);
-  const backend = await selectBackend(params.backend ?? 'auto');
+  const backend = await selectBackend(params.backend ?? 'auto', params.backendSource);
   hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
   const tools = await requireFfmpegTools();
   const dataset = loadDataset(project, hooks, { frames: params.frames, requireTrainable: true });
