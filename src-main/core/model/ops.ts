@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** PyTorch-style conv: symmetric explicit zero padding, then 'valid' (TF 'same' pads stride-2 convs asymmetrically). */
+/**
+ * PyTorch-style conv with symmetric zero padding. At stride 1 with an odd square kernel that padding is TF's
+ * 'same' (no padded copy kept for the backward pass); otherwise TF 'same' pads asymmetrically, so the input
+ * is padded explicitly and convolved 'valid'.
+ */
 export function torchConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
+  const [kh, kw] = filter.shape;
+  if (pad > 0 && stride === 1 && kh === kw && kh === 2 * pad + 1) return tf.conv2d(x, filter, 1, 'same');
   const input = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
   return tf.conv2d(input, filter, stride, 'valid');
 }
