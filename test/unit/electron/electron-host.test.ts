@@ -89,7 +89,12 @@ describe('main bundle', () => {
 
 describe('preload bundle', () => {
   const record: PreloadRecord = { exposed: new Map(), invoked: [], listeners: new Map(), required: [] };
-  type PreloadApi = { call(name: string, params: unknown): Promise<unknown>; on(name: string, fn: (p: unknown) => void): () => void; mediaBase: string };
+  type PreloadApi = {
+    call(name: string, params: unknown): Promise<unknown>;
+    on(name: string, fn: (p: unknown) => void): () => void;
+    mediaBase: string;
+    pathsForFiles(files: { name: string }[]): string[];
+  };
   let api: PreloadApi;
 
   beforeAll(() => {
@@ -98,11 +103,15 @@ describe('preload bundle', () => {
     api = record.exposed.get('api') as PreloadApi;
   });
 
-  it('requires nothing but electron and exposes exactly window.api with call, on and mediaBase', () => {
+  it('requires nothing but electron and exposes exactly window.api with call, on, mediaBase and pathsForFiles', () => {
     expect(new Set(record.required)).toEqual(new Set(['electron']));
     expect([...record.exposed.keys()]).toEqual(['api']);
-    expect(Object.keys(api).sort()).toEqual(['call', 'mediaBase', 'on']);
+    expect(Object.keys(api).sort()).toEqual(['call', 'mediaBase', 'on', 'pathsForFiles']);
     expect(api.mediaBase).toBe('stm-media://media');
+  });
+
+  it("gives the real paths of dropped files, as Electron's webUtils knows them", () => {
+    expect(api.pathsForFiles([{ name: 'a.mp4' }, { name: 'b.mov' }])).toEqual(['/home/user/videos/a.mp4', '/home/user/videos/b.mov']);
   });
 
   it('forwards every contract request to the main process and refuses unknown names', async () => {

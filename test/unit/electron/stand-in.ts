@@ -99,6 +99,9 @@ export interface PreloadRecord {
 /** A CommonJS `require` that knows only `electron`, as in a sandboxed preload, recording what it is asked. */
 export function sandboxedRequire(record: PreloadRecord): (name: string) => unknown {
   const electron = {
+    webUtils: {
+      getPathForFile: (file: { name: string }) => `/home/user/videos/${file.name}`,
+    },
     contextBridge: {
       exposeInMainWorld(key: string, value: unknown) {
         record.exposed.set(key, value);
