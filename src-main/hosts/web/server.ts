@@ -179,8 +179,10 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       unsubscribe();
       for (const ws of sockets) ws.terminate();
       context.session.close();
-      await new Promise<void>((ok) => server.close(() => ok()));
+      // Drop open connections (a <video> still streaming) first, or close() waits for them.
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections();
+      await closed;
     },
   };
 }
