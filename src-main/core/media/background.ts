@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { Project } from '../store/project.ts';
 import type { FfmpegTools } from './locate.ts';
 import { makeFilmstrip } from './filmstrip.ts';
 import { makeProxy } from './proxy.ts';
 import { needsProxy, proxyTarget, scrubDir } from './library.ts';
-import { longestGop, makeScrubProxy, needsScrubProxy, recordScrubDecision, scrubDecision, scrubProxyPath } from './scrub.ts';
+import { firstTimestampMismatch, longestGop, makeScrubProxy, needsScrubProxy, recordScrubDecision, scrubDecision, scrubProxyPath } from './scrub.ts';
+import { probeVideo } from './probe.ts';
 import { toErrorPayload } from '../errors.ts';
 
 export type MediaTaskKind = 'filmstrip' | 'proxy' | 'scrub';
@@ -111,15 +112,23 @@ export class MediaBackground {
     }
   }
 
-  /** Reads the keyframe interval, then makes the scrub proxy if the rule asks for one. */
+  /**
+   * Reads the keyframe interval, then makes the scrub proxy if the rule asks for one, keeping it only if
+   * every frame has its original timestamp (the player maps times to frames with the original's).
+   */
   private async makeScrub(videoId: number, onProgress: (fraction: number) => void): Promise<void> {
     const video = this.project.videos.require(videoId);
-    if (!video.fingerprint) return;
+    if (!video.fingerprint || !video.framePts) return;
     const dir = scrubDir(this.project);
     const signal = this.controller.signal;
     const longestGopFrames = await longestGop(this.tools, video.path, signal);
-    const needed = needsScrubProxy(video, longestGopFrames);
-    if (needed) await makeScrubProxy(this.tools, video, scrubProxyPath(dir, video.fingerprint), { onProgress, signal });
-    recordScrubDecision(dir, video.fingerprint, { needed, longestGopFrames });
+    if (!needsScrubProxy(video, longestGopFrames)) {
+      recordScrubDecision(dir, video.fingerprint, { proxy: 'not_needed', longestGopFrames });
+      return;
+    }
+    const path = await makeScrubProxy(this.tools, video, scrubProxyPath(dir, video.fingerprint), { onProgress, signal });
+    const exact = firstTimestampMismatch(video.framePts, (await probeVideo(this.tools, path)).framePts) === null;
+    if (!exact) rmSync(path, { force: true });
+    recordScrubDecision(dir, video.fingerprint, { proxy: exact ? 'made' : 'not_frame_exact', longestGopFrames });
   }
 }

@@ -26,11 +26,23 @@ const ALL_INTRA_MAX_HEIGHT = 360;
  */
 export const SLOW_SEEK_PIXELS = 25e6;
 
-/** Why a video does or does not get a scrub proxy, kept next to it so the file is probed once. */
+/** Why a video does or does not have a scrub proxy, kept next to it so each file is looked at once. */
 export interface ScrubDecision {
-  needed: boolean;
+  /** `not_frame_exact`: the copy's frame timestamps differed from the original's, so it was dropped. */
+  proxy: 'made' | 'not_needed' | 'not_frame_exact';
   /** Most frames from one keyframe up to the next (what a seek may have to decode). */
   longestGopFrames: number;
+}
+
+/**
+ * The first frame whose timestamp differs between the original and the copy (beyond the 0.1 ms the
+ * player tolerates when it maps media time to frames), or null when every frame is where it was.
+ */
+export function firstTimestampMismatch(original: ArrayLike<number>, copy: ArrayLike<number>): number | null {
+  for (let i = 0; i < Math.max(original.length, copy.length); i++) {
+    if (i >= original.length || i >= copy.length || Math.abs(original[i]! - copy[i]!) > 1e-4) return i;
+  }
+  return null;
 }
 
 /** The rule: a scrub proxy when a seek may decode more than SLOW_SEEK_PIXELS. */
@@ -70,12 +82,12 @@ function decisionPath(dir: string, fingerprint: string): string {
 export function scrubDecision(dir: string, fingerprint: string | null): ScrubDecision | null {
   if (!fingerprint || !existsSync(decisionPath(dir, fingerprint))) return null;
   const decision = JSON.parse(readFileSync(decisionPath(dir, fingerprint), 'utf8')) as ScrubDecision;
-  return decision.needed && !existsSync(scrubProxyPath(dir, fingerprint)) ? null : decision;
+  return decision.proxy === 'made' && !existsSync(scrubProxyPath(dir, fingerprint)) ? null : decision;
 }
 
 /** The ready scrub proxy of a video, or null. */
 export function cachedScrubProxy(dir: string, fingerprint: string | null): string | null {
-  return scrubDecision(dir, fingerprint)?.needed ? scrubProxyPath(dir, fingerprint!) : null;
+  return scrubDecision(dir, fingerprint)?.proxy === 'made' ? scrubProxyPath(dir, fingerprint!) : null;
 }
 
 /** Records the decision; written after the copy, so an interrupted copy is made again next time. */
@@ -102,8 +114,9 @@ function scrubArgs(tools: FfmpegTools, source: string, height: number, target: s
     '-vf', `scale=w=-2:h='2*trunc(min(${SCRUB_MAX_HEIGHT},ih)/2)'`, '-pix_fmt', 'yuv420p',
     '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'fastdecode', '-crf', '23',
     '-g', String(gop), '-keyint_min', String(gop), '-bf', '0',
-    // Keep the source's time base and every frame as it is: frame i of the copy is frame i of the original.
-    '-enc_time_base', '-1', ...tools.passthroughFlags,
+    // Every frame kept at its timestamp. (A finer encoder time base, -enc_time_base -1, makes the bundled
+    // ffmpeg build cut the last frame by an edit list; copies are checked frame by frame instead.)
+    ...tools.passthroughFlags,
     '-c:a', 'aac', '-b:a', '128k',
     '-movflags', '+faststart', '-progress', 'pipe:1', target,
   ];

@@ -1,0 +1,96 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireFfmpegTools, type FfmpegTools } from '../../../src-main/core/media/locate.ts';
+import { probeVideo } from '../../../src-main/core/media/probe.ts';
+import { longestGop, makeScrubProxy, SCRUB_GOP, SCRUB_MAX_HEIGHT } from '../../../src-main/core/media/scrub.ts';
+import { createLocalApi } from '../../../src-main/api/local-client.ts';
+import { mediaBackground } from '../../../src-main/api/handlers/media.ts';
+import type { MediaTaskProgress } from '../../../src-main/core/media/background.ts';
+import { resolveMediaFile } from '../../../src-main/hosts/web/media-routes.ts';
+import { frameIndexOf, makeTestVideo } from '../../helpers/videos.ts';
+
+const exec = promisify(execFile);
+let dir: string;
+let tools: FfmpegTools;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'stm-scrub-'));
+  process.env.STM_STUDIO_HOME = join(dir, 'home');
+  tools = await requireFfmpegTools();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The frame index painted on every frame of a file, decoded in display order. */
+async function paintedIndices(path: string, size: [number, number]): Promise<Array<number | null>> {
+  const side = 64;
+  const { stdout } = await exec(
+    tools.ffmpeg,
+    ['-v', 'error', '-i', path, ...tools.passthroughFlags, '-vf', `scale=${side}:${side}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { encoding: 'buffer', maxBuffer: 1 << 28 },
+  );
+  const bytes = side * side * 3;
+  return Array.from({ length: stdout.length / bytes }, (_, i) => frameIndexOf(stdout.subarray(i * bytes, (i + 1) * bytes), side, size));
+}
+
+describe('scrub proxy', () => {
+  it('shows every frame of the original at the same timestamp, with short GOPs, no B-frames and at most 720 lines', async () => {
+    // Variable frame rate, B-frames, a long GOP and audio: everything that could shift a frame.
+    const original = await makeTestVideo(join(dir, 'index-vfr.mp4'), { frames: 60, fps: 25, size: [800, 800], frameIndexCoded: true, vfr: true, bframes: 2, gop: 60, audio: true });
+    const source = await probeVideo(tools, original);
+    const fractions: number[] = [];
+    const target = await makeScrubProxy(tools, source, join(dir, 'scrub', 'copy.mp4'), { onProgress: (f) => fractions.push(f) });
+    const copy = await probeVideo(tools, target);
+
+    expect(copy.frameCount).toBe(source.frameCount);
+    expect(Array.from(copy.framePts)).toEqual(Array.from(source.framePts));
+    expect(await paintedIndices(target, [copy.displayWidth, copy.displayHeight])).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect([copy.width, copy.height]).toEqual([SCRUB_MAX_HEIGHT, SCRUB_MAX_HEIGHT]);
+    expect(copy.hasAudio).toBe(true);
+    expect(await longestGop(tools, target)).toBeLessThanOrEqual(SCRUB_GOP);
+    const { stdout } = await exec(tools.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=has_b_frames', '-of', 'csv=p=0', target]);
+    expect(stdout.trim()).toBe('0');
+    const bytes = readFileSync(target);
+    expect(bytes.indexOf('moov')).toBeLessThan(bytes.indexOf('mdat')); // +faststart: seekable before it is all read
+    expect(fractions.at(-1)).toBe(1);
+  });
+
+  it('is made in the background only for videos whose seeks decode too much, listed, served and deleted with the video', async () => {
+    const slow = await makeTestVideo(join(dir, 'slow-720p.mp4'), { frames: 60, fps: 30, size: [1280, 720], gop: 60 });
+    const fast = await makeTestVideo(join(dir, 'fast-720p.mp4'), { frames: 60, fps: 30, size: [1280, 720], gop: 6 });
+    const { client, context } = createLocalApi('web');
+    const progress: MediaTaskProgress[] = [];
+    client.on('videos.mediaProgress', (p) => progress.push(p));
+    await client.call('project.open', { dir: join(dir, 'project'), create: true });
+    try {
+      const added = await client.call('videos.add', { paths: [slow, fast] });
+      const [slowId, fastId] = added.map((r) => (r.ok ? r.video.id : -1));
+      await (await mediaBackground(context)).idle();
+
+      const listed = new Map((await client.call('videos.list', {})).map((v) => [v.id, v]));
+      expect(listed.get(slowId!)?.scrub).toBe('ready');
+      expect(listed.get(fastId!)?.scrub).toBeNull();
+      expect(progress.filter((p) => p.kind === 'scrub' && p.state === 'done').map((p) => p.videoId).sort()).toEqual([slowId, fastId].sort());
+
+      const served = await resolveMediaFile(context.session, 'scrub', String(slowId));
+      expect(served?.contentType).toBe('video/mp4');
+      expect((await probeVideo(tools, served!.path)).frameCount).toBe(60);
+      expect(await resolveMediaFile(context.session, 'scrub', String(fastId))).toBeNull();
+
+      // Listing again neither probes nor encodes again.
+      const scrubEvents = () => progress.filter((p) => p.kind === 'scrub').length;
+      const seen = scrubEvents();
+      await client.call('videos.list', {});
+      await (await mediaBackground(context)).idle();
+      expect(scrubEvents()).toBe(seen);
+
+      await client.call('videos.remove', { id: slowId! });
+      expect(existsSync(served!.path)).toBe(false);
+    } finally {
+      context.session.close();
+    }
+  });
+});
