@@ -55,6 +55,8 @@ describe('stm-studio train / probe / export / model export', () => {
     expect(probe.code, probe.stderr).toBe(0);
     const summary = JSON.parse(probe.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({ clips: 8, flip_rate: expect.any(Number), file: probeCsv });
+    // The backend was chosen here (the webgpu rung probed in a child process): no driver noise, no tfjs banner.
+    for (const ran of [train, probe]) expect(ran.stderr).not.toMatch(/Hi, looks like|XDG_RUNTIME_DIR|BackendType::/);
     expect(readFileSync(probeCsv, 'utf8').trim().split('\n')).toHaveLength(9);
 
     const modelFile = join(f.dir, 'exported.safetensors');
