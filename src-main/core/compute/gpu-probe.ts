@@ -147,13 +147,12 @@ export function summariseDriverOutput(stderr: string): string {
   lines.forEach((line, i) => {
     const dawn = /^(?:error|warning):\s*(.+)$/i.exec(line.trim());
     const tensorflow = /^\S+ \S+: [EWF] \S+\]\s*(.+)$/.exec(line.trim());
-    let message = (dawn ?? tensorflow)?.[1]?.trim();
-    if (!message || NOISE.some((re) => re.test(message!))) return;
+    const text = (dawn ?? tensorflow)?.[1]?.trim().replace(/\.$/, '');
+    if (!text || NOISE.some((re) => re.test(text))) return;
     const backend = /backend=BackendType::(\w+)/.exec(lines[i + 1] ?? '')?.[1];
-    message = message.replace(/\.$/, '');
-    if (backend) message = `${backend}: ${message.replace(new RegExp(`^${backend}\\s+`, 'i'), '')}`;
+    const message = backend ? `${backend}: ${text.replace(new RegExp(`^${backend}\\s+`, 'i'), '')}` : text;
     if (!messages.includes(message)) messages.push(message);
   });
-  const text = messages.join('; ');
-  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+  const joined = messages.join('; ');
+  return joined.length > 300 ? `${joined.slice(0, 297)}...` : joined;
 }
