@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireFfmpegTools, type FfmpegTools } from '../../../src-main/core/media/locate.ts';
 import { probeVideo } from '../../../src-main/core/media/probe.ts';
-import { longestGop, makeScrubProxy, SCRUB_GOP, SCRUB_MAX_HEIGHT } from '../../../src-main/core/media/scrub.ts';
+import { firstTimestampMismatch, longestGop, makeScrubProxy, needsScrubProxy, SCRUB_GOP, SCRUB_MAX_HEIGHT } from '../../../src-main/core/media/scrub.ts';
 import { createLocalApi } from '../../../src-main/api/local-client.ts';
 import { mediaBackground } from '../../../src-main/api/handlers/media.ts';
 import type { MediaTaskProgress } from '../../../src-main/core/media/background.ts';
@@ -39,7 +39,7 @@ async function paintedIndices(path: string, size: [number, number]): Promise<Arr
 describe('scrub proxy', () => {
   it('shows every frame of the original at the same timestamp, with short GOPs, no B-frames and at most 720 lines', async () => {
     // Variable frame rate, B-frames, a long GOP and audio: everything that could shift a frame.
-    const original = await makeTestVideo(join(dir, 'index-vfr.mp4'), { frames: 60, fps: 25, size: [800, 800], frameIndexCoded: true, vfr: true, bframes: 2, gop: 60, audio: true });
+    const original = await makeTestVideo(join(dir, 'index-vfr.mp4'), { frames: 40, fps: 25, size: [768, 768], frameIndexCoded: true, vfr: true, bframes: 2, gop: 40, audio: true });
     const source = await probeVideo(tools, original);
     const fractions: number[] = [];
     const target = await makeScrubProxy(tools, source, join(dir, 'scrub', 'copy.mp4'), { onProgress: (f) => fractions.push(f) });
@@ -47,7 +47,7 @@ describe('scrub proxy', () => {
 
     expect(copy.frameCount).toBe(source.frameCount);
     expect(Array.from(copy.framePts)).toEqual(Array.from(source.framePts));
-    expect(await paintedIndices(target, [copy.displayWidth, copy.displayHeight])).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(await paintedIndices(target, [copy.displayWidth, copy.displayHeight])).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect([copy.width, copy.height]).toEqual([SCRUB_MAX_HEIGHT, SCRUB_MAX_HEIGHT]);
     expect(copy.hasAudio).toBe(true);
     expect(await longestGop(tools, target)).toBeLessThanOrEqual(SCRUB_GOP);
@@ -58,9 +58,21 @@ describe('scrub proxy', () => {
     expect(fractions.at(-1)).toBe(1);
   });
 
+  it('is wanted when a worst-case seek decodes over 25 Mpx, and kept only when every timestamp matches', () => {
+    expect(needsScrubProxy({ width: 1920, height: 1080 }, 60)).toBe(true); // 1080p, 2 s at 30 fps
+    expect(needsScrubProxy({ width: 1920, height: 1080 }, 6)).toBe(false);
+    expect(needsScrubProxy({ width: 320, height: 180 }, 60)).toBe(false);
+    expect(needsScrubProxy({ width: 1280, height: 720 }, 30)).toBe(true);
+    expect(firstTimestampMismatch([0, 0.04, 0.12], [0, 0.04, 0.12])).toBeNull();
+    expect(firstTimestampMismatch([0, 0.04, 0.12], [0, 0.04, 0.12005])).toBeNull();
+    expect(firstTimestampMismatch([0, 0.04, 0.12], [0, 0.0333, 0.12])).toBe(1);
+    expect(firstTimestampMismatch([0, 0.04, 0.12], [0, 0.04])).toBe(2);
+  });
+
   it('is made in the background only for videos whose seeks decode too much, listed, served and deleted with the video', async () => {
-    const slow = await makeTestVideo(join(dir, 'slow-720p.mp4'), { frames: 60, fps: 30, size: [1280, 720], gop: 60 });
-    const fast = await makeTestVideo(join(dir, 'fast-720p.mp4'), { frames: 60, fps: 30, size: [1280, 720], gop: 6 });
+    // 640×360 with 120 frames to a keyframe: a seek may decode 27.6 Mpx; with 6, 1.4 Mpx.
+    const slow = await makeTestVideo(join(dir, 'slow-360p.mp4'), { frames: 120, fps: 30, size: [640, 360], gop: 120 });
+    const fast = await makeTestVideo(join(dir, 'fast-360p.mp4'), { frames: 120, fps: 30, size: [640, 360], gop: 6 });
     const { client, context } = createLocalApi('web');
     const progress: MediaTaskProgress[] = [];
     client.on('videos.mediaProgress', (p) => progress.push(p));
@@ -77,7 +89,8 @@ describe('scrub proxy', () => {
 
       const served = await resolveMediaFile(context.session, 'scrub', String(slowId));
       expect(served?.contentType).toBe('video/mp4');
-      expect((await probeVideo(tools, served!.path)).frameCount).toBe(60);
+      expect((await probeVideo(tools, served!.path)).frameCount).toBe(120);
+      expect(await longestGop(tools, served!.path)).toBe(1); // this small, the copy is all-intra
       expect(await resolveMediaFile(context.session, 'scrub', String(fastId))).toBeNull();
 
       // Listing again neither probes nor encodes again.
