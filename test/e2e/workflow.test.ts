@@ -84,7 +84,7 @@ describe('train, predict, review, probe and export from the UI', () => {
     await waitForJobs(page, 1);
     await page.getByRole('table', { name: 'Confusion matrix' }).waitFor();
     await expect(page.getByRole('table', { name: 'Epochs' }).locator('tbody tr').count()).resolves.toBe(2);
-    await page.getByRole('img', { name: 'Loss per epoch, training and validation' }).waitFor();
+    await page.getByRole('img', { name: /^Loss: training every few batches/ }).waitFor();
     await screenshot(page, 'train-1280x800');
     expect(await unnamedControls(page)).toEqual([]);
 
@@ -96,11 +96,28 @@ describe('train, predict, review, probe and export from the UI', () => {
     await screenshot(page, 'label-predictions-1280x800');
     expect(await unnamedControls(page)).toEqual([]);
 
-    // Review queue: one key turns the most uncertain window into a label.
+    // Review queue: the least certain windows first.
     await page.getByRole('button', { name: 'Review', exact: true }).click();
     await page.getByRole('list', { name: 'Review queue' }).waitFor();
     await screenshot(page, 'review-1280x800');
     expect(await unnamedControls(page)).toEqual([]);
+    // Rejecting with R keeps the window out of the queue after a reload (the project holds it, not the browser).
+    const queueList = page.getByRole('list', { name: 'Review queue' });
+    const openWindows = () => queueList.locator('.where').allInnerTexts();
+    const rejectedWhere = await queueList.locator('button[aria-current="true"] .where').innerText();
+    const windowsBefore = (await openWindows()).length;
+    await page.keyboard.press('r');
+    await expect.poll(openWindows).not.toContain(rejectedWhere);
+    await page.getByRole('button', { name: /^Undo reject/ }).waitFor();
+    await screenshot(page, 'review-rejected-1280x800');
+    await page.reload();
+    await page.getByTestId('app-version').filter({ hasText: /^v\d/ }).waitFor();
+    await page.getByRole('button', { name: 'Review', exact: true }).click();
+    await queueList.waitFor();
+    await expect.poll(async () => (await openWindows()).length).toBe(windowsBefore - 1);
+    expect(await openWindows()).not.toContain(rejectedWhere);
+
+    // One key turns the most uncertain window left into a label.
     const before = studio.host.session.project.clips.list({ source: 'prediction' }).length;
     await page.keyboard.press('a');
     await expect.poll(() => studio.host.session.project.clips.list({ source: 'prediction' }).length).toBe(before + 1);
@@ -144,6 +161,33 @@ describe('train, predict, review, probe and export from the UI', () => {
     await dialog.getByRole('button', { name: 'Export' }).click();
     await dialog.getByText(/Wrote 7 rows/).waitFor();
     expect(readFileSync(labelsCsv, 'utf8').split('\n')[0]).toBe('video,video_path,start_frame,end_frame,start_s,end_s,label,split,source');
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+
+    // A longer run: the running loss shows batch by batch; Stop keeps the partial curve.
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await page.getByRole('button', { name: 'New fine-tune…' }).first().click();
+    if (!(await form.locator('details').evaluate((d) => (d as HTMLDetailsElement).open))) await form.getByText('Advanced').click();
+    await form.getByRole('textbox', { name: 'Run name' }).fill('lids long');
+    await form.getByRole('combobox', { name: 'Network size' }).selectOption('small');
+    await form.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('30');
+    await form.getByRole('spinbutton', { name: 'Frames per clip' }).fill('4');
+    await form.getByRole('spinbutton', { name: 'Input size' }).fill('32');
+    await form.getByRole('spinbutton', { name: 'Batch size' }).fill('1');
+    await form.getByRole('button', { name: 'Start training' }).click();
+    await page.getByTestId('running-loss').filter({ hasText: /^loss \d+\.\d{3} · top-1/ }).waitFor({ timeout: 120_000 });
+    await page.getByText(/^epoch [2-9]\/30$/).waitFor({ timeout: 120_000 });
+    await screenshot(page, 'train-running-1280x800');
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByText(/^stopped in epoch \d+, batch \d+\/\d+$/).waitFor({ timeout: 60_000 });
+    const stopped = studio.host.session.project.jobs.list({ kind: 'train' }).at(-1)!;
+    expect(stopped.status).toBe('cancelled');
+    await screenshot(page, 'train-stopped-1280x800');
+    // Another page opened later draws the same partial run.
+    const later = await openWorkbench(studio);
+    await later.page.getByRole('button', { name: 'Train', exact: true }).click();
+    await later.page.getByText(/^stopped in epoch \d+, batch \d+\/\d+$/).waitFor();
+    await later.page.close();
+    expect(await unnamedControls(page)).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -92,6 +92,9 @@ export class ProjectState {
 
   async openVideo(id: number): Promise<void> {
     this.videoId = id;
+    // The old video's frame times must not stand for the new one while its own load (the player would
+    // attach the new file to them and spend a pending jump there).
+    this.pts = new Float64Array(0);
     this.selectedClipId = null;
     this.inFrame = null;
     this.outFrame = null;
