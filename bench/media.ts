@@ -1,7 +1,8 @@
 /**
  * Media figures: sliding-window sampling over a 10-minute 1080p H.264 video (T = 8, 224², 2 s windows,
  * 1 s stride) against a plain `ffmpeg -f null` decode of the same file in the same run (target ≥ 0.7 of
- * its speed), and seek-to-first-frame latency of clip sampling at random positions.
+ * its speed), seek-to-first-frame latency of clip sampling at random positions, and how fast a scrub
+ * proxy of one minute of it is made (against real time).
  * The video is made once and cached in bench-output/media/. BENCH_MEDIA_SECONDS shortens it for a quick run.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { requireFfmpegTools, type FfmpegTools } from '../src-main/core/media/loc
 import { probeVideo } from '../src-main/core/media/probe.ts';
 import { sampleClip, slidingWindows } from '../src-main/core/media/decode.ts';
 import { seededRng } from '../src-main/core/media/sampling.ts';
+import { makeScrubProxy } from '../src-main/core/media/scrub.ts';
 import { report, reportRatio, round } from './lib/report.ts';
 
 const SUITE = 'media';
@@ -91,4 +93,13 @@ export async function run(): Promise<void> {
       p90: round(percentile(latencies, 0.9), 1),
     });
   }
+
+  // The scrub proxy the player seeks in, made in the background: its speed against real time.
+  const pieceSeconds = Math.min(60, seconds);
+  const piece = await probeVideo(tools, join(OUT, `h264-1080p30-piece-${pieceSeconds}s.mp4`));
+  t0 = performance.now();
+  await makeScrubProxy(tools, piece, join(OUT, 'scrub-proxy.mp4'));
+  const scrubS = (performance.now() - t0) / 1000;
+  report({ suite: SUITE, figure: 'make a scrub proxy (1080p → 720p, GOP 6)', value: round(piece.frameCount / scrubS, 1), unit: 'frames/s', seconds: round(scrubS, 2) });
+  reportRatio(SUITE, 'scrub proxy speed / real time', pieceSeconds / scrubS, { min: 1 });
 }
