@@ -26,17 +26,23 @@ export const maxPoolGrad: tf.KernelConfig = {
     const { top, left } = info.padInfo;
     return composeKernel(backend, [dy, input, output], (dyT, xT, yT) => {
       let claimed: tf.Tensor = tf.zerosLike(yT).cast('bool');
-      const parts: tf.Tensor4D[] = [];
+      let sum: tf.Tensor4D | null = null;
+      // One tap at a time, freeing its temporaries (each the input's size) before the next: the stem's
+      // 3×3 pool over 112² maps would otherwise hold dozens of them at once.
       for (let p = 0; p < kh; p++) {
         for (let q = 0; q < kw; q++) {
-          const window = stridedWindow(xT as tf.Tensor4D, p - top, q - left, sh, sw, outHeight, outWidth, -Infinity);
-          const wins = tf.logicalAnd(tf.equal(window, yT), tf.logicalNot(claimed));
-          claimed = tf.logicalOr(claimed, wins);
-          const routed = tf.where(wins, dyT, tf.zerosLike(dyT)) as tf.Tensor4D;
-          parts.push(placeStrided(routed, p - top, q - left, sh, sw, inHeight, inWidth));
+          const [nextSum, nextClaimed] = tf.tidy(() => {
+            const window = stridedWindow(xT as tf.Tensor4D, p - top, q - left, sh, sw, outHeight, outWidth, -Infinity);
+            const wins = tf.logicalAnd(tf.equal(window, yT), tf.logicalNot(claimed));
+            const routed = tf.where(wins, dyT, tf.zerosLike(dyT)) as tf.Tensor4D;
+            const placed = placeStrided(routed, p - top, q - left, sh, sw, inHeight, inWidth);
+            return [sum ? tf.add(sum, placed) : placed, tf.logicalOr(claimed, wins)] as [tf.Tensor4D, tf.Tensor];
+          });
+          tf.dispose([sum, claimed].filter((t): t is tf.Tensor => t !== null));
+          [sum, claimed] = [nextSum, nextClaimed];
         }
       }
-      return parts.length === 1 ? parts[0]! : tf.addN(parts);
+      return sum!;
     });
   },
 };
