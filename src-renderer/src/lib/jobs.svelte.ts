@@ -17,10 +17,9 @@ class JobsState {
     api.on('job.progress', ({ job }) => this.put(job));
     api.on('job.updated', ({ job }) => {
       this.put(job);
-      if (job.status === 'done') {
-        this.finished++;
-        void this.loadModels();
-      }
+      if (job.status === 'done') this.finished++;
+      // A stopped training keeps the model of its best epoch so far, or drops it before the first one.
+      if (job.status !== 'queued' && job.status !== 'running') void this.loadModels();
     });
     api.on('project.changed', (e) => {
       if (e.what === 'models') void this.loadModels();
