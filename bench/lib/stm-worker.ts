@@ -24,11 +24,11 @@ export function createStmInference(args: BenchModelArgs) {
 }
 
 /**
- * Times SGD training steps on a batch of clips; returns the median step in ms after one warm-up step.
- * `microBatchClips` splits the batch and sums the gradients (wasm memory is capped at 4 GiB, which one
- * STM-R50 224² clip of 8 frames nearly fills during backprop); BatchNorm then sees each micro-batch alone.
+ * Times SGD training steps on a batch of clips; returns the median step in ms after one warm-up step, the
+ * most tensor bytes alive during the warm-up step and (on wasm) the size its heap grew to.
+ * `microBatchClips` splits the batch and sums the gradients; BatchNorm then sees each micro-batch alone.
  */
-export function measureTrainSteps(args: BenchModelArgs & { clips: number; steps: number; microBatchClips: number }, ctx: WorkerTaskContext) {
+export async function measureTrainSteps(args: BenchModelArgs & { clips: number; steps: number; microBatchClips: number }, ctx: WorkerTaskContext) {
   const net = createStmNetwork({ ...args.config, inputSize: args.size }, { seed: 1 });
   const { frames, classes } = net.config;
   const micro = Math.min(args.microBatchClips, args.clips);
@@ -53,12 +53,21 @@ export function measureTrainSteps(args: BenchModelArgs & { clips: number; steps:
     tf.dispose(Object.values(sums!));
   };
   const times: number[] = [];
+  const bytesBefore = tf.memory().numBytes;
+  let peakBytes = 0;
   for (let i = 0; i <= args.steps; i++) {
     const start = performance.now();
-    step();
+    if (i === 0) peakBytes = (await tf.profile(step)).peakBytes - bytesBefore;
+    else step();
     if (i > 0) times.push(performance.now() - start);
     ctx.progress(i);
   }
   times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)]!, backend: ctx.backend.name, microBatchClips: micro };
+  return { ms: times[Math.floor(times.length / 2)]!, backend: ctx.backend.name, microBatchClips: micro, peakTensorMiB: peakBytes / 2 ** 20, wasmHeapMiB: wasmHeapMiB() };
+}
+
+/** The wasm backend's heap size (it only grows, so this is its high-water mark), or null on other backends. */
+function wasmHeapMiB(): number | null {
+  const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? heap.length / 2 ** 20 : null;
 }
