@@ -15,7 +15,7 @@ export interface ForwardOptions {
   updateStats?: boolean;
   /**
    * Gradient checkpointing in training mode (default true): the backward pass keeps only the stem's and
-   * each block's input and runs that part's forward again, about a third more time for a fraction of the
+   * each block's input and runs that part's forward again, about a fifth more time for a fraction of the
    * memory (what lets STM-R50 train at 224² within wasm's 4 GiB).
    */
   recompute?: boolean;
