@@ -34,6 +34,8 @@ export interface TrainParams {
   split: SplitMode;
   valFraction: number;
   seed: number;
+  /** Precise BatchNorm: training batches whose statistics replace the running ones before each validation (0: off). */
+  preciseBnBatches: number;
   backend?: BackendName | 'auto';
   /** Where `backend` came from (recorded when the job is submitted). */
   backendSource?: PreferenceOrigin;
@@ -93,4 +95,5 @@ export const DEFAULT_TRAIN_PARAMS: Omit<TrainParams, 'from'> = {
   split: 'video',
   valFraction: 0.2,
   seed: 1,
+  preciseBnBatches: 20,
 };

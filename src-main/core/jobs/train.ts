@@ -22,6 +22,7 @@ import { splitClips, shuffled } from './split.ts';
 import { decodable, flipHorizontal, loadDataset, normalizeInto, type LabelledClip, type ProjectDataset } from './dataset.ts';
 import { archOf, buildStartingNetwork, saveCheckpointAtomically, writeFileAtomically } from './model-files.ts';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
+import { recomputeBatchNormStatistics } from './train-bn.ts';
 import { clearTrainStepsFrom, recordTrainStep, StepCurve, type TrainStepPoint } from './train-steps.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
@@ -209,6 +210,10 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     let lastVal: Evaluation | null = null;
     let lastTrainLoss = NaN;
     let stoppedEarly = false;
+    if (params.preciseBnBatches > 0) {
+      const used = Math.min(params.preciseBnBatches, Math.floor(split.train.length / params.batch) || 1);
+      hooks.log(`precise BatchNorm: running statistics recomputed over ${used} training batch(es) after each epoch`);
+    }
 
     for (let epoch = state.epoch + 1; epoch <= params.epochs; epoch++) {
       const base = (epoch - 1) * perEpoch;
@@ -241,6 +246,11 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         jobId: job.id, modelId: model.id, epoch, step: epoch * trainBatches, split: 'train',
         loss: lastTrainLoss, top1: correct / split.train.length, perClass: null, confusion: null,
       });
+
+      if (params.preciseBnBatches > 0) {
+        report(trainBatches, `epoch ${epoch}/${params.epochs} · recomputing BatchNorm statistics`);
+        await recomputeBatchNormStatistics(network, statisticsBatches(tools, dataset, split.train, classIndex, params, { ...baseOptions, rng: seededRng(params.seed * 1000 + epoch + 500) }, hooks));
+      }
 
       let top1 = correct / split.train.length;
       let loss = lastTrainLoss;
@@ -296,6 +306,31 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   } finally {
     network.dispose();
     optimizer.dispose();
+  }
+}
+
+/**
+ * Training-mode batches for precise BatchNorm: full batches of shuffled training clips (a partial last batch
+ * would weigh its few clips as much as a full one), at most `preciseBnBatches` of them, decoded one ahead.
+ */
+async function* statisticsBatches(
+  tools: FfmpegTools,
+  dataset: ProjectDataset,
+  clips: readonly LabelledClip[],
+  classIndex: Map<number, number>,
+  params: TrainParams,
+  sampleOptions: { frames: number; size: number; flip: boolean; flipSafe: Set<number>; rng: Rng },
+  hooks: JobHooks,
+): AsyncGenerator<Float32Array> {
+  const groups = chunks(shuffled(clips, sampleOptions.rng), params.batch);
+  const full = groups.filter((g) => g.length === params.batch);
+  const order = (full.length ? full : groups).slice(0, params.preciseBnBatches);
+  let next = order.length ? loadBatch(tools, dataset, order[0], classIndex, { ...sampleOptions, training: true }) : null;
+  for (let b = 0; b < order.length && next; b++) {
+    hooks.throwIfCancelled();
+    const batch = await next;
+    next = b + 1 < order.length ? loadBatch(tools, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true }) : null;
+    yield batch.x;
   }
 }
 
