@@ -20,6 +20,8 @@ export interface TrainParams {
   epochs: number;
   batch: number;
   lr: number;
+  /** Learning rate over the run: constant, or cosine decay from `lr` to zero by the last step. */
+  lrSchedule: 'constant' | 'cosine';
   optimizer: 'sgd' | 'adam';
   momentum: number;
   weightDecay: number;
@@ -85,6 +87,7 @@ export const DEFAULT_TRAIN_PARAMS: Omit<TrainParams, 'from'> = {
   epochs: 10,
   batch: 4,
   lr: 0.01,
+  lrSchedule: 'cosine',
   optimizer: 'sgd',
   momentum: 0.9,
   weightDecay: 5e-4,

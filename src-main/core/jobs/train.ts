@@ -65,8 +65,22 @@ function trainableOf(network: StmNetwork, freeze: number): tf.Variable[] {
   return network.trainableVariables().filter((v) => !frozen.has(v));
 }
 
-function makeOptimizer(params: TrainParams): tf.Optimizer {
-  return params.optimizer === 'adam' ? tf.train.adam(params.lr) : tf.train.momentum(params.lr, params.momentum);
+/** Adam whose learning rate can change between steps (SGD with momentum has `setLearningRate` already). */
+class ScheduledAdam extends tf.AdamOptimizer {
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+}
+
+type ScheduledOptimizer = tf.Optimizer & { setLearningRate(lr: number): void };
+
+function makeOptimizer(params: TrainParams): ScheduledOptimizer {
+  return params.optimizer === 'adam' ? new ScheduledAdam(params.lr, 0.9, 0.999) : new tf.MomentumOptimizer(params.lr, params.momentum);
+}
+
+/** The learning rate of step `step` (0-based) of `steps`. */
+function learningRateAt(params: TrainParams, step: number, steps: number): number {
+  return params.lrSchedule === 'cosine' ? params.lr * 0.5 * (1 + Math.cos((Math.PI * step) / steps)) : params.lr;
 }
 
 /** Inverse-frequency class weights normalised to mean 1 (all ones when weighting is off). */
@@ -210,6 +224,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     let lastVal: Evaluation | null = null;
     let lastTrainLoss = NaN;
     let stoppedEarly = false;
+    hooks.log(`learning rate ${params.lr}${params.lrSchedule === 'cosine' ? `, cosine decay to 0 over ${params.epochs * trainBatches} steps` : ', constant'}`);
     if (params.preciseBnBatches > 0) {
       const used = Math.min(params.preciseBnBatches, Math.floor(split.train.length / params.batch) || 1);
       hooks.log(`precise BatchNorm: running statistics recomputed over ${used} training batch(es) after each epoch`);
@@ -233,6 +248,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         hooks.throwIfCancelled();
         const batch = await next;
         if (b + 1 < order.length) next = loadBatch(tools, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
+        optimizer.setLearningRate(learningRateAt(params, (epoch - 1) * trainBatches + b, params.epochs * trainBatches));
         const { loss, predicted } = trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
         const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
         lossSum += loss * batch.labels.length;
