@@ -37,11 +37,15 @@ function shownIndex(page: Page): Promise<number> {
   });
 }
 
-/** Steps with an arrow key and waits until the player shows that frame number and has finished seeking. */
+/** Steps with an arrow key and waits until the player shows that frame number and has the frame decoded. */
 async function stepTo(page: Page, key: 'ArrowRight' | 'ArrowLeft', frame: number): Promise<void> {
   await page.keyboard.press(key);
   await page.waitForFunction(
-    (f) => document.querySelector('[data-testid="current-frame"]')?.textContent === String(f) && !(document.querySelector('video') as HTMLVideoElement).seeking,
+    (f) => {
+      const video = document.querySelector('video') as HTMLVideoElement;
+      // Seeked is not the same as decoded: wait until the frame at the new position is available to draw.
+      return document.querySelector('[data-testid="current-frame"]')?.textContent === String(f) && !video.seeking && video.readyState >= 2;
+    },
     frame,
   );
 }
