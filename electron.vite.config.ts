@@ -42,6 +42,8 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(root, 'src-renderer'),
+    // Served as-is next to index.html (the app icon).
+    publicDir: resolve(root, 'resources'),
     build: {
       rollupOptions: { input: resolve(root, 'src-renderer/index.html') },
       chunkSizeWarningLimit: 2000,
