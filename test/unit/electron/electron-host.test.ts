@@ -157,6 +157,8 @@ describe('npm start without Electron', () => {
       // A display that is not there, so the Electron binary is looked for (and, where missing, fetched);
       // wherever this runs, that download fails fast.
       DISPLAY: ':99',
+      // ...but no system browser: it would outlive the test and write into the temporary home.
+      STM_STUDIO_NO_BROWSER: '1',
       ELECTRON_MIRROR: 'http://127.0.0.1:9/',
       npm_config_better_sqlite3_binary_host: 'http://127.0.0.1:9',
     };
