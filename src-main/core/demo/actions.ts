@@ -62,7 +62,8 @@ function hsv(h: number, s: number, v: number): Rgb {
   return [f(5), f(3), f(1)];
 }
 
-function background(random: Random, size: number, family: BackgroundFamily): BackgroundSpec {
+/** Random hues and a fine texture: the look of the temporal clips, which must not hint at their class. */
+function temporalBackground(random: Random, size: number, family: BackgroundFamily): BackgroundSpec {
   const hue = random();
   return {
     family,
@@ -71,6 +72,25 @@ function background(random: Random, size: number, family: BackgroundFamily): Bac
     period: uniform(random, 0.12, 0.3) * size,
     phase: uniform(random, 0, 2 * Math.PI),
     blobs: Array.from({ length: 6 }, () => ({ x: uniform(random, 0, size), y: uniform(random, 0, size), radius: uniform(random, 0.1, 0.3) * size })),
+  };
+}
+
+/** Each scene family's own hue (jittered per video), so the scene reads at a glance even at the model's small input. */
+const SCENE_HUES: Partial<Record<BackgroundFamily, number>> = { dots: 0.02, stripes: 0.33, checker: 0.6 };
+
+/**
+ * A scene background: the family's hue and a coarse texture (a third of the frame or more per period),
+ * which survives training's corner crops and the downscale to the model's input.
+ */
+function sceneBackground(random: Random, size: number, family: BackgroundFamily): BackgroundSpec {
+  const hue = ((SCENE_HUES[family] ?? random()) + uniform(random, -0.05, 0.05) + 1) % 1;
+  return {
+    family,
+    colours: [hsv(hue, uniform(random, 0.5, 0.8), uniform(random, 0.25, 0.4)), hsv(hue, uniform(random, 0.3, 0.6), uniform(random, 0.6, 0.8))],
+    angle: uniform(random, 0, Math.PI),
+    period: uniform(random, 0.3, 0.45) * size,
+    phase: uniform(random, 0, 2 * Math.PI),
+    blobs: [],
   };
 }
 
@@ -109,7 +129,7 @@ function trajectory(random: Random, action: TemporalPair['action'], frames: numb
       const radius = uniform(random, 0.18, 0.24) * size;
       const x = uniform(random, 0.35, 0.65) * size;
       const y = uniform(random, 0.35, 0.65) * size;
-      const sweep = uniform(random, 0.6, 1) * Math.PI;
+      const sweep = uniform(random, 0.7, 1.1) * Math.PI;
       return at((k) => ({ x, y, size: radius, angle: angle + k * sweep, alpha: 1 }));
     }
     case 'resize': {
@@ -135,7 +155,7 @@ function trajectory(random: Random, action: TemporalPair['action'], frames: numb
 export function planPairEpisode(random: Random, pair: TemporalPair, size: number, lengths: SegmentLengths): SegmentPlan[] {
   const shape = pick(random, MOVING_SHAPES);
   const colour = objectColour(random);
-  const look = { shape, colour, marker: [24, 24, 24] as Rgb, background: background(random, size, pick(random, TEMPORAL_BACKGROUNDS)) };
+  const look = { shape, colour, marker: [24, 24, 24] as Rgb, background: temporalBackground(random, size, pick(random, TEMPORAL_BACKGROUNDS)) };
   const states = trajectory(random, pair.action, frameCount(random, lengths), size);
   const forward: SegmentPlan = { className: pair.forward, ...look, states };
   const backward: SegmentPlan = { className: pair.backward, ...look, states: [...states].reverse() };
@@ -144,10 +164,11 @@ export function planPairEpisode(random: Random, pair: TemporalPair, size: number
 
 /** An object of the scene class's kind, at rest on a textured background. */
 export function planSceneEpisode(random: Random, scene: SceneClass, size: number, lengths: SegmentLengths): SegmentPlan[] {
-  const radius = uniform(random, 0.14, 0.22) * size;
+  // Near the centre, so the object stays in view whichever corner a training crop keeps.
+  const radius = uniform(random, 0.17, 0.24) * size;
   const state: ObjectState = {
-    x: uniform(random, radius + 2, size - radius - 2),
-    y: uniform(random, radius + 2, size - radius - 2),
+    x: uniform(random, 0.4, 0.6) * size,
+    y: uniform(random, 0.4, 0.6) * size,
     size: radius,
     angle: uniform(random, 0, 2 * Math.PI),
     alpha: 1,
@@ -159,7 +180,7 @@ export function planSceneEpisode(random: Random, scene: SceneClass, size: number
       shape: scene.shape,
       colour: objectColour(random),
       marker: null,
-      background: background(random, size, scene.background),
+      background: sceneBackground(random, size, scene.background),
       states: Array.from({ length: frames }, () => ({ ...state })),
     },
   ];

@@ -31,9 +31,9 @@ function inside(shape: ObjectShape, u: number, v: number): boolean {
   }
 }
 
-/** The marker: a dark disc off the object's centre, turning with it. */
+/** The marker: a dark cap on one side of the object, turning with it; large enough to read at the model's input. */
 function inMarker(u: number, v: number): boolean {
-  return (u - 0.5) * (u - 0.5) + v * v <= 0.28 * 0.28;
+  return u >= 0.2 && Math.abs(v) <= 0.55;
 }
 
 export function renderBackground(spec: BackgroundSpec, size: number): Uint8Array {
