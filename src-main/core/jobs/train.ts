@@ -79,7 +79,7 @@ function makeOptimizer(params: TrainParams): ScheduledOptimizer {
 }
 
 /** The learning rate of step `step` (0-based) of `steps`. */
-function learningRateAt(params: TrainParams, step: number, steps: number): number {
+export function learningRateAt(params: TrainParams, step: number, steps: number): number {
   return params.lrSchedule === 'cosine' ? params.lr * 0.5 * (1 + Math.cos((Math.PI * step) / steps)) : params.lr;
 }
 
