@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterEach } from 'vitest';
+import { createLocalApi, type LocalApi } from '../../../src-main/api/local-client.ts';
+import { runTrainJob } from '../../../src-main/core/jobs/train.ts';
 import { openProject, type Project } from '../../../src-main/core/store/project.ts';
 import { requireFfmpegTools } from '../../../src-main/core/media/locate.ts';
 import { addVideos } from '../../../src-main/core/media/library.ts';
@@ -86,3 +89,44 @@ export function recordingHooks(
 
 /** The smallest network worth training in a test: layers 1,1,1,1, width 16, T = 4, 32 px. */
 export const TINY = { variant: 'stm', layers: [1, 1, 1, 1], width: 16, frames: 4, size: 32, batch: 4, backend: 'wasm' } as const;
+
+/** TINY as training parameters: no dropout, a fixed learning rate. */
+export const TINY_TRAIN = { ...TINY, layers: [...TINY.layers] as [number, number, number, number], dropout: 0, lr: 0.01 };
+
+/**
+ * Projects and API sessions for training tests, all closed and removed after each test. Call once at the top
+ * of a test file: it registers the `afterEach` that cleans up.
+ */
+export function trainingTestbed() {
+  let fixtures: LabelledProject[] = [];
+  let apis: LocalApi[] = [];
+
+  afterEach(() => {
+    for (const api of apis) api.context.session.close();
+    for (const f of fixtures) f.cleanup();
+    fixtures = [];
+    apis = [];
+  });
+
+  return {
+    async fixture(options: Parameters<typeof labelledProject>[0] = {}): Promise<LabelledProject> {
+      const f = await labelledProject(options);
+      fixtures.push(f);
+      return f;
+    },
+
+    /** A CLI-style API session with the project at `dir` open (its job queue running). */
+    openApi(dir: string): LocalApi {
+      const api = createLocalApi('cli');
+      api.context.session.open(dir);
+      apis.push(api);
+      return api;
+    },
+
+    /** Runs a training job in-process (same code as the worker runs) and returns its outcome or error. */
+    trainInProcess(f: LabelledProject, params: Record<string, unknown>, hooks = recordingHooks()) {
+      const job = f.project.jobs.insert('train', { ...TINY_TRAIN, from: { kind: 'scratch' }, ...params });
+      return { job, hooks, run: runTrainJob(f.project, f.project.jobs.require(job.id), hooks) };
+    },
+  };
+}

@@ -1,41 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { createLocalApi, type LocalApi } from '../../../src-main/api/local-client.ts';
 import { runTrainJob, lastCheckpointPath } from '../../../src-main/core/jobs/train.ts';
 import { partialNameOf } from '../../../src-main/core/jobs/model-files.ts';
 import { readSafetensors } from '../../../src-main/core/model/safetensors.ts';
-import { labelledProject, recordingHooks, TINY, type LabelledProject } from './project-fixture.ts';
+import { recordingHooks, trainingTestbed } from './project-fixture.ts';
 
-const tiny = { ...TINY, layers: [...TINY.layers] as [number, number, number, number], dropout: 0, lr: 0.01 };
-let fixtures: LabelledProject[] = [];
-let apis: LocalApi[] = [];
-
-afterEach(() => {
-  for (const api of apis) api.context.session.close();
-  for (const f of fixtures) f.cleanup();
-  fixtures = [];
-  apis = [];
-});
-
-async function fixture(options: Parameters<typeof labelledProject>[0] = {}): Promise<LabelledProject> {
-  const f = await labelledProject(options);
-  fixtures.push(f);
-  return f;
-}
-
-function openApi(dir: string): LocalApi {
-  const api = createLocalApi('cli');
-  api.context.session.open(dir);
-  apis.push(api);
-  return api;
-}
-
-/** Runs a training job in-process (same code as the worker runs) and returns its outcome or error. */
-function trainInProcess(f: LabelledProject, params: Record<string, unknown>, hooks = recordingHooks()) {
-  const job = f.project.jobs.insert('train', { ...tiny, from: { kind: 'scratch' }, ...params });
-  return { job, hooks, run: runTrainJob(f.project, f.project.jobs.require(job.id), hooks) };
-}
+const { fixture, openApi, trainInProcess } = trainingTestbed();
 
 describe('interrupted and failing training runs', () => {
   it('marks a job of a dead process interrupted on open and resumes it from its last checkpoint', async () => {

@@ -1,42 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createLocalApi, type LocalApi } from '../../../src-main/api/local-client.ts';
 import type { JobProgress } from '../../../src-main/api/contract/jobs.ts';
-import { runTrainJob, lastCheckpointPath } from '../../../src-main/core/jobs/train.ts';
+import { lastCheckpointPath } from '../../../src-main/core/jobs/train.ts';
 import { readCheckpointInfo } from '../../../src-main/core/model/checkpoint.ts';
-import { labelledProject, recordingHooks, TINY, type LabelledProject } from './project-fixture.ts';
+import { trainingTestbed, TINY_TRAIN } from './project-fixture.ts';
 
-const tiny = { ...TINY, layers: [...TINY.layers] as [number, number, number, number], dropout: 0, lr: 0.01 };
-let fixtures: LabelledProject[] = [];
-let apis: LocalApi[] = [];
-
-afterEach(() => {
-  for (const api of apis) api.context.session.close();
-  for (const f of fixtures) f.cleanup();
-  fixtures = [];
-  apis = [];
-});
-
-async function fixture(options: Parameters<typeof labelledProject>[0] = {}): Promise<LabelledProject> {
-  const f = await labelledProject(options);
-  fixtures.push(f);
-  return f;
-}
-
-function openApi(dir: string): LocalApi {
-  const api = createLocalApi('cli');
-  api.context.session.open(dir);
-  apis.push(api);
-  return api;
-}
-
-/** Runs a training job in-process (same code as the worker runs) and returns its outcome or error. */
-function trainInProcess(f: LabelledProject, params: Record<string, unknown>, hooks = recordingHooks()) {
-  const job = f.project.jobs.insert('train', { ...tiny, from: { kind: 'scratch' }, ...params });
-  return { job, hooks, run: runTrainJob(f.project, f.project.jobs.require(job.id), hooks) };
-}
+const { fixture, openApi, trainInProcess } = trainingTestbed();
 
 describe('fine-tuning through the job queue', () => {
   it('trains in a worker, reports rate and ETA, stores per-epoch figures and keeps the best checkpoint', async () => {
@@ -44,7 +15,7 @@ describe('fine-tuning through the job queue', () => {
     const api = openApi(f.dir);
     const progress: JobProgress[] = [];
     api.client.on('job.progress', ({ progress: p }) => progress.push(p));
-    const job = await api.client.call('train.start', { ...tiny, epochs: 2, name: 'colours' });
+    const job = await api.client.call('train.start', { ...TINY_TRAIN, epochs: 2, name: 'colours' });
     expect(['queued', 'running']).toContain(job.status);
     const done = await api.client.call('jobs.wait', { id: job.id });
     expect(done.status, done.error ?? '').toBe('done');
@@ -83,7 +54,7 @@ describe('fine-tuning through the job queue', () => {
       f.project.jobs.update(theirs.id, { status: 'running', progress: { phase: 'predicting', pid: sleeper.pid } });
       const api = openApi(f.dir);
       expect((await api.client.call('jobs.get', { id: theirs.id })).status).toBe('running');
-      const mine = await api.client.call('train.start', { ...tiny, epochs: 50 });
+      const mine = await api.client.call('train.start', { ...TINY_TRAIN, epochs: 50 });
       expect(mine.status).toBe('queued');
       expect(mine.progress?.note).toBe(`waiting for job ${theirs.id}, which another process is running`);
       f.project.jobs.update(theirs.id, { status: 'done' });
@@ -101,8 +72,8 @@ describe('fine-tuning through the job queue', () => {
   it('runs one job at a time and cancels queued and running jobs', async () => {
     const f = await fixture();
     const api = openApi(f.dir);
-    const job = await api.client.call('train.start', { ...tiny, epochs: 50 });
-    const second = await api.client.call('train.start', { ...tiny, epochs: 50 });
+    const job = await api.client.call('train.start', { ...TINY_TRAIN, epochs: 50 });
+    const second = await api.client.call('train.start', { ...TINY_TRAIN, epochs: 50 });
     expect(second.status).toBe('queued');
     expect((await api.client.call('jobs.cancel', { id: second.id })).status).toBe('cancelled');
     await new Promise<void>((resolve) => {
