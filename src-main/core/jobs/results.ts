@@ -5,7 +5,7 @@
 import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { ClipRecord } from '../store/clips.ts';
-import type { PredictionRecord } from '../store/results.ts';
+import type { PredictionRecord, ProbeResultRecord } from '../store/results.ts';
 import type { VideoRecord } from '../store/videos.ts';
 import { frameToSeconds } from '../store/timebase.ts';
 import { exportLabels } from '../export/labels-export.ts';
@@ -60,21 +60,16 @@ export interface ReviewItem {
   uncertainty: number;
 }
 
-export interface ProbeResultView {
-  clipId: number | null;
-  videoId: number;
+/** A stored probe row as the UI and CSV show it: the class and video by name instead of by id. */
+export type ProbeResultView = Pick<
+  ProbeResultRecord,
+  | 'clipId' | 'videoId' | 'startFrame' | 'endFrame' | 'forwardTop1' | 'forwardScore' | 'reversedTop1' | 'reversedScore'
+  | 'expectedReversed' | 'flipped' | 'jsDivergence'
+> & {
   video: string;
+  /** The clip's class name; null for a window that is not a labelled clip. */
   label: string | null;
-  startFrame: number;
-  endFrame: number;
-  forwardTop1: string;
-  forwardScore: number;
-  reversedTop1: string;
-  reversedScore: number;
-  expectedReversed: string | null;
-  flipped: boolean;
-  jsDivergence: number;
-}
+};
 
 export interface CsvExportResult {
   file: string;
