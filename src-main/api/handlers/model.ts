@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
 import type { modelRequests } from '../contract/model.ts';
+import { appDataDir } from '../session.ts';
 import { configForArch } from '../../core/model/config.ts';
 import { modelInfo } from '../../core/model/info.ts';
 import { readCheckpointInfo } from '../../core/model/checkpoint.ts';
@@ -46,7 +47,10 @@ export const modelHandlers: HandlersFor<typeof modelRequests> = {
     // Loaded on demand: tfjs and the backends are heavy and most requests never need them.
     const { selectBackend } = await import('../../core/compute/backends.ts');
     const { forwardFile } = await import('../../core/model/forward-file.ts');
-    const selection = await selectBackend(p.backend);
+    const { resolveBackendPreference } = await import('../../core/compute/settings.ts');
+    // Same order as jobs: --backend, then STM_BACKEND, then the app setting, then auto.
+    const { preference, source } = resolveBackendPreference(p.backend, appDataDir());
+    const selection = await selectBackend(preference, source);
     const result = forwardFile({ weights: resolve(p.weights), input: resolve(p.input), inputKey: p.inputKey, out: resolve(p.out), features: p.features });
     return { ...result, backend: selection.name };
   },
