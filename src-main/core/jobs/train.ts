@@ -11,8 +11,8 @@ import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
 import { selectBackend } from '../compute/backends.ts';
-import { requireFfmpegTools, type FfmpegTools } from '../media/locate.ts';
-import { sampleClip } from '../media/decode.ts';
+import { requireFfmpegTools } from '../media/locate.ts';
+import { ClipFrameCache } from './frame-cache.ts';
 import { seededRng, type Rng } from '../media/sampling.ts';
 import { createStmNetwork, type StmNetwork } from '../model/network.ts';
 import { checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION } from '../model/checkpoint.ts';
@@ -93,7 +93,7 @@ function classWeights(clips: readonly LabelledClip[], classIndex: Map<number, nu
 }
 
 async function loadBatch(
-  tools: FfmpegTools,
+  frameCache: ClipFrameCache,
   dataset: ProjectDataset,
   clips: readonly LabelledClip[],
   classIndex: Map<number, number>,
@@ -101,10 +101,10 @@ async function loadBatch(
 ): Promise<Batch> {
   const clipValues = options.frames * options.size * options.size * 3;
   const x = new Float32Array(clips.length * clipValues);
-  // One ffmpeg per clip, all of the batch at once: decoding overlaps with itself and with the previous step.
+  // The whole batch at once: first-time decodes of the clips' spans run side by side.
   const samples = await Promise.all(
     clips.map((clip) =>
-      sampleClip(tools, decodable(dataset.videos.get(clip.videoId)!), {
+      frameCache.sample(decodable(dataset.videos.get(clip.videoId)!), {
         start: clip.startFrame,
         end: clip.endFrame,
         frames: options.frames,
@@ -120,6 +120,12 @@ async function loadBatch(
     normalizeInto(mirrored ? flipHorizontal(sample.data, options.size) : sample.data, x, i * clipValues, IMAGENET_NORMALIZATION);
   });
   return { x, labels: clips.map((c) => classIndex.get(c.classId)!) };
+}
+
+function frameCacheNote(cache: ClipFrameCache): string {
+  const { spans, bytes, overflow } = cache.use;
+  const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
+  return `frame cache: ${spans} clip spans decoded once and held in memory (${mb(bytes)})${overflow ? `; ${overflow} over the ${mb(cache.budgetBytes)} budget are decoded at every use` : ''}`;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -175,7 +181,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   const params = trainParamsOf(job);
   const backend = await selectBackend(params.backend ?? 'auto', params.backendSource);
   hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
-  const tools = await requireFfmpegTools();
+  const frameCache = new ClipFrameCache(await requireFfmpegTools());
   const dataset = loadDataset(project, hooks, { frames: params.frames, requireTrainable: true });
   const classNames = dataset.classes.map((c) => c.name);
   const k = classNames.length;
@@ -230,7 +236,8 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
       hooks.log(`precise BatchNorm: running statistics recomputed over ${used} training batch(es) after each epoch`);
     }
 
-    for (let epoch = state.epoch + 1; epoch <= params.epochs; epoch++) {
+    const firstEpoch = state.epoch + 1;
+    for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
       const base = (epoch - 1) * perEpoch;
       const report = (done: number, note: string, trainStep?: TrainStepPoint) =>
         hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note, ...(trainStep ? { trainStep } : {}) });
@@ -243,11 +250,11 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
       const curve = new StepCurve(epoch, order.length);
       let lossSum = 0;
       let correct = 0;
-      let next = loadBatch(tools, dataset, order[0], classIndex, { ...sampleOptions, training: true });
+      let next = loadBatch(frameCache, dataset, order[0], classIndex, { ...sampleOptions, training: true });
       for (let b = 0; b < order.length; b++) {
         hooks.throwIfCancelled();
         const batch = await next;
-        if (b + 1 < order.length) next = loadBatch(tools, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
+        if (b + 1 < order.length) next = loadBatch(frameCache, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
         optimizer.setLearningRate(learningRateAt(params, (epoch - 1) * trainBatches + b, params.epochs * trainBatches));
         const { loss, predicted } = trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
         const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
@@ -265,13 +272,13 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
 
       if (params.preciseBnBatches > 0) {
         report(trainBatches, `epoch ${epoch}/${params.epochs} · recomputing BatchNorm statistics`);
-        await recomputeBatchNormStatistics(network, statisticsBatches(tools, dataset, split.train, classIndex, params, { ...baseOptions, rng: seededRng(params.seed * 1000 + epoch + 500) }, hooks));
+        await recomputeBatchNormStatistics(network, statisticsBatches(frameCache, dataset, split.train, classIndex, params, { ...baseOptions, rng: seededRng(params.seed * 1000 + epoch + 500) }, hooks));
       }
 
       let top1 = correct / split.train.length;
       let loss = lastTrainLoss;
       if (split.val.length) {
-        const val = await validate(tools, dataset, split.val, classIndex, network, classNames, weights, params.batch, sampleOptions, hooks, (done) => report(trainBatches + done, `epoch ${epoch}/${params.epochs} · validating`));
+        const val = await validate(frameCache, dataset, split.val, classIndex, network, classNames, weights, params.batch, sampleOptions, hooks, (done) => report(trainBatches + done, `epoch ${epoch}/${params.epochs} · validating`));
         lastVal = val.evaluation;
         top1 = val.evaluation.top1;
         loss = val.loss;
@@ -280,6 +287,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
           loss: val.loss, top1, perClass: { ...val.evaluation.perClass }, confusion: val.evaluation.confusion,
         });
       }
+      if (epoch === firstEpoch) hooks.log(frameCacheNote(frameCache));
       hooks.log(`epoch ${epoch}: train loss ${lastTrainLoss.toFixed(4)}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
 
       const improved = top1 > state.bestTop1 || (top1 === state.bestTop1 && loss < state.bestLoss);
@@ -330,7 +338,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
  * would weigh its few clips as much as a full one), at most `preciseBnBatches` of them, decoded one ahead.
  */
 async function* statisticsBatches(
-  tools: FfmpegTools,
+  frameCache: ClipFrameCache,
   dataset: ProjectDataset,
   clips: readonly LabelledClip[],
   classIndex: Map<number, number>,
@@ -341,11 +349,11 @@ async function* statisticsBatches(
   const groups = chunks(shuffled(clips, sampleOptions.rng), params.batch);
   const full = groups.filter((g) => g.length === params.batch);
   const order = (full.length ? full : groups).slice(0, params.preciseBnBatches);
-  let next = order.length ? loadBatch(tools, dataset, order[0], classIndex, { ...sampleOptions, training: true }) : null;
+  let next = order.length ? loadBatch(frameCache, dataset, order[0], classIndex, { ...sampleOptions, training: true }) : null;
   for (let b = 0; b < order.length && next; b++) {
     hooks.throwIfCancelled();
     const batch = await next;
-    next = b + 1 < order.length ? loadBatch(tools, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true }) : null;
+    next = b + 1 < order.length ? loadBatch(frameCache, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true }) : null;
     yield batch.x;
   }
 }
@@ -400,7 +408,7 @@ function trainStep(
 }
 
 async function validate(
-  tools: FfmpegTools,
+  frameCache: ClipFrameCache,
   dataset: ProjectDataset,
   clips: readonly LabelledClip[],
   classIndex: Map<number, number>,
@@ -419,7 +427,7 @@ async function validate(
   const batches = chunks(clips, batchSize);
   for (let b = 0; b < batches.length; b++) {
     hooks.throwIfCancelled();
-    const batch = await loadBatch(tools, dataset, batches[b], classIndex, { ...sampleOptions, training: false });
+    const batch = await loadBatch(frameCache, dataset, batches[b], classIndex, { ...sampleOptions, training: false });
     const logits = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.labels.length * network.config.frames, network.config.inputSize, network.config.inputSize, 3]);
       return network.forward(x, { training: false }).clipLogits.arraySync();

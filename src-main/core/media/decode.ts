@@ -57,6 +57,13 @@ function checkedTimes(video: DecodableVideo): Float64Array {
   return video.framePts;
 }
 
+/** How far from frame i's timestamp a decoded frame still counts as frame i: a quarter of the gap to its neighbours. */
+function timeTolerance(times: Float64Array, i: number): number {
+  const before = i > 0 ? times[i]! - times[i - 1]! : Infinity;
+  const after = i + 1 < times.length ? times[i + 1]! - times[i]! : Infinity;
+  return Math.min(before, after, 2) / 4;
+}
+
 /**
  * `select` expression keeping exactly the given frames, matched by their absolute timestamp (run with
  * `-copyts`) within a quarter of the gap to their neighbours. Matching by time rather than by count stays
@@ -64,12 +71,7 @@ function checkedTimes(video: DecodableVideo): Float64Array {
  */
 function selectByTime(times: Float64Array, frames: number[], startTime: number): string {
   return frames
-    .map((i) => {
-      const before = i > 0 ? times[i]! - times[i - 1]! : Infinity;
-      const after = i + 1 < times.length ? times[i + 1]! - times[i]! : Infinity;
-      const tolerance = Math.min(before, after, 2) / 4;
-      return `lt(abs(t-${(times[i]! + startTime).toFixed(6)})\\,${tolerance.toFixed(6)})`;
-    })
+    .map((i) => `lt(abs(t-${(times[i]! + startTime).toFixed(6)})\\,${timeTolerance(times, i).toFixed(6)})`)
     .join('+');
 }
 
@@ -88,51 +90,119 @@ function decodeFailure(video: DecodableVideo, frame: number, stderr: string): Us
 }
 
 /**
+ * Runs one ffmpeg decode that keeps `count` frames, the first of them source frame `first`: `select` picks
+ * them by timestamp (run with `-copyts`), `filters` shape them into `frameBytes`-sized rgb24 pictures. The
+ * seek lands just before `first`; some demuxers (MPEG-TS) land after the requested time, so a short decode
+ * backs off, then decodes from the start.
+ */
+async function decodeSelected(
+  tools: FfmpegTools,
+  video: DecodableVideo,
+  picks: { first: number; count: number; select: string },
+  picture: { inputFlags: string[]; filters: string },
+  frameBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
+  const times = checkedTimes(video);
+  const decode = async (margin: number) => {
+    const seek = seekTimeFor(times, picks.first, margin);
+    const out = await runTool(tools.ffmpeg, [
+      '-v', 'error', '-nostdin',
+      ...(seek === null ? [] : ['-ss', seek.toFixed(6)]),
+      '-copyts', ...picture.inputFlags, '-i', video.path,
+      '-an', '-sn', '-dn',
+      '-vf', `select=${picks.select}${picture.filters ? `,${picture.filters}` : ''}`,
+      ...tools.passthroughFlags,
+      '-frames:v', String(picks.count),
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    ], { signal });
+    return { out, decoded: Math.floor(out.stdout.length / frameBytes), fromStart: seek === null };
+  };
+  let attempt = await decode(0);
+  if (attempt.decoded < picks.count && !attempt.fromStart) attempt = await decode(10);
+  if (attempt.decoded < picks.count && !attempt.fromStart) attempt = await decode(Infinity);
+  const { out, decoded } = attempt;
+  if (decoded < picks.count) throw decodeFailure(video, picks.first + decoded, out.stderr);
+  return out.stdout;
+}
+
+function checkedSpan(video: DecodableVideo, start: number, end: number): Float64Array {
+  const times = checkedTimes(video);
+  if (end > times.length || start < 0) {
+    throw new UserError('invalid_input', `${video.path}: the span [${start}, ${end}) is outside the video's ${times.length} frames.`);
+  }
+  return times;
+}
+
+/**
  * Decodes T frames of a span, frame-exact, as the model sees them: TSN segment sampling (`center` or
  * `random`), crop policy `center` or `train`, forward or reversed. Frame i is the frame whose probed
  * timestamp is framePts[i], matched by timestamp in the decoded stream, never by time × fps, so
  * variable-frame-rate files are exact. Safe to call from worker threads; one short ffmpeg run per call.
  */
 export async function sampleClip(tools: FfmpegTools, video: DecodableVideo, opts: SampleOptions): Promise<SampledClip> {
-  const times = checkedTimes(video);
-  if (opts.end > times.length || opts.start < 0) {
-    throw new UserError('invalid_input', `${video.path}: the span [${opts.start}, ${opts.end}) is outside the video's ${times.length} frames.`);
-  }
+  checkedSpan(video, opts.start, opts.end);
   const rng = opts.rng ?? Math.random;
   const indices = segmentIndices(opts.start, opts.end, opts.frames, opts.mode, rng);
   const geometry = cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, opts.crop, rng);
+  return sampleFrames(tools, video, { indices, geometry, reversed: opts.reversed, signal: opts.signal });
+}
+
+/** `sampleClip` with the frames and the crop already chosen. */
+export async function sampleFrames(
+  tools: FfmpegTools,
+  video: DecodableVideo,
+  pick: { indices: number[]; geometry: CropGeometry; reversed?: boolean; signal?: AbortSignal },
+): Promise<SampledClip> {
+  const { indices, geometry } = pick;
+  const times = checkedTimes(video);
   const unique = [...new Set(indices)].sort((a, b) => a - b);
-  const frameBytes = opts.size * opts.size * 3;
+  const frameBytes = geometry.size * geometry.size * 3;
   const select = selectByTime(times, unique, await containerStartTime(tools, video.path));
-  const picture = pictureSteps(video, geometry);
-  const decode = async (margin: number) => {
-    const seek = seekTimeFor(times, unique[0]!, margin);
-    const out = await runTool(tools.ffmpeg, [
-      '-v', 'error', '-nostdin',
-      ...(seek === null ? [] : ['-ss', seek.toFixed(6)]),
-      '-copyts', ...picture.inputFlags, '-i', video.path,
-      '-an', '-sn', '-dn',
-      '-vf', `select=${select},${picture.filters}`,
-      ...tools.passthroughFlags,
-      '-frames:v', String(unique.length),
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
-    ], { signal: opts.signal });
-    return { out, decoded: Math.floor(out.stdout.length / frameBytes), fromStart: seek === null };
-  };
-  // Some demuxers (MPEG-TS) can land after the requested time: back off, then decode from the start.
-  let attempt = await decode(0);
-  if (attempt.decoded < unique.length && !attempt.fromStart) attempt = await decode(10);
-  if (attempt.decoded < unique.length && !attempt.fromStart) attempt = await decode(Infinity);
-  const { out, decoded } = attempt;
-  if (decoded < unique.length) throw decodeFailure(video, unique[decoded]!, out.stderr);
+  const decoded = await decodeSelected(tools, video, { first: unique[0]!, count: unique.length, select }, pictureSteps(video, geometry), frameBytes, pick.signal);
 
   const data = new Uint8Array(indices.length * frameBytes);
   indices.forEach((frame, t) => {
     const row = unique.indexOf(frame);
-    data.set(out.stdout.subarray(row * frameBytes, (row + 1) * frameBytes), t * frameBytes);
+    data.set(decoded.subarray(row * frameBytes, (row + 1) * frameBytes), t * frameBytes);
   });
-  if (opts.reversed) return { data: reverseFrames(data, indices.length), frameIndices: [...indices].reverse() };
+  if (pick.reversed) return { data: reverseFrames(data, indices.length), frameIndices: [...indices].reverse() };
   return { data, frameIndices: indices };
+}
+
+/** Every frame of a span, upright and scaled to `width` × `height`: uint8 RGB laid out [end − start, height, width, 3]. */
+export interface DecodedSpan {
+  start: number;
+  end: number;
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/**
+ * Decodes every frame of [start, end) in one ffmpeg run, scaled to `width` × `height` (bilinear), for
+ * callers that sample the same span many times (training's frame cache). Frames are matched by timestamp
+ * as in `sampleClip`.
+ */
+export async function decodeSpan(
+  tools: FfmpegTools,
+  video: DecodableVideo,
+  span: { start: number; end: number; width: number; height: number; signal?: AbortSignal },
+): Promise<DecodedSpan> {
+  const times = checkedSpan(video, span.start, span.end);
+  if (span.end <= span.start) throw new UserError('invalid_input', `${video.path}: the span [${span.start}, ${span.end}) is empty.`);
+  const startTime = await containerStartTime(tools, video.path);
+  const from = times[span.start]! + startTime - timeTolerance(times, span.start);
+  const to = times[span.end - 1]! + startTime + timeTolerance(times, span.end - 1);
+  const known = typeof video.rotation === 'number';
+  const picture = {
+    inputFlags: known ? ['-noautorotate'] : [],
+    filters: [...(known ? uprightFilters(video.rotation!) : []), `scale=${span.width}:${span.height}:flags=bilinear`].join(','),
+  };
+  const count = span.end - span.start;
+  const frameBytes = span.width * span.height * 3;
+  const decoded = await decodeSelected(tools, video, { first: span.start, count, select: `between(t\\,${from.toFixed(6)}\\,${to.toFixed(6)})` }, picture, frameBytes, span.signal);
+  return { start: span.start, end: span.end, width: span.width, height: span.height, data: new Uint8Array(decoded.buffer, decoded.byteOffset, count * frameBytes) };
 }
 
 export interface WindowOptions {

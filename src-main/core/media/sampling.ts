@@ -120,3 +120,37 @@ export function reverseFrames(data: Uint8Array, frames: number): Uint8Array {
   for (let t = 0; t < frames; t++) out.set(data.subarray(t * frameBytes, (t + 1) * frameBytes), (frames - 1 - t) * frameBytes);
   return out;
 }
+
+/**
+ * Crops `geometry`'s region out of one rgb24 picture of `geometry.scaledWidth` × `geometry.scaledHeight`
+ * and resizes it to S×S, bilinear with pixel centres aligned (as ffmpeg's scaler places them).
+ */
+export function cropResize(picture: Uint8Array, geometry: CropGeometry): Uint8Array {
+  const { scaledWidth: width, scaledHeight: height, x, y, size } = geometry;
+  const out = new Uint8Array(size * size * 3);
+  const stepX = geometry.width / size;
+  const stepY = geometry.height / size;
+  for (let oy = 0; oy < size; oy++) {
+    const sy = Math.min(height - 1, Math.max(0, y + (oy + 0.5) * stepY - 0.5));
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(height - 1, y0 + 1);
+    const fy = sy - y0;
+    for (let ox = 0; ox < size; ox++) {
+      const sx = Math.min(width - 1, Math.max(0, x + (ox + 0.5) * stepX - 0.5));
+      const x0 = Math.floor(sx);
+      const x1 = Math.min(width - 1, x0 + 1);
+      const fx = sx - x0;
+      const a = (y0 * width + x0) * 3;
+      const b = (y0 * width + x1) * 3;
+      const c = (y1 * width + x0) * 3;
+      const d = (y1 * width + x1) * 3;
+      const o = (oy * size + ox) * 3;
+      for (let ch = 0; ch < 3; ch++) {
+        const top = picture[a + ch]! + (picture[b + ch]! - picture[a + ch]!) * fx;
+        const bottom = picture[c + ch]! + (picture[d + ch]! - picture[c + ch]!) * fx;
+        out[o + ch] = Math.round(top + (bottom - top) * fy);
+      }
+    }
+  }
+  return out;
+}

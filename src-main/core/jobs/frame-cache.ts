@@ -1,0 +1,75 @@
+/**
+ * Training's clip frame cache. Training samples every labelled span again each epoch (and for validation and
+ * BatchNorm statistics); starting ffmpeg per clip and per epoch costs more than the small models' steps. So
+ * each span is decoded once, whole, at the size crops are taken from (short side S·256/224), kept in memory,
+ * and every later sample is cropped and resized in JS. Spans beyond the memory budget are sampled with
+ * ffmpeg as before. Random draws happen in the same order either way, so runs stay reproducible.
+ */
+import { totalmem } from 'node:os';
+import { decodeSpan, sampleClip, sampleFrames, type DecodableVideo, type DecodedSpan, type SampleOptions, type SampledClip } from '../media/decode.ts';
+import type { FfmpegTools } from '../media/locate.ts';
+import { cropGeometry, cropResize, reverseFrames, segmentIndices } from '../media/sampling.ts';
+
+/** The default budget: 1 GiB, or an eighth of the machine's memory when that is less. */
+export function defaultFrameCacheBudget(): number {
+  return Math.min(2 ** 30, Math.floor(totalmem() / 8));
+}
+
+export interface FrameCacheUse {
+  /** Spans held in memory. */
+  spans: number;
+  bytes: number;
+  /** Spans that did not fit the budget and are decoded per sample. */
+  overflow: number;
+}
+
+export class ClipFrameCache {
+  private readonly spans = new Map<string, Promise<DecodedSpan>>();
+  private readonly overflow = new Set<string>();
+  private reserved = 0;
+
+  constructor(
+    private readonly tools: FfmpegTools,
+    readonly budgetBytes: number = defaultFrameCacheBudget(),
+  ) {}
+
+  /** `sampleClip`'s result for a clip of `video`, served from memory once the span has been decoded. */
+  async sample(video: DecodableVideo, opts: SampleOptions): Promise<SampledClip> {
+    if (!video.displayWidth || !video.displayHeight) return sampleClip(this.tools, video, opts);
+    // The random draws happen here, in sampleClip's order, whichever path serves the clip.
+    const rng = opts.rng ?? Math.random;
+    const indices = segmentIndices(opts.start, opts.end, opts.frames, opts.mode, rng);
+    const geometry = cropGeometry(video.displayWidth, video.displayHeight, opts.size, opts.crop, rng);
+    const key = `${video.path}\n${opts.start}:${opts.end}@${geometry.scaledWidth}x${geometry.scaledHeight}`;
+    let span = this.spans.get(key);
+    if (!span) {
+      const bytes = (opts.end - opts.start) * geometry.scaledWidth * geometry.scaledHeight * 3;
+      if (this.overflow.has(key) || this.reserved + bytes > this.budgetBytes) {
+        this.overflow.add(key);
+        return sampleFrames(this.tools, video, { indices, geometry, reversed: opts.reversed, signal: opts.signal });
+      }
+      this.reserved += bytes;
+      span = decodeSpan(this.tools, video, { start: opts.start, end: opts.end, width: geometry.scaledWidth, height: geometry.scaledHeight, signal: opts.signal });
+      // A failed decode is not kept: the error reaches this caller, and a later sample tries again.
+      span.catch(() => {
+        this.spans.delete(key);
+        this.reserved -= bytes;
+      });
+      this.spans.set(key, span);
+    }
+    const decoded = await span;
+    const frameBytes = decoded.width * decoded.height * 3;
+    const clipBytes = opts.size * opts.size * 3;
+    const data = new Uint8Array(indices.length * clipBytes);
+    indices.forEach((frame, t) => {
+      const offset = (frame - decoded.start) * frameBytes;
+      data.set(cropResize(decoded.data.subarray(offset, offset + frameBytes), geometry), t * clipBytes);
+    });
+    if (opts.reversed) return { data: reverseFrames(data, indices.length), frameIndices: [...indices].reverse() };
+    return { data, frameIndices: indices };
+  }
+
+  get use(): FrameCacheUse {
+    return { spans: this.spans.size, bytes: this.reserved, overflow: this.overflow.size };
+  }
+}
