@@ -126,9 +126,11 @@ function trajectory(random: Random, action: TemporalPair['action'], frames: numb
       );
     }
     case 'rotate': {
-      const radius = uniform(random, 0.18, 0.24) * size;
-      const x = uniform(random, 0.35, 0.65) * size;
-      const y = uniform(random, 0.35, 0.65) * size;
+      // Large and near the centre: the sense of a turn shows in how the halves of the frame move against
+      // each other, which a small network reads far more easily than a small object's spin.
+      const radius = uniform(random, 0.26, 0.32) * size;
+      const x = uniform(random, 0.44, 0.56) * size;
+      const y = uniform(random, 0.44, 0.56) * size;
       const sweep = uniform(random, 0.7, 1.1) * Math.PI;
       return at((k) => ({ x, y, size: radius, angle: angle + k * sweep, alpha: 1 }));
     }
