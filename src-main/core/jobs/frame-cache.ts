@@ -1,8 +1,8 @@
 /**
  * Training's clip frame cache. Training samples every labelled span again each epoch (and for validation and
  * BatchNorm statistics); starting ffmpeg per clip and per epoch costs more than the small models' steps. So
- * each span is decoded once, whole, at the size crops are taken from (short side S·256/224), kept in memory,
- * and every later sample is cropped and resized in JS. Spans beyond the memory budget are sampled with
+ * each span is decoded once, whole, at up to twice the size crops are planned on (short side S·256/224),
+ * kept in memory, and every later sample is cropped and resized in JS. Spans beyond the memory budget are sampled with
  * ffmpeg as before. Random draws happen in the same order either way, so runs stay reproducible.
  */
 import { totalmem } from 'node:os';
@@ -13,6 +13,19 @@ import { cropGeometry, cropResize, reverseFrames, segmentIndices } from '../medi
 /** The default budget: 1 GiB, or an eighth of the machine's memory when that is less. */
 export function defaultFrameCacheBudget(): number {
   return Math.min(2 ** 30, Math.floor(totalmem() / 8));
+}
+
+/**
+ * The size spans are held at: the source size, at most twice the planned scale. Training's smallest crops
+ * (0.66 of the short side) then still resample from at least as many pixels as ffmpeg reads for them, so
+ * cached and directly decoded samples look alike.
+ */
+function heldSize(displayWidth: number, displayHeight: number, scaledWidth: number, scaledHeight: number): { width: number; height: number } {
+  const factor = Math.min(2, displayWidth / scaledWidth);
+  if (factor <= 1) return { width: scaledWidth, height: scaledHeight };
+  // Even sides, as the scaler's 4:2:0 input prefers; the crops are planned in relative terms anyway.
+  const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
+  return { width: even(scaledWidth * factor), height: even(scaledHeight * factor) };
 }
 
 export interface FrameCacheUse {
@@ -40,16 +53,17 @@ export class ClipFrameCache {
     const rng = opts.rng ?? Math.random;
     const indices = segmentIndices(opts.start, opts.end, opts.frames, opts.mode, rng);
     const geometry = cropGeometry(video.displayWidth, video.displayHeight, opts.size, opts.crop, rng);
-    const key = `${video.path}\n${opts.start}:${opts.end}@${geometry.scaledWidth}x${geometry.scaledHeight}`;
+    const held = heldSize(video.displayWidth, video.displayHeight, geometry.scaledWidth, geometry.scaledHeight);
+    const key = `${video.path}\n${opts.start}:${opts.end}@${held.width}x${held.height}`;
     let span = this.spans.get(key);
     if (!span) {
-      const bytes = (opts.end - opts.start) * geometry.scaledWidth * geometry.scaledHeight * 3;
+      const bytes = (opts.end - opts.start) * held.width * held.height * 3;
       if (this.overflow.has(key) || this.reserved + bytes > this.budgetBytes) {
         this.overflow.add(key);
         return sampleFrames(this.tools, video, { indices, geometry, reversed: opts.reversed, signal: opts.signal });
       }
       this.reserved += bytes;
-      span = decodeSpan(this.tools, video, { start: opts.start, end: opts.end, width: geometry.scaledWidth, height: geometry.scaledHeight, signal: opts.signal });
+      span = decodeSpan(this.tools, video, { start: opts.start, end: opts.end, ...held, signal: opts.signal });
       // A failed decode is not kept: the error reaches this caller, and a later sample tries again.
       span.catch(() => {
         this.spans.delete(key);
@@ -63,7 +77,7 @@ export class ClipFrameCache {
     const data = new Uint8Array(indices.length * clipBytes);
     indices.forEach((frame, t) => {
       const offset = (frame - decoded.start) * frameBytes;
-      data.set(cropResize(decoded.data.subarray(offset, offset + frameBytes), geometry), t * clipBytes);
+      data.set(cropResize(decoded.data.subarray(offset, offset + frameBytes), decoded.width, decoded.height, geometry), t * clipBytes);
     });
     if (opts.reversed) return { data: reverseFrames(data, indices.length), frameIndices: [...indices].reverse() };
     return { data, frameIndices: indices };

@@ -121,36 +121,78 @@ export function reverseFrames(data: Uint8Array, frames: number): Uint8Array {
   return out;
 }
 
+/** Source taps and weights of one output pixel along one axis. */
+interface Taps {
+  index: Int32Array;
+  weight: Float32Array;
+}
+
 /**
- * Crops `geometry`'s region out of one rgb24 picture of `geometry.scaledWidth` × `geometry.scaledHeight`
- * and resizes it to S×S, bilinear with pixel centres aligned (as ffmpeg's scaler places them).
+ * Resampling taps for `outputs` pixels covering [from, from + length) of an axis of `extent` pixels: a
+ * triangle filter, widened by the scale factor when shrinking so every source pixel counts (ffmpeg's
+ * bilinear scaler does the same), pixel centres aligned, edges clamped.
  */
-export function cropResize(picture: Uint8Array, geometry: CropGeometry): Uint8Array {
-  const { scaledWidth: width, scaledHeight: height, x, y, size } = geometry;
-  const out = new Uint8Array(size * size * 3);
-  const stepX = geometry.width / size;
-  const stepY = geometry.height / size;
-  for (let oy = 0; oy < size; oy++) {
-    const sy = Math.min(height - 1, Math.max(0, y + (oy + 0.5) * stepY - 0.5));
-    const y0 = Math.floor(sy);
-    const y1 = Math.min(height - 1, y0 + 1);
-    const fy = sy - y0;
-    for (let ox = 0; ox < size; ox++) {
-      const sx = Math.min(width - 1, Math.max(0, x + (ox + 0.5) * stepX - 0.5));
-      const x0 = Math.floor(sx);
-      const x1 = Math.min(width - 1, x0 + 1);
-      const fx = sx - x0;
-      const a = (y0 * width + x0) * 3;
-      const b = (y0 * width + x1) * 3;
-      const c = (y1 * width + x0) * 3;
-      const d = (y1 * width + x1) * 3;
-      const o = (oy * size + ox) * 3;
-      for (let ch = 0; ch < 3; ch++) {
-        const top = picture[a + ch]! + (picture[b + ch]! - picture[a + ch]!) * fx;
-        const bottom = picture[c + ch]! + (picture[d + ch]! - picture[c + ch]!) * fx;
-        out[o + ch] = Math.round(top + (bottom - top) * fy);
-      }
+function axisTaps(from: number, length: number, outputs: number, extent: number): Taps[] {
+  const step = length / outputs;
+  const radius = Math.max(1, step);
+  return Array.from({ length: outputs }, (_, o) => {
+    const centre = from + (o + 0.5) * step - 0.5;
+    const first = Math.ceil(centre - radius);
+    const last = Math.floor(centre + radius);
+    const index: number[] = [];
+    const weight: number[] = [];
+    let total = 0;
+    for (let i = first; i <= last; i++) {
+      const w = 1 - Math.abs(i - centre) / radius;
+      if (w <= 0) continue;
+      index.push(Math.min(extent - 1, Math.max(0, i)));
+      weight.push(w);
+      total += w;
     }
+    return { index: Int32Array.from(index), weight: Float32Array.from(weight, (w) => w / total) };
+  });
+}
+
+/**
+ * Crops `geometry`'s region out of one rgb24 picture of `width` × `height` (the picture the geometry was
+ * planned on, at any resolution) and resamples it to S×S.
+ */
+export function cropResize(picture: Uint8Array, width: number, height: number, geometry: CropGeometry): Uint8Array {
+  const { size } = geometry;
+  const sx = width / geometry.scaledWidth;
+  const sy = height / geometry.scaledHeight;
+  const columns = axisTaps(geometry.x * sx, geometry.width * sx, size, width);
+  const rows = axisTaps(geometry.y * sy, geometry.height * sy, size, height);
+  // Horizontal pass over only the rows the vertical pass reads.
+  const used = [...new Set(rows.flatMap((r) => [...r.index]))];
+  const horizontal = new Map<number, Float32Array>();
+  for (const y of used) {
+    const line = new Float32Array(size * 3);
+    const base = y * width * 3;
+    columns.forEach((taps, ox) => {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let k = 0; k < taps.index.length; k++) {
+        const p = base + taps.index[k]! * 3;
+        const w = taps.weight[k]!;
+        r += picture[p]! * w;
+        g += picture[p + 1]! * w;
+        b += picture[p + 2]! * w;
+      }
+      line[ox * 3] = r;
+      line[ox * 3 + 1] = g;
+      line[ox * 3 + 2] = b;
+    });
+    horizontal.set(y, line);
   }
+  const out = new Uint8Array(size * size * 3);
+  rows.forEach((taps, oy) => {
+    for (let i = 0; i < size * 3; i++) {
+      let v = 0;
+      for (let k = 0; k < taps.index.length; k++) v += horizontal.get(taps.index[k]!)![i]! * taps.weight[k]!;
+      out[oy * size * 3 + i] = Math.round(v);
+    }
+  });
   return out;
 }
