@@ -131,7 +131,7 @@ function trajectory(random: Random, action: TemporalPair['action'], frames: numb
       const radius = uniform(random, 0.26, 0.32) * size;
       const x = uniform(random, 0.44, 0.56) * size;
       const y = uniform(random, 0.44, 0.56) * size;
-      const sweep = uniform(random, 0.7, 1.1) * Math.PI;
+      const sweep = uniform(random, 0.9, 1.3) * Math.PI;
       return at((k) => ({ x, y, size: radius, angle: angle + k * sweep, alpha: 1 }));
     }
     case 'resize': {

@@ -32,7 +32,7 @@ const TRAIN: DemoTrainSettings = {
   width: 16,
   frames: 4,
   size: 32,
-  epochs: 10,
+  epochs: 14,
   batch: 8,
   lr: 0.003,
   optimizer: 'adam',
@@ -50,6 +50,6 @@ export const DEMO_SETTINGS: DemoSettings = {
 /** `--quick`: fewer videos and epochs, same model and direction of results. */
 export const QUICK_DEMO_SETTINGS: DemoSettings = {
   data: { ...DEFAULT_DATA_OPTIONS, trainVideos: 24, valVideos: 8 },
-  train: { ...TRAIN, epochs: 6 },
+  train: { ...TRAIN, epochs: 9 },
   window: { frames: 20, stride: 10 },
 };
