@@ -3,8 +3,11 @@ import { wb } from './workbench.svelte.ts';
 import type { HeatTrack } from './timeline-types.ts';
 import type { Segment, WindowsResult } from '../../../src-main/api/contract/jobs.ts';
 
-/** The current video's predictions by one model as heat tracks: per class, forward above reversed. */
-class PredictionTracks {
+/**
+ * The current video's predictions by one model as heat tracks: per class, forward above reversed. A
+ * comparison instance skips segments, which the timeline draws only for the primary model.
+ */
+export class PredictionTracks {
   shown = $state(true);
   threshold = $state(0.5);
   forward = $state.raw<WindowsResult | null>(null);
@@ -12,8 +15,10 @@ class PredictionTracks {
   segments = $state.raw<Segment[]>([]);
   private key = '';
 
+  constructor(private readonly withSegments: boolean) {}
+
   async load(videoId: number | null, modelId: number | null, force = false): Promise<void> {
-    const key = `${videoId}:${modelId}:${this.threshold}`;
+    const key = `${videoId}:${modelId}:${this.withSegments ? this.threshold : ''}`;
     if (!force && key === this.key) return;
     this.key = key;
     if (videoId === null || modelId === null) {
@@ -25,7 +30,7 @@ class PredictionTracks {
       const [forward, reversed, segments] = await Promise.all([
         api.call('predictions.windows', { videoId, modelId, direction: 'forward' }),
         api.call('predictions.windows', { videoId, modelId, direction: 'reversed' }),
-        api.call('predictions.segments', { videoId, modelId, defaultThreshold: this.threshold }),
+        this.withSegments ? api.call('predictions.segments', { videoId, modelId, defaultThreshold: this.threshold }) : [],
       ]);
       if (key !== this.key) return;
       this.forward = forward;
@@ -36,8 +41,11 @@ class PredictionTracks {
     }
   }
 
-  /** Colours by class name from the project's classes (the model may know classes the project lost). */
-  tracks(colorOf: (name: string) => string): HeatTrack[] {
+  /**
+   * Colours by class name from the project's classes (the model may know classes the project lost).
+   * `comparedModel` names the model when these rows are the comparison's.
+   */
+  tracks(colorOf: (name: string) => string, comparedModel: string | null = null): HeatTrack[] {
     if (!this.shown) return [];
     const out: HeatTrack[] = [];
     const classes = this.forward?.classes ?? this.reversed?.classes ?? [];
@@ -55,10 +63,11 @@ class PredictionTracks {
           probs[i] = w.probabilities[c] ?? 0;
         });
         out.push({
-          key: `${name}:${direction}`,
+          key: `${comparedModel === null ? 'primary' : 'compared'}:${name}:${direction}`,
           label: name,
           color: colorOf(name),
           direction,
+          comparedModel,
           starts,
           ends,
           probs,
@@ -74,4 +83,23 @@ class PredictionTracks {
   }
 }
 
-export const predictions = new PredictionTracks();
+/** Each class's comparison rows right below the primary rows of the same class, in the primary's class order. */
+export function withComparison(primary: HeatTrack[], compared: HeatTrack[]): HeatTrack[] {
+  if (compared.length === 0) return primary;
+  const out: HeatTrack[] = [];
+  const placed = new Set<string>();
+  for (const [i, track] of primary.entries()) {
+    out.push(track);
+    if (primary[i + 1]?.label === track.label) continue;
+    out.push(...compared.filter((t) => t.label === track.label));
+    placed.add(track.label);
+  }
+  out.push(...compared.filter((t) => !placed.has(t.label)));
+  return out;
+}
+
+export const predictions = new PredictionTracks(true);
+/** A second model's tracks shown under the primary one's, "old vs new classifier". */
+export const comparison = new PredictionTracks(false);
+/** The model chosen to compare with (kept across views); null shows no comparison. */
+export const compareWith = $state<{ modelId: number | null }>({ modelId: null });

@@ -19,6 +19,8 @@ export interface HeatTrack {
   label: string;
   color: string;
   direction: 'forward' | 'reversed';
+  /** The model's name when this row is a comparison model's (drawn under the primary's rows, dashed); null for the primary. */
+  comparedModel: string | null;
   /** Window i covers [starts[i], ends[i]) with probability probs[i]; sorted by start. */
   starts: Int32Array;
   ends: Int32Array;
