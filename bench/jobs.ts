@@ -1,14 +1,19 @@
 /**
  * `npm run bench -- jobs`: end-to-end predict throughput (decode + sample + inference + store) on a 60 s
  * video with a small STM, on ONNX Runtime and on TensorFlow.js (wasm), against decoding the same windows
- * alone (informational: inference dominates); and how long a queued job takes to start in its worker thread. Target: ONNX ≥ 1× tfjs windows/s.
+ * alone (informational: inference dominates); how long a queued job takes to start in its worker thread; and
+ * training's clip sampling from the frame cache against one ffmpeg run per clip. Targets: ONNX ≥ 1× tfjs
+ * windows/s; cached sampling ≥ 3× ffmpeg per clip.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openProject, type Project } from '../src-main/core/store/project.ts';
 import { requireFfmpegTools } from '../src-main/core/media/locate.ts';
 import { addVideos } from '../src-main/core/media/library.ts';
-import { slidingWindows } from '../src-main/core/media/decode.ts';
+import { sampleClip, slidingWindows, type DecodableVideo, type SampleOptions } from '../src-main/core/media/decode.ts';
+import type { FfmpegTools } from '../src-main/core/media/locate.ts';
+import { seededRng } from '../src-main/core/media/sampling.ts';
+import { ClipFrameCache } from '../src-main/core/jobs/frame-cache.ts';
 import { createStmNetwork } from '../src-main/core/model/network.ts';
 import { archOf, saveCheckpointAtomically } from '../src-main/core/jobs/model-files.ts';
 import { runPredictJob } from '../src-main/core/jobs/predict.ts';
@@ -50,6 +55,30 @@ async function predictRate(project: Project, modelId: number, engine: 'onnx' | '
   return { windows, perSecond: windows / seconds };
 }
 
+/** Training-style sampling (random frames, corner crops) of 24-frame spans, a batch of 8 clips at a time. */
+async function trainingSampleRate(video: DecodableVideo, sample: (options: SampleOptions) => Promise<unknown>, size: number): Promise<number> {
+  const rng = seededRng(1);
+  const spans = Array.from({ length: 48 }, (_, i) => i * 30);
+  const t0 = performance.now();
+  for (let b = 0; b < spans.length; b += 8) {
+    await Promise.all(spans.slice(b, b + 8).map((start) => sample({ start, end: start + 24, frames: 4, mode: 'random', size, crop: 'train', rng })));
+  }
+  return spans.length / ((performance.now() - t0) / 1000);
+}
+
+async function benchFrameCache(tools: FfmpegTools, video: DecodableVideo): Promise<void> {
+  for (const size of [32, 112]) {
+    const direct = await trainingSampleRate(video, (o) => sampleClip(tools, video, o), size);
+    const cache = new ClipFrameCache(tools);
+    const firstEpoch = await trainingSampleRate(video, (o) => cache.sample(video, o), size);
+    const laterEpoch = await trainingSampleRate(video, (o) => cache.sample(video, o), size);
+    report({ suite: SUITE, figure: `training clips/s at ${size}², ffmpeg per clip`, value: round(direct, 1), unit: 'clips/s' });
+    report({ suite: SUITE, figure: `training clips/s at ${size}², frame cache first epoch (decoding)`, value: round(firstEpoch, 1), unit: 'clips/s' });
+    report({ suite: SUITE, figure: `training clips/s at ${size}², frame cache later epochs`, value: round(laterEpoch, 1), unit: 'clips/s', heldMB: round(cache.use.bytes / 2 ** 20, 1) });
+    reportRatio(SUITE, `frame cache later epochs / ffmpeg per clip (${size}²)`, laterEpoch / direct, { min: 3 });
+  }
+}
+
 export async function run(): Promise<void> {
   const dir = join(process.cwd(), 'bench-output', 'jobs');
   const { project, modelId, videoId } = await setUp(dir);
@@ -83,6 +112,8 @@ export async function run(): Promise<void> {
       queue.submit('predict', { modelId, window: WINDOW, stride: STRIDE, direction: 'forward', batch: 8, engine: 'onnx' });
     });
     report({ suite: SUITE, figure: 'job start latency (queue to first progress, worker thread)', value: round(started, 2), unit: 's' });
+
+    await benchFrameCache(tools, decodable(video));
   } finally {
     project.close();
   }

@@ -163,36 +163,43 @@ export function cropResize(picture: Uint8Array, width: number, height: number, g
   const sy = height / geometry.scaledHeight;
   const columns = axisTaps(geometry.x * sx, geometry.width * sx, size, width);
   const rows = axisTaps(geometry.y * sy, geometry.height * sy, size, height);
-  // Horizontal pass over only the rows the vertical pass reads.
-  const used = [...new Set(rows.flatMap((r) => [...r.index]))];
-  const horizontal = new Map<number, Float32Array>();
-  for (const y of used) {
-    const line = new Float32Array(size * 3);
+  // Horizontal pass over only the rows the vertical pass reads, each into its own slot of one buffer.
+  const slotOf = new Int32Array(height).fill(-1);
+  let slots = 0;
+  for (const taps of rows) for (const y of taps.index) if (slotOf[y] === -1) slotOf[y] = slots++;
+  const line = size * 3;
+  const horizontal = new Float32Array(slots * line);
+  for (let y = 0; y < height; y++) {
+    const slot = slotOf[y]!;
+    if (slot === -1) continue;
     const base = y * width * 3;
-    columns.forEach((taps, ox) => {
+    for (let ox = 0; ox < size; ox++) {
+      const { index, weight } = columns[ox]!;
       let r = 0;
       let g = 0;
       let b = 0;
-      for (let k = 0; k < taps.index.length; k++) {
-        const p = base + taps.index[k]! * 3;
-        const w = taps.weight[k]!;
+      for (let k = 0; k < index.length; k++) {
+        const p = base + index[k]! * 3;
+        const w = weight[k]!;
         r += picture[p]! * w;
         g += picture[p + 1]! * w;
         b += picture[p + 2]! * w;
       }
-      line[ox * 3] = r;
-      line[ox * 3 + 1] = g;
-      line[ox * 3 + 2] = b;
-    });
-    horizontal.set(y, line);
-  }
-  const out = new Uint8Array(size * size * 3);
-  rows.forEach((taps, oy) => {
-    for (let i = 0; i < size * 3; i++) {
-      let v = 0;
-      for (let k = 0; k < taps.index.length; k++) v += horizontal.get(taps.index[k]!)![i]! * taps.weight[k]!;
-      out[oy * size * 3 + i] = Math.round(v);
+      const o = slot * line + ox * 3;
+      horizontal[o] = r;
+      horizontal[o + 1] = g;
+      horizontal[o + 2] = b;
     }
-  });
+  }
+  const out = new Uint8Array(size * line);
+  for (let oy = 0; oy < size; oy++) {
+    const { index, weight } = rows[oy]!;
+    const offsets = Int32Array.from(index, (y) => slotOf[y]! * line);
+    for (let i = 0; i < line; i++) {
+      let v = 0;
+      for (let k = 0; k < offsets.length; k++) v += horizontal[offsets[k]! + i]! * weight[k]!;
+      out[oy * line + i] = Math.round(v);
+    }
+  }
   return out;
 }
