@@ -63,6 +63,7 @@ export const trainStartParams = z
     patience: z.number().int().min(0).default(0),
     freeze: z.number().int().min(0).max(4).default(0),
     flip: z.boolean().default(false),
+    reverseAugment: z.boolean().default(false),
     split: z.enum(['video', 'fixed']).default('video'),
     valFraction: z.number().min(0).lt(1).default(0.2),
     seed: z.number().int().default(1),

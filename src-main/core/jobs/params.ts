@@ -33,6 +33,8 @@ export interface TrainParams {
   freeze: number;
   /** Horizontal flip for classes marked flip-safe (never for the others). */
   flip: boolean;
+  /** Play clips of classes with a reverse partner backwards half the time, labelled as the partner. */
+  reverseAugment: boolean;
   split: SplitMode;
   valFraction: number;
   seed: number;
@@ -95,6 +97,7 @@ export const DEFAULT_TRAIN_PARAMS: Omit<TrainParams, 'from'> = {
   patience: 0,
   freeze: 0,
   flip: false,
+  reverseAugment: false,
   split: 'video',
   valFraction: 0.2,
   seed: 1,

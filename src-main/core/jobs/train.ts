@@ -1,6 +1,6 @@
 /**
  * Fine-tuning job: TSN-sampled clips (random offsets, corner crop + scale jitter, flip only for flip-safe
- * classes), SGD with momentum or Adam, class weighting, early stopping, frozen early stages. Every epoch
+ * classes, optional reversal of reverse-pair classes as their partner), SGD with momentum or Adam, class weighting, early stopping, frozen early stages. Every epoch
  * stores loss, top-1, per-class P/R/F1 and the confusion matrix, writes a resumable checkpoint (weights +
  * optimizer state) and keeps the best weights as the model's file.
  */
@@ -13,13 +13,14 @@ import type { ModelRecord } from '../store/models.ts';
 import { selectBackend } from '../compute/backends.ts';
 import { requireFfmpegTools } from '../media/locate.ts';
 import { ClipFrameCache } from './frame-cache.ts';
-import { seededRng, type Rng } from '../media/sampling.ts';
+import { seededRng } from '../media/sampling.ts';
 import { createStmNetwork, type StmNetwork } from '../model/network.ts';
 import { checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION } from '../model/checkpoint.ts';
 import { encodeSafetensors, readSafetensors, type StoredTensor } from '../model/safetensors.ts';
 import { evaluate, softmax, argmax, type Evaluation } from './metrics.ts';
 import { splitClips, shuffled } from './split.ts';
-import { decodable, flipHorizontal, loadDataset, normalizeInto, type LabelledClip, type ProjectDataset } from './dataset.ts';
+import { loadDataset, type LabelledClip, type ProjectDataset } from './dataset.ts';
+import { chunks, loadBatch, statisticsBatches, type Batch, type BatchSampling } from './train-batches.ts';
 import { archOf, buildStartingNetwork, saveCheckpointAtomically, writeFileAtomically } from './model-files.ts';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
 import { recomputeBatchNormStatistics } from './train-bn.ts';
@@ -37,11 +38,6 @@ interface TrainState {
   stale: number;
   /** Optimizer tensor names, in the order the tensors are stored. */
   optimizerNames: string[];
-}
-
-interface Batch {
-  x: Float32Array;
-  labels: number[];
 }
 
 export function trainParamsOf(job: JobRecord): TrainParams {
@@ -92,46 +88,10 @@ function classWeights(clips: readonly LabelledClip[], classIndex: Map<number, nu
   return counts.map((n) => (n > 0 ? clips.length / (present * n) : 0));
 }
 
-async function loadBatch(
-  frameCache: ClipFrameCache,
-  dataset: ProjectDataset,
-  clips: readonly LabelledClip[],
-  classIndex: Map<number, number>,
-  options: { frames: number; size: number; training: boolean; flip: boolean; flipSafe: Set<number>; rng: Rng },
-): Promise<Batch> {
-  const clipValues = options.frames * options.size * options.size * 3;
-  const x = new Float32Array(clips.length * clipValues);
-  // The whole batch at once: first-time decodes of the clips' spans run side by side.
-  const samples = await Promise.all(
-    clips.map((clip) =>
-      frameCache.sample(decodable(dataset.videos.get(clip.videoId)!), {
-        start: clip.startFrame,
-        end: clip.endFrame,
-        frames: options.frames,
-        size: options.size,
-        mode: options.training ? 'random' : 'center',
-        crop: options.training ? 'train' : 'center',
-        rng: options.rng,
-      }),
-    ),
-  );
-  samples.forEach((sample, i) => {
-    const mirrored = options.training && options.flip && options.flipSafe.has(clips[i].classId) && options.rng() < 0.5;
-    normalizeInto(mirrored ? flipHorizontal(sample.data, options.size) : sample.data, x, i * clipValues, IMAGENET_NORMALIZATION);
-  });
-  return { x, labels: clips.map((c) => classIndex.get(c.classId)!) };
-}
-
 function frameCacheNote(cache: ClipFrameCache): string {
   const { spans, bytes, overflow } = cache.use;
   const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
   return `frame cache: ${spans} clip spans decoded once and held in memory (${mb(bytes)})${overflow ? `; ${overflow} over the ${mb(cache.budgetBytes)} budget are decoded at every use` : ''}`;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Mean softmax cross-entropy of clip logits, each clip weighted by its class weight. */
@@ -187,6 +147,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   const k = classNames.length;
   const classIndex = new Map(dataset.classes.map((c, i) => [c.id, i]));
   const flipSafe = new Set(dataset.classes.filter((c) => c.flipSafe).map((c) => c.id));
+  const partnerOf = new Map(dataset.classes.flatMap((c) => (c.reverseOf !== null && classIndex.has(c.reverseOf) ? [[c.id, c.reverseOf] as const] : [])));
   const split = splitClips(dataset.clips, params.split, { valFraction: params.valFraction, seed: params.seed });
   hooks.log(split.note);
   if (split.train.length === 0) throw new UserError('invalid_input', 'No clip is left for training after the split; mark fewer clips as validation.');
@@ -226,11 +187,18 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     const valBatches = Math.ceil(split.val.length / params.batch);
     const perEpoch = trainBatches + valBatches;
     const total = params.epochs * perEpoch;
-    const baseOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe };
+    const baseOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe, reverse: params.reverseAugment, partnerOf };
     let lastVal: Evaluation | null = null;
     let lastTrainLoss = NaN;
     let stoppedEarly = false;
     hooks.log(`learning rate ${params.lr}${params.lrSchedule === 'cosine' ? `, cosine decay to 0 over ${params.epochs * trainBatches} steps` : ', constant'}`);
+    if (params.reverseAugment) {
+      hooks.log(
+        partnerOf.size
+          ? `reverse-pair augmentation: clips of ${partnerOf.size} classes with a reverse partner play backwards half the time, labelled as the partner`
+          : 'reverse-pair augmentation is on, but no trained class has a reverse partner: nothing is reversed',
+      );
+    }
     if (params.preciseBnBatches > 0) {
       const used = Math.min(params.preciseBnBatches, Math.floor(split.train.length / params.batch) || 1);
       hooks.log(`precise BatchNorm: running statistics recomputed over ${used} training batch(es) after each epoch`);
@@ -333,31 +301,6 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   }
 }
 
-/**
- * Training-mode batches for precise BatchNorm: full batches of shuffled training clips (a partial last batch
- * would weigh its few clips as much as a full one), at most `preciseBnBatches` of them, decoded one ahead.
- */
-async function* statisticsBatches(
-  frameCache: ClipFrameCache,
-  dataset: ProjectDataset,
-  clips: readonly LabelledClip[],
-  classIndex: Map<number, number>,
-  params: TrainParams,
-  sampleOptions: { frames: number; size: number; flip: boolean; flipSafe: Set<number>; rng: Rng },
-  hooks: JobHooks,
-): AsyncGenerator<Float32Array> {
-  const groups = chunks(shuffled(clips, sampleOptions.rng), params.batch);
-  const full = groups.filter((g) => g.length === params.batch);
-  const order = (full.length ? full : groups).slice(0, params.preciseBnBatches);
-  let next = order.length ? loadBatch(frameCache, dataset, order[0], classIndex, { ...sampleOptions, training: true }) : null;
-  for (let b = 0; b < order.length && next; b++) {
-    hooks.throwIfCancelled();
-    const batch = await next;
-    next = b + 1 < order.length ? loadBatch(frameCache, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true }) : null;
-    yield batch.x;
-  }
-}
-
 function modelMetrics(
   state: Omit<TrainState, 'optimizerNames'>,
   val: Evaluation | null,
@@ -416,7 +359,7 @@ async function validate(
   classNames: string[],
   weights: number[],
   batchSize: number,
-  sampleOptions: { frames: number; size: number; flip: boolean; flipSafe: Set<number>; rng: Rng },
+  sampleOptions: BatchSampling,
   hooks: JobHooks,
   onBatch: (done: number) => void,
 ): Promise<{ evaluation: Evaluation; loss: number }> {

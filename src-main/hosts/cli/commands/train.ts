@@ -78,6 +78,7 @@ interface TrainOptions {
   patience: number;
   split: 'video' | 'fixed';
   flip?: boolean;
+  reverseAugment?: boolean;
   classWeighting: boolean;
   backend?: string;
   resume?: number;
@@ -105,6 +106,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     .option('--patience <n>', 'early stopping: epochs without a better validation score (0: off)', intOption('--patience', 0), 0)
     .option('--split <mode>', 'video (no clip of a validation video in training) | fixed (the split stored on clips)', 'video')
     .option('--flip', 'horizontal flip for classes marked flip-safe')
+    .option('--reverse-augment', 'play clips of classes with a reverse partner backwards half the time, labelled as the partner')
     .option('--no-class-weighting', 'do not weight the loss by inverse class frequency')
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
     .option('--resume <job>', 'resume an interrupted training job from its last checkpoint', intOption('--resume', 1))
@@ -132,6 +134,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
             patience: opts.patience,
             split: opts.split,
             flip: opts.flip === true,
+            reverseAugment: opts.reverseAugment === true,
             classWeighting: opts.classWeighting,
             ...(opts.backend ? { backend: opts.backend as 'auto' } : {}),
           });
