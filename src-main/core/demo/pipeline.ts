@@ -141,6 +141,7 @@ async function trainModel(api: DemoApi, variant: 'stm' | 'tsn', settings: DemoSe
     patience: 0,
     freeze: 0,
     flip: false,
+    reverseAugment: t.reverseAugment,
     split: 'fixed',
     valFraction: 0,
     seed: t.seed,

@@ -15,6 +15,8 @@ export interface DemoTrainSettings {
   batch: number;
   lr: number;
   optimizer: 'sgd' | 'adam';
+  /** Reverse-pair augmentation: a reversed clip of a pair's class teaches its partner. */
+  reverseAugment: boolean;
   dropout: number;
   weightDecay: number;
   seed: number;
@@ -36,6 +38,7 @@ const TRAIN: DemoTrainSettings = {
   batch: 8,
   lr: 0.003,
   optimizer: 'adam',
+  reverseAugment: true,
   dropout: 0,
   weightDecay: 0,
   seed: 1,
