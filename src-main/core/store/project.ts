@@ -149,13 +149,6 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
   return new Project(projectDir, file, db);
 }
 
-const INSPECT_ATTEMPTS = 5;
-
-function transientSqliteError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^SQLITE_(IOERR|BUSY|CANTOPEN|PROTOCOL)/.test(code);
-}
-
 /** Refuses files that are not ours or too new, reading them only. */
 function inspectExisting(file: string, create: boolean): void {
   const header = Buffer.alloc(SQLITE_HEADER.length);
@@ -172,30 +165,21 @@ function inspectExisting(file: string, create: boolean): void {
   if (read < header.length || !header.equals(SQLITE_HEADER)) {
     throw new UserError('invalid_input', `${file} is not an STM Studio project (not a SQLite database).`);
   }
-  let appId = 0;
-  let version = 0;
-  let tables = 0;
-  for (let attempt = 1; ; attempt++) {
+  let appId: number;
+  let version: number;
+  let tables: number;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS, ...nativeBindingOption() });
     try {
-      const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS, ...nativeBindingOption() });
-      try {
-        appId = db.pragma('application_id', { simple: true }) as number;
-        version = db.pragma('user_version', { simple: true }) as number;
-        tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number;
-      } finally {
-        db.close();
-      }
-      break;
-    } catch (err) {
-      // A read-only connection can meet a WAL index that another connection is just resetting (a job's
-      // worker closing as the next one opens): that I/O error passes, so look again before giving up.
-      if (attempt < INSPECT_ATTEMPTS && transientSqliteError(err)) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 * 2 ** attempt);
-        continue;
-      }
-      const detail = err instanceof Error ? err.message : String(err);
-      throw new UserError('invalid_input', `${file} cannot be read as an STM Studio project: ${detail}.`);
+      appId = db.pragma('application_id', { simple: true }) as number;
+      version = db.pragma('user_version', { simple: true }) as number;
+      tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number;
+    } finally {
+      db.close();
     }
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new UserError('invalid_input', `${file} cannot be read as an STM Studio project: ${detail}.`);
   }
   const blank = appId === 0 && version === 0 && tables === 0;
   if (blank && !create) {
