@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { appVersion } from '../app-info.ts';
@@ -21,7 +21,6 @@ export const MODELS_DIR = 'models';
 /** How long a writer waits for another process's transaction before giving up (ms). */
 const BUSY_TIMEOUT_MS = 15_000;
 
-const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 export interface ProjectSummary {
   dir: string;
@@ -149,21 +148,15 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
   return new Project(projectDir, file, db);
 }
 
-/** Refuses files that are not ours or too new, reading them only. */
+/**
+ * Refuses files that are not ours or too new, reading them only and only through SQLite: fcntl locks belong
+ * to the process, so opening and closing the file with plain fs calls would cancel the locks of every
+ * connection this process (its job workers included) holds on it, and the next connection to close would
+ * take itself for the last one and delete the write-ahead log under the others.
+ */
 function inspectExisting(file: string, create: boolean): void {
-  const header = Buffer.alloc(SQLITE_HEADER.length);
-  const fd = openSync(file, 'r');
-  let read: number;
-  try {
-    read = readSync(fd, header, 0, header.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (read === 0) {
+  if (statSync(file).size === 0) {
     throw new UserError('invalid_input', `${file} is empty (0 bytes): it is not an STM Studio project.`);
-  }
-  if (read < header.length || !header.equals(SQLITE_HEADER)) {
-    throw new UserError('invalid_input', `${file} is not an STM Studio project (not a SQLite database).`);
   }
   let appId: number;
   let version: number;
@@ -178,6 +171,9 @@ function inspectExisting(file: string, create: boolean): void {
       db.close();
     }
   } catch (err) {
+    if ((err as { code?: unknown }).code === 'SQLITE_NOTADB') {
+      throw new UserError('invalid_input', `${file} is not an STM Studio project (not a SQLite database).`);
+    }
     const detail = err instanceof Error ? err.message : String(err);
     throw new UserError('invalid_input', `${file} cannot be read as an STM Studio project: ${detail}.`);
   }

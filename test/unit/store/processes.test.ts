@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { openProject } from '../../../src-main/core/store/project.ts';
@@ -95,5 +96,31 @@ describe('edits from other processes', () => {
     } finally {
       project.close();
     }
+  });
+});
+
+/** Python's sqlite3 checkpoints and deletes the log when it closes as the last user, as most SQLite tools do. */
+const hasPython = spawnSync('python3', ['-c', 'import sqlite3'], { stdio: 'ignore' }).status === 0;
+
+describe('a project open in several places', () => {
+  it.skipIf(!hasPython)('keeps its write-ahead log when this process opens it again and another program reads it', async () => {
+    const { dir } = seed();
+    const app = openProject(dir);
+    app.classes.add({ name: 'sniff' });
+    // A second open in the same process, as every job's worker thread does.
+    const worker = openProject(dir);
+    worker.classes.add({ name: 'rear' });
+    // Another program reads the project and closes it. Had this process lost its locks on the file, that
+    // program would take itself for the last user and checkpoint and delete the log under the app.
+    const script = 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("SELECT count(*) FROM classes").fetchone(); c.close()';
+    const child = spawn('python3', ['-c', script, app.file], { stdio: 'inherit' });
+    children.push(child);
+    expect(await new Promise<number | null>((res) => child.on('exit', (code) => res(code)))).toBe(0);
+    expect(existsSync(`${app.file}-wal`)).toBe(true);
+    expect(existsSync(`${app.file}-shm`)).toBe(true);
+    app.classes.add({ name: 'dig' });
+    expect(worker.classes.list().map((c) => c.name)).toEqual(['groom', 'sniff', 'rear', 'dig']);
+    worker.close();
+    app.close();
   });
 });
