@@ -2,13 +2,14 @@
  * Training's clip frame cache. Training samples every labelled span again each epoch (and for validation and
  * BatchNorm statistics); starting ffmpeg per clip and per epoch costs more than the small models' steps. So
  * each span is decoded once, whole, at up to twice the size crops are planned on (short side S·256/224),
- * kept in memory, and every later sample is cropped and resized in JS. Spans beyond the memory budget are sampled with
- * ffmpeg as before. Random draws happen in the same order either way, so runs stay reproducible.
+ * kept in memory, and every later sample is cropped and resized in JS. Spans beyond the memory budget are
+ * sampled with ffmpeg as before. Random draws happen in the same order either way, so runs stay
+ * reproducible.
  */
 import { totalmem } from 'node:os';
-import { decodeSpan, sampleClip, sampleFrames, type DecodableVideo, type DecodedSpan, type SampleOptions, type SampledClip } from '../media/decode.ts';
+import { assembleClip, decodeSpan, planSample, sampleFrames, type DecodableVideo, type DecodedSpan, type SampleOptions, type SampledClip } from '../media/decode.ts';
 import type { FfmpegTools } from '../media/locate.ts';
-import { cropGeometry, cropResize, reverseFrames, segmentIndices } from '../media/sampling.ts';
+import { cropResize } from '../media/sampling.ts';
 
 /** The default budget: 1 GiB, or an eighth of the machine's memory when that is less. */
 export function defaultFrameCacheBudget(): number {
@@ -48,12 +49,9 @@ export class ClipFrameCache {
 
   /** `sampleClip`'s result for a clip of `video`, served from memory once the span has been decoded. */
   async sample(video: DecodableVideo, opts: SampleOptions): Promise<SampledClip> {
-    if (!video.displayWidth || !video.displayHeight) return sampleClip(this.tools, video, opts);
-    // The random draws happen here, in sampleClip's order, whichever path serves the clip.
-    const rng = opts.rng ?? Math.random;
-    const indices = segmentIndices(opts.start, opts.end, opts.frames, opts.mode, rng);
-    const geometry = cropGeometry(video.displayWidth, video.displayHeight, opts.size, opts.crop, rng);
-    const held = heldSize(video.displayWidth, video.displayHeight, geometry.scaledWidth, geometry.scaledHeight);
+    // The random draws happen here, exactly as sampleClip makes them, whichever path serves the clip.
+    const { indices, geometry } = planSample(video, opts);
+    const held = heldSize(video.displayWidth!, video.displayHeight!, geometry.scaledWidth, geometry.scaledHeight);
     const key = `${video.path}\n${opts.start}:${opts.end}@${held.width}x${held.height}`;
     let span = this.spans.get(key);
     if (!span) {
@@ -73,14 +71,10 @@ export class ClipFrameCache {
     }
     const decoded = await span;
     const frameBytes = decoded.width * decoded.height * 3;
-    const clipBytes = opts.size * opts.size * 3;
-    const data = new Uint8Array(indices.length * clipBytes);
-    indices.forEach((frame, t) => {
+    return assembleClip(indices, opts.size * opts.size * 3, opts.reversed, (frame) => {
       const offset = (frame - decoded.start) * frameBytes;
-      data.set(cropResize(decoded.data.subarray(offset, offset + frameBytes), decoded.width, decoded.height, geometry), t * clipBytes);
+      return cropResize(decoded.data.subarray(offset, offset + frameBytes), decoded.width, decoded.height, geometry);
     });
-    if (opts.reversed) return { data: reverseFrames(data, indices.length), frameIndices: [...indices].reverse() };
-    return { data, frameIndices: indices };
   }
 
   get use(): FrameCacheUse {

@@ -1,8 +1,9 @@
 /**
  * Fine-tuning job: TSN-sampled clips (random offsets, corner crop + scale jitter, flip only for flip-safe
- * classes, optional reversal of reverse-pair classes as their partner), SGD with momentum or Adam, class weighting, early stopping, frozen early stages. Every epoch
- * stores loss, top-1, per-class P/R/F1 and the confusion matrix, writes a resumable checkpoint (weights +
- * optimizer state) and keeps the best weights as the model's file.
+ * classes, optional reversal of reverse-pair classes as their partner), SGD with momentum or Adam, class
+ * weighting, early stopping, frozen early stages. Every epoch stores loss, top-1, per-class P/R/F1 and the
+ * confusion matrix, writes a resumable checkpoint (weights + optimizer state) and keeps the best weights as
+ * the model's file.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

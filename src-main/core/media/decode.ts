@@ -19,12 +19,12 @@ export interface DecodableVideo {
   rotation?: number | null;
 }
 
-/** Input flags and the filter chain after `select`: turn upright (if the rotation is known), crop, resize. */
-function pictureSteps(video: DecodableVideo, geometry: CropGeometry): { inputFlags: string[]; filters: string } {
+/** Input flags and the filter chain after `select`: turn upright (if the rotation is known), then `shape` (crop, resize). */
+function pictureSteps(video: DecodableVideo, shape: string): { inputFlags: string[]; filters: string } {
   const known = typeof video.rotation === 'number';
   return {
     inputFlags: known ? ['-noautorotate'] : [],
-    filters: [...(known ? uprightFilters(video.rotation!) : []), cropFilter(geometry)].join(','),
+    filters: [...(known ? uprightFilters(video.rotation!) : []), shape].join(','),
   };
 }
 
@@ -141,11 +141,18 @@ function checkedSpan(video: DecodableVideo, start: number, end: number): Float64
  * variable-frame-rate files are exact. Safe to call from worker threads; one short ffmpeg run per call.
  */
 export async function sampleClip(tools: FfmpegTools, video: DecodableVideo, opts: SampleOptions): Promise<SampledClip> {
+  return sampleFrames(tools, video, { ...planSample(video, opts), reversed: opts.reversed, signal: opts.signal });
+}
+
+/**
+ * Which frames and which crop a sample takes: every random draw of `sampleClip`, in its order, so other ways
+ * of serving the same sample (the training frame cache) stay reproducible with the same seed.
+ */
+export function planSample(video: DecodableVideo, opts: SampleOptions): { indices: number[]; geometry: CropGeometry } {
   checkedSpan(video, opts.start, opts.end);
   const rng = opts.rng ?? Math.random;
   const indices = segmentIndices(opts.start, opts.end, opts.frames, opts.mode, rng);
-  const geometry = cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, opts.crop, rng);
-  return sampleFrames(tools, video, { indices, geometry, reversed: opts.reversed, signal: opts.signal });
+  return { indices, geometry: cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, opts.crop, rng) };
 }
 
 /** `sampleClip` with the frames and the crop already chosen. */
@@ -159,14 +166,19 @@ export async function sampleFrames(
   const unique = [...new Set(indices)].sort((a, b) => a - b);
   const frameBytes = geometry.size * geometry.size * 3;
   const select = selectByTime(times, unique, await containerStartTime(tools, video.path));
-  const decoded = await decodeSelected(tools, video, { first: unique[0]!, count: unique.length, select }, pictureSteps(video, geometry), frameBytes, pick.signal);
+  const decoded = await decodeSelected(tools, video, { first: unique[0]!, count: unique.length, select }, pictureSteps(video, cropFilter(geometry)), frameBytes, pick.signal);
 
-  const data = new Uint8Array(indices.length * frameBytes);
-  indices.forEach((frame, t) => {
+  return assembleClip(indices, frameBytes, pick.reversed, (frame) => {
     const row = unique.indexOf(frame);
-    data.set(decoded.subarray(row * frameBytes, (row + 1) * frameBytes), t * frameBytes);
+    return decoded.subarray(row * frameBytes, (row + 1) * frameBytes);
   });
-  if (pick.reversed) return { data: reverseFrames(data, indices.length), frameIndices: [...indices].reverse() };
+}
+
+/** A [T, S, S, 3] clip of the pictures of `indices` (`frameBytes` each), in play order or reversed. */
+export function assembleClip(indices: number[], frameBytes: number, reversed: boolean | undefined, pictureOf: (frame: number) => Uint8Array): SampledClip {
+  const data = new Uint8Array(indices.length * frameBytes);
+  indices.forEach((frame, t) => data.set(pictureOf(frame), t * frameBytes));
+  if (reversed) return { data: reverseFrames(data, indices.length), frameIndices: [...indices].reverse() };
   return { data, frameIndices: indices };
 }
 
@@ -194,11 +206,7 @@ export async function decodeSpan(
   const startTime = await containerStartTime(tools, video.path);
   const from = times[span.start]! + startTime - timeTolerance(times, span.start);
   const to = times[span.end - 1]! + startTime + timeTolerance(times, span.end - 1);
-  const known = typeof video.rotation === 'number';
-  const picture = {
-    inputFlags: known ? ['-noautorotate'] : [],
-    filters: [...(known ? uprightFilters(video.rotation!) : []), `scale=${span.width}:${span.height}:flags=bilinear`].join(','),
-  };
+  const picture = pictureSteps(video, `scale=${span.width}:${span.height}:flags=bilinear`);
   const count = span.end - span.start;
   const frameBytes = span.width * span.height * 3;
   const decoded = await decodeSelected(tools, video, { first: span.start, count, select: `between(t\\,${from.toFixed(6)}\\,${to.toFixed(6)})` }, picture, frameBytes, span.signal);
@@ -264,7 +272,7 @@ export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo,
   const select = offsets
     .map((o) => `gte(n\\,${o})*lte(n\\,${o + lastStart})*not(mod(n-${o}\\,${strideFrames}))`)
     .join('+');
-  const picture = pictureSteps(video, cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, 'center'));
+  const picture = pictureSteps(video, cropFilter(cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, 'center')));
   const child = spawn(tools.ffmpeg, [
     '-v', 'error', '-nostdin', ...picture.inputFlags, '-i', video.path, '-an', '-sn', '-dn',
     '-vf', `select=${select},${picture.filters}`,
