@@ -1,0 +1,53 @@
+/**
+ * The layers go one way. Each rule lists the offending imports by file and line, so a failure says what to move.
+ *   hosts → api → core; core/export below core/jobs; the renderer speaks only the contract and the client.
+ */
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { importCycles, importGraph, type ImportEdge } from '../../helpers/import-graph.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const edges = importGraph(root, ['src-main', 'src-renderer']);
+
+const show = (e: ImportEdge): string => `${e.from}:${e.line} imports ${e.specifier}`;
+const breaks = (rule: (e: ImportEdge) => boolean): string[] => edges.filter(rule).map(show);
+
+describe('the layers', () => {
+  it('reads the whole tree, type-only and dynamic imports included', () => {
+    expect(edges.length).toBeGreaterThan(500);
+    // One of each kind of import, so the parser cannot silently skip a kind.
+    expect(edges.some((e) => e.from.endsWith('.svelte') && !e.external)).toBe(true);
+    expect(edges.some((e) => e.from === 'src-main/api/contract/jobs.ts' && e.typeOnly)).toBe(true);
+    expect(edges.some((e) => e.kind === 'dynamic' && !e.external)).toBe(true);
+  });
+
+  it('have no import cycles', () => {
+    expect(importCycles(edges).map((loop) => loop.join(' → '))).toEqual([]);
+  });
+
+  it('keep core below api and the hosts, and free of electron', () => {
+    // `require('electron')` in plain Node yields the binary's path (doctor reports it); importing it is the API.
+    const electronApi = (e: ImportEdge) => e.to === 'electron' && e.kind !== 'require';
+    expect(breaks((e) => e.from.startsWith('src-main/core/') && (/^src-main\/(api|hosts)\//.test(e.to) || electronApi(e)))).toEqual([]);
+  });
+
+  it('keep api below the hosts', () => {
+    expect(breaks((e) => e.from.startsWith('src-main/api/') && e.to.startsWith('src-main/hosts/'))).toEqual([]);
+  });
+
+  it('keep export below jobs', () => {
+    expect(breaks((e) => e.from.startsWith('src-main/core/export/') && e.to.startsWith('src-main/core/jobs/'))).toEqual([]);
+  });
+
+  it('let the renderer reach the main side only through the contract and the client', () => {
+    const allowed = /^src-main\/api\/(contract\.ts|contract\/[^/]+\.ts|client\.ts)$/;
+    expect(breaks((e) => e.from.startsWith('src-renderer/') && e.to.startsWith('src-main/') && !allowed.test(e.to))).toEqual([]);
+  });
+
+  it('keep contract files loadable in the sandboxed preload: zod, define.ts and types only', () => {
+    const contract = /^src-main\/api\/(contract\.ts|contract\/)/;
+    const inPreload = (e: ImportEdge) =>
+      e.external ? e.to === 'zod' : contract.test(e.to) || /^src-main\/api\/(define|contract-names)\.ts$/.test(e.to);
+    expect(breaks((e) => contract.test(e.from) && !e.typeOnly && !inPreload(e))).toEqual([]);
+  });
+});
