@@ -1,28 +1,11 @@
-import { EventEmitter } from 'node:events';
 import { dispatch } from './router.ts';
 import { ApiError, type ApiClient } from './client.ts';
-import type { ApiContext, Emit } from './context.ts';
-import { Session } from './session.ts';
+import type { ApiContext, HostName, HostTraits } from './context.ts';
+import { EventHub } from './events.ts';
+import { Session, type SessionService } from './session.ts';
+import { sessionServices } from './services.ts';
 
-/** Fan-out of contract events to every listener of one host process. */
-export class EventHub {
-  private readonly emitter = new EventEmitter();
-  constructor() {
-    this.emitter.setMaxListeners(0);
-  }
-  readonly emit: Emit = (name, payload) => {
-    this.emitter.emit(name, payload);
-    this.emitter.emit('*', name, payload);
-  };
-  on(name: string, listener: (payload: unknown) => void): () => void {
-    this.emitter.on(name, listener);
-    return () => this.emitter.off(name, listener);
-  }
-  onAny(listener: (name: string, payload: unknown) => void): () => void {
-    this.emitter.on('*', listener);
-    return () => this.emitter.off('*', listener);
-  }
-}
+export { EventHub } from './events.ts';
 
 export interface LocalApi {
   client: ApiClient;
@@ -30,17 +13,41 @@ export interface LocalApi {
   hub: EventHub;
 }
 
-/** The contract in-process (CLI, tests, and the core of the web and Electron hosts). */
-export function createLocalApi(host: ApiContext['host'], session = new Session()): LocalApi {
-  const hub = new EventHub();
-  session.emit = hub.emit;
-  const context: ApiContext = { session, emit: hub.emit, host };
-  const client: ApiClient = {
+export interface LocalApiOptions extends Partial<Omit<HostTraits, 'host'>> {
+  /** The long-lived services each session runs; the app's own list by default. */
+  services?: readonly SessionService[];
+}
+
+/** The contract's calls in this process: dispatch, with a failed envelope thrown as an ApiError. */
+export function callerOf(context: ApiContext): Pick<ApiClient, 'call'> {
+  return {
     async call(name, params) {
-      const env = await dispatch(context, name, params);
-      if (!env.ok) throw new ApiError(env.error);
-      return env.result as never;
+      const envelope = await dispatch(context, name, params);
+      if (!envelope.ok) throw new ApiError(envelope.error);
+      return envelope.result as never;
     },
+  };
+}
+
+/**
+ * The contract in-process (CLI, tests, and the core of the web and Electron hosts). The app's hosts (Electron,
+ * web) live on and are the app: they work in the background and remember their project. A CLI run is one
+ * command and neither, unless told otherwise.
+ */
+export function createLocalApi(host: HostName, options: LocalApiOptions = {}): LocalApi {
+  const hub = new EventHub();
+  const session = new Session(options.services ?? sessionServices);
+  session.emit = hub.emit;
+  const isApp = host !== 'cli';
+  const context: ApiContext = {
+    host,
+    backgroundWork: options.backgroundWork ?? isApp,
+    remembersProject: options.remembersProject ?? isApp,
+    session,
+    emit: hub.emit,
+  };
+  const client: ApiClient = {
+    ...callerOf(context),
     on(name, listener) {
       return hub.on(name, listener as (payload: unknown) => void);
     },

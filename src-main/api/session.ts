@@ -1,23 +1,9 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { openProject, type Project } from '../core/store/project.ts';
 import { UserError } from '../core/errors.ts';
-import type { Emit } from './context.ts';
+import type { Emit } from './events.ts';
 
-/** Where STM Studio keeps per-user state (recent projects, the default project). */
-export function appDataDir(): string {
-  if (process.env.STM_STUDIO_HOME) return process.env.STM_STUDIO_HOME;
-  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(base, 'stm-studio');
-}
-
-/** Long-lived services (the job queue, ...) that every Session installs when it is created. */
-const sessionServices: Array<(session: Session) => void> = [];
-
-/** Registers a service for every Session created from now on; it hooks itself in with onProjectOpened/Closing. */
-export function registerSessionService(install: (session: Session) => void): void {
-  sessionServices.push(install);
-}
+/** A long-lived service (the job queue, ...) that hooks itself into a Session with onProjectOpened/Closing. */
+export type SessionService = (session: Session) => void;
 
 /**
  * One per host process: the project that is open and whatever outlives a single request (jobs, caches).
@@ -29,8 +15,8 @@ export class Session {
   private readonly closingHooks: Array<(p: Project) => void> = [];
   emit: Emit = () => {};
 
-  constructor() {
-    for (const install of sessionServices) install(this);
+  constructor(services: readonly SessionService[] = []) {
+    for (const install of services) install(this);
   }
 
   get projectDir(): string | null {

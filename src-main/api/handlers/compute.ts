@@ -1,6 +1,6 @@
 import type { HandlersFor } from '../handler-types.ts';
 import type { ComputeBackends, computeRequests } from '../contract/compute.ts';
-import { appDataDir } from '../session.ts';
+import { appDataDir } from '../app-state.ts';
 import { UserError } from '../../core/errors.ts';
 import { planBackend, probeBackends } from '../../core/compute/backends.ts';
 import { readBackendSetting, resolveBackendPreference, writeBackendSetting } from '../../core/compute/settings.ts';

@@ -1,7 +1,8 @@
 import type { HandlersFor } from '../handler-types.ts';
 import type { jobsRequests, JobView } from '../contract/jobs.ts';
 import type { ApiContext } from '../context.ts';
-import { appDataDir, registerSessionService, type Session } from '../session.ts';
+import { appDataDir } from '../app-state.ts';
+import type { Session, SessionService } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
 import { JobQueue } from '../../core/jobs/queue.ts';
 import type { JobRecord } from '../../core/jobs/types.ts';
@@ -17,7 +18,8 @@ import { openReviewQueue } from '../../core/jobs/review.ts';
 /** The job queue of each session's open project: created when a project opens, closed with it. */
 const queues = new WeakMap<Session, JobQueue>();
 
-registerSessionService((session) => {
+/** Runs the open project's job queue, recovering jobs a previous process left unfinished. */
+export const runJobQueue: SessionService = (session) => {
   session.onProjectOpened((project) => {
     const queue = new JobQueue(project, {
       progress: (job, progress) => session.emit('job.progress', { job: viewOf(job), progress }),
@@ -34,7 +36,7 @@ registerSessionService((session) => {
     queues.get(session)?.close();
     queues.delete(session);
   });
-});
+};
 
 function queueOf(ctx: ApiContext): JobQueue {
   const project = ctx.session.project;

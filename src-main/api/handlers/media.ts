@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
 import type { mediaRequests, VideoListItem } from '../contract/media.ts';
 import type { ApiContext } from '../context.ts';
-import { appDataDir, type Session } from '../session.ts';
+import { appDataDir } from '../app-state.ts';
+import type { SessionService } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Project } from '../../core/store/project.ts';
 import { requireFfmpegTools } from '../../core/media/locate.ts';
@@ -21,7 +22,11 @@ export function filmstripCacheDir(): string {
 }
 
 const backgrounds = new WeakMap<Project, Promise<MediaBackground>>();
-const hookedSessions = new WeakSet<Session>();
+
+/** Stops the closing project's filmstrip/proxy worker. */
+export const closeMediaBackground: SessionService = (session) => {
+  session.onProjectClosing((closing) => void backgrounds.get(closing)?.then((b) => b.dispose()));
+};
 
 /** The open project's filmstrip/proxy worker, created on first use and disposed when the project closes. */
 export function mediaBackground(ctx: ApiContext): Promise<MediaBackground> {
@@ -33,16 +38,12 @@ export function mediaBackground(ctx: ApiContext): Promise<MediaBackground> {
     );
     backgrounds.set(project, background);
   }
-  if (!hookedSessions.has(ctx.session)) {
-    hookedSessions.add(ctx.session);
-    ctx.session.onProjectClosing((closing) => void backgrounds.get(closing)?.then((b) => b.dispose()));
-  }
   return background;
 }
 
-/** The CLI exits right after a command, so it never starts background work. */
+/** A host that exits right after a command (the CLI) never starts background work. */
 async function scheduleMedia(ctx: ApiContext, videoIds: number[]): Promise<void> {
-  if (ctx.host === 'cli' || videoIds.length === 0) return;
+  if (!ctx.backgroundWork || videoIds.length === 0) return;
   const background = await mediaBackground(ctx);
   for (const id of videoIds) background.enqueue(id);
 }
@@ -60,7 +61,7 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
 
   async 'videos.list'(_params, ctx) {
     const project = ctx.session.project;
-    const background = ctx.host === 'cli' ? null : await mediaBackground(ctx).catch(() => null);
+    const background = !ctx.backgroundWork ? null : await mediaBackground(ctx).catch(() => null);
     const cacheDir = filmstripCacheDir();
     const scrubs = scrubDir(project);
     const items: VideoListItem[] = listVideosWithStatus(project).map((video) => {

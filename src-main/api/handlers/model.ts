@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
 import type { modelRequests } from '../contract/model.ts';
-import { appDataDir } from '../session.ts';
+import { appDataDir } from '../app-state.ts';
 import { configForArch } from '../../core/model/config.ts';
 import { modelInfo } from '../../core/model/info.ts';
 import { readCheckpointInfo } from '../../core/model/checkpoint.ts';

@@ -1,16 +1,16 @@
 import { resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
 import type { projectRequests } from '../contract/project.ts';
-import { rememberProject } from '../startup.ts';
-import { registerSessionService } from '../session.ts';
+import { rememberProject } from '../app-state.ts';
+import type { SessionService } from '../session.ts';
 import { importLabels } from '../../core/export/labels-import.ts';
 import { exportLabels } from '../../core/export/labels-export.ts';
 
 /** How often an open project is checked for edits made by other processes. */
 const EXTERNAL_CHANGE_POLL_MS = 1000;
 
-// Tell clients when another process (the CLI, a second window) edits the open project.
-registerSessionService((session) => {
+/** Tells clients when another process (the CLI, a second window) edits the open project. */
+export const watchExternalChanges: SessionService = (session) => {
   let timer: NodeJS.Timeout | null = null;
   session.onProjectOpened((project) => {
     let stamp = project.externalChangeStamp();
@@ -27,13 +27,12 @@ registerSessionService((session) => {
     if (timer) clearInterval(timer);
     timer = null;
   });
-});
+};
 
 export const projectHandlers: HandlersFor<typeof projectRequests> = {
   'project.open': ({ dir, create }, ctx) => {
     const project = ctx.session.open(resolve(dir), { create });
-    // The app (Electron or web) reopens it next start; a CLI run is not the app's choice of project.
-    if (ctx.host !== 'cli') rememberProject(project.dir);
+    if (ctx.remembersProject) rememberProject(project.dir);
     return project.summary();
   },
   'project.close': (_p, ctx) => {

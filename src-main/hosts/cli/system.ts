@@ -38,7 +38,7 @@ export function registerSystem(program: Command): void {
     .action(async (project: string | undefined, opts: { port: number; host: string; open?: boolean }) => {
       const { startWebHost } = await import('../web/server.ts');
       const { openInBrowser } = await import('../web/open-browser.ts');
-      const { resolveStartupProject } = await import('../../api/startup.ts');
+      const { resolveStartupProject } = await import('../../app/startup.ts');
       const projectDir = project ?? (await resolveStartupProject());
       const host = await startWebHost({ projectDir, port: opts.port, host: opts.host });
       process.stdout.write(`STM Studio is serving ${host.projectDir ?? 'no project'} at ${host.url}\n`);

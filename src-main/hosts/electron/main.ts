@@ -2,7 +2,8 @@ import type { BrowserWindow as AppWindow, IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
 import { createLocalApi } from '../../api/local-client.ts';
 import { dispatch } from '../../api/router.ts';
-import { resolveStartupProject } from '../../api/startup.ts';
+import { buildPendingDemo, resolveStartupProject } from '../../app/startup.ts';
+import { sessionServices } from '../../api/services.ts';
 import { resolveMediaFile } from '../web/media-routes.ts';
 import { mediaResponse } from './media-response.ts';
 import { isOwnRenderer, type RendererOrigin } from './trust.ts';
@@ -26,7 +27,7 @@ export function startElectronHost({ app, BrowserWindow, ipcMain, protocol, shell
     ? { kind: 'dev-server', url: devServer }
     : { kind: 'file', indexHtml: join(built, 'renderer', 'index.html') };
 
-  const local = createLocalApi('electron');
+  const local = createLocalApi('electron', { services: [...sessionServices, buildPendingDemo] });
   let window: AppWindow | null = null;
 
   /** Only the main frame of our own window, showing our own renderer, may call the contract. */

@@ -5,6 +5,8 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createLocalApi } from '../../api/local-client.ts';
+import { sessionServices } from '../../api/services.ts';
+import { buildPendingDemo } from '../../app/startup.ts';
 import { dispatch } from '../../api/router.ts';
 import { packageRoot } from '../../core/app-info.ts';
 import { serveFile } from './serve-file.ts';
@@ -70,7 +72,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const bindHost = opts.host ?? '127.0.0.1';
   const rendererDir = resolve(opts.rendererDir ?? join(packageRoot(), 'out', 'renderer'));
-  const local = createLocalApi('web');
+  const local = createLocalApi('web', { services: [...sessionServices, buildPendingDemo] });
   const { context, hub } = local;
   if (opts.projectDir) context.session.open(resolve(opts.projectDir), { create: true });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalApi, type LocalApi } from '../../../src-main/api/local-client.ts';
 import { demoClasses, TEMPORAL_PAIRS } from '../../../src-main/core/demo/catalogue.ts';
-import { buildDemoProject, type DemoOutcome } from '../../../src-main/core/demo/pipeline.ts';
+import { buildDemoProject, type DemoOutcome } from '../../../src-main/app/demo-pipeline.ts';
 import { DEMO_SETTINGS, type DemoSettings } from '../../../src-main/core/demo/settings.ts';
 
 /** The demo's pipeline at toy scale: two training videos, one validation video, one short epoch. */

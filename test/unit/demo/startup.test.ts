@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { demoProjectDir, rememberProject, resolveStartupProject } from '../../../src-main/api/startup.ts';
-import { DEMO_SUMMARY_FILE } from '../../../src-main/core/demo/pipeline.ts';
+import { demoProjectDir, resolveStartupProject } from '../../../src-main/app/startup.ts';
+import { rememberProject } from '../../../src-main/api/app-state.ts';
+import { DEMO_SUMMARY_FILE } from '../../../src-main/app/demo-pipeline.ts';
 
 let home: string;
 const previousHome = process.env.STM_STUDIO_HOME;

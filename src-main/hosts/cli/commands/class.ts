@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ApiClient } from '../../../api/client.ts';
 import { UserError } from '../../../core/errors.ts';
 import { printJson, withProject } from '../context.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 async function classIdByName(client: ApiClient, name: string): Promise<number> {
   const classes = await client.call('classes.list', {});

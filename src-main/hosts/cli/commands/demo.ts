@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { buildDemoProject, type DemoOutcome, type DemoStage, type ModelFigures } from '../../../core/demo/pipeline.ts';
+import { buildDemoProject, type DemoOutcome, type DemoStage, type ModelFigures } from '../../../app/demo-pipeline.ts';
 import { DEMO_SETTINGS, QUICK_DEMO_SETTINGS } from '../../../core/demo/settings.ts';
 import { printJson, withProject } from '../context.ts';
 import { interruptSignal, progressBar, type ProgressReporter } from '../progress.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 interface DemoOptions {
   json?: boolean;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { floatOption, printJson, UsageError, withProject } from '../context.ts';
 import { resolveModel } from './train.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 const KINDS = ['labels', 'predictions', 'segments', 'probe'] as const;
 type Kind = (typeof KINDS)[number];

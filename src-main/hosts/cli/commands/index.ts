@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandGroups } from './groups.ts';
 import { registerProject } from './project.ts';
 import { registerClass } from './class.ts';
 import { registerLabels } from './labels.ts';
@@ -10,11 +11,6 @@ import { registerPredict } from './predict.ts';
 import { registerProbe } from './probe.ts';
 import { registerExport } from './export.ts';
 import { registerDemo } from './demo.ts';
-
-/** Command groups that several domains add subcommands to. */
-export interface CommandGroups {
-  model: Command;
-}
 
 export function registerDomainCommands(program: Command): void {
   const groups: CommandGroups = {

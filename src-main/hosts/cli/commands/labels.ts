@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { printJson, withProject } from '../context.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 /** `labels import DIR FILE …`, `labels export DIR --out FILE`. */
 export function registerLabels(program: Command, _groups: CommandGroups): void {

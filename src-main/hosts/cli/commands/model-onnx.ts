@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 import { exportOnnxFile, type ExportOnnxResult } from '../../../core/model/onnx/export-file.ts';
 import type { OnnxInputFormat } from '../../../core/model/onnx/export.ts';
 import { projectModelWeights } from '../../../core/model/onnx/project-model.ts';

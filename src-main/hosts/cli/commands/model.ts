@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 import { floatOption, intOption, printJson, UsageError, withoutProject } from '../context.ts';
 
 const VARIANTS = ['stm', 'cstm', 'cmm', 'tsn'] as const;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { LocalApi } from '../../../api/local-client.ts';
 import { intOption, printJson, UsageError, withProject } from '../context.ts';
 import { followJob, resolveModel } from './train.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 /** "2s" / "2.5" → seconds; "48f" → frames. */
 export function parseSpan(option: string) {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { intOption, printJson, withProject } from '../context.ts';
 import { followJob, resolveModel } from './train.ts';
 import { parseSpan } from './predict.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 const percent = (rate: number | null): string => (rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`);
 

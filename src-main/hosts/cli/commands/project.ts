@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { printJson, withProject } from '../context.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 /** `project init DIR`, `project info DIR`, `project undo|redo DIR`. */
 export function registerProject(program: Command, _groups: CommandGroups): void {

@@ -6,7 +6,7 @@ import { floatOption, intOption, printJson, UsageError, withProject } from '../c
 import { progressBar, interruptSignal } from '../progress.ts';
 import { parseLayers } from '../../../core/model/config.ts';
 import { UserError } from '../../../core/errors.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 /**
  * Waits for a job with a progress bar on stderr; the first Ctrl-C cancels the job and waits for it to stop.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { intOption, printJson, UsageError, withProject } from '../context.ts';
 import { progressBar } from '../progress.ts';
-import type { CommandGroups } from './index.ts';
+import type { CommandGroups } from './groups.ts';
 
 const VIDEO_EXTENSIONS = /\.(mp4|m4v|mov|mkv|webm|avi|mpg|mpeg|wmv|flv|mts|m2ts|ts|3gp|ogv)$/i;
 

@@ -5,13 +5,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ApiClient } from '../../api/client.ts';
-import type { JobView, ProbeResultView } from '../../api/contract/jobs.ts';
-import { UserError } from '../errors.ts';
-import { requireFfmpegTools } from '../media/locate.ts';
-import { demoClasses } from './catalogue.ts';
-import { generateDemoVideos, type GeneratedVideo } from './generate.ts';
-import type { DemoSettings } from './settings.ts';
+import type { ApiClient } from '../api/client.ts';
+import type { JobView, ProbeResultView } from '../api/contract/jobs.ts';
+import { UserError } from '../core/errors.ts';
+import { requireFfmpegTools } from '../core/media/locate.ts';
+import { demoClasses } from '../core/demo/catalogue.ts';
+import { generateDemoVideos, type GeneratedVideo } from '../core/demo/generate.ts';
+import type { DemoSettings } from '../core/demo/settings.ts';
 
 export type DemoStage = 'generate' | 'import' | 'train stm' | 'train tsn' | 'probe' | 'predict' | 'export';
 
