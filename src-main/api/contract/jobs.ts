@@ -3,11 +3,13 @@ import { request, event, type RequestMap, type EventMap } from '../define.ts';
 import type { JobKind, JobOutcome, JobProgress, JobStatus } from '../../core/jobs/types.ts';
 import type { ModelRecord } from '../../core/store/models.ts';
 import type { ClipRecord } from '../../core/store/clips.ts';
-import type { ProbeSummary } from '../../core/jobs/probe-summary.ts';
+import type { ProbeSummary } from '../../core/figures/probe-summary.ts';
 import type { Segment } from '../../core/jobs/segments.ts';
-import type {
-  CsvExportResult, EpochMetrics, MetricsResult, ProbeResultView, ReviewItem, WindowPrediction, WindowsResult,
-} from '../../core/jobs/results.ts';
+import type { EpochMetrics, MetricsResult } from '../../core/results/training.ts';
+import type { WindowPrediction, WindowsResult } from '../../core/results/windows.ts';
+import type { ReviewItem } from '../../core/results/review.ts';
+import type { ProbeResultView } from '../../core/results/probe.ts';
+import type { CsvExportResult } from '../../core/results/csv-exports.ts';
 
 export type {
   JobKind, JobOutcome, JobProgress, JobStatus, ModelRecord, ProbeSummary, Segment, CsvExportResult, EpochMetrics,

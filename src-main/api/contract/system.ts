@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { request, event, type RequestMap, type EventMap } from '../define.ts';
 import type { DoctorReport } from '../../core/doctor.ts';
 
+export type { DoctorReport };
+
 export interface AppInfo {
   name: string;
   version: string;

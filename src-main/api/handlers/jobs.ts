@@ -10,10 +10,11 @@ import { resolveBackendPreference, type BackendPreference, type PreferenceSource
 
 type PreferenceSourceFields = { backend: PreferenceSource['preference']; backendSource: PreferenceSource['source'] };
 import { exportModelFile, importModelFile } from '../../core/jobs/model-files.ts';
-import {
-  acceptPrediction, exportCsv, probeResults, probeSummary, trainingMetrics, videoSegments, windowPredictions,
-} from '../../core/jobs/results.ts';
-import { openReviewQueue } from '../../core/jobs/review.ts';
+import { trainingMetrics } from '../../core/results/training.ts';
+import { videoSegments, windowPredictions } from '../../core/results/windows.ts';
+import { acceptPrediction, openReviewQueue } from '../../core/results/review.ts';
+import { probeResults, probeSummary } from '../../core/results/probe.ts';
+import { exportCsv } from '../../core/results/csv-exports.ts';
 
 /** The job queue of each session's open project: created when a project opens, closed with it. */
 const queues = new WeakMap<Session, JobQueue>();

@@ -1,7 +1,7 @@
 import type { HandlersFor } from '../handler-types.ts';
 import type { uiRequests } from '../contract/ui.ts';
 import { browseFolder, prepareExportPath } from './ui-browse.ts';
-import { rejectWindow, restoreWindow } from '../../core/jobs/review.ts';
+import { rejectWindow, restoreWindow } from '../../core/results/review.ts';
 import { trainSteps } from '../../core/jobs/train-steps.ts';
 
 export const uiHandlers: HandlersFor<typeof uiRequests> = {

@@ -3,7 +3,7 @@
  * end exclusive. Frames win over seconds when both are present; seconds are mapped through the video's
  * decoded timestamps.
  */
-import { seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
+import { seconds, writeCsvTable, type CsvCell } from './csv-table.ts';
 import type { ClipSplit } from '../store/clips.ts';
 import { numberCell, parseCsvRecords, type ProblemList, requireColumns, type ForeignLabel, type LabelTime } from './labels-common.ts';
 

@@ -1,6 +1,6 @@
 /** The predictions CSV (DESIGN §4): one row per window and direction, all videos in one file. */
-import { argmax } from '../jobs/metrics.ts';
-import { seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
+import { argmax } from '../figures/metrics.ts';
+import { seconds, writeCsvTable, type CsvCell } from './csv-table.ts';
 
 export interface PredictionCsvRow {
   video: string;

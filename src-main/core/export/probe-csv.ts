@@ -1,6 +1,6 @@
 /** The probe CSV (DESIGN §4): one row per probed clip, forward vs reversed. */
-import { seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
-import type { ProbeOutcome } from '../jobs/probe-summary.ts';
+import { seconds, writeCsvTable, type CsvCell } from './csv-table.ts';
+import type { ProbeOutcome } from '../figures/probe-summary.ts';
 
 export interface ProbeCsvRow extends ProbeOutcome {
   video: string;

@@ -1,5 +1,5 @@
 /** The segments CSV (DESIGN §4): post-processed predictions, one row per labelled span. */
-import { seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
+import { seconds, writeCsvTable, type CsvCell } from './csv-table.ts';
 
 export interface SegmentCsvRow {
   video: string;

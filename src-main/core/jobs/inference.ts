@@ -11,12 +11,10 @@ import { readCheckpointInfo } from '../model/checkpoint.ts';
 import { createOnnxClassifier } from '../model/onnx/runner.ts';
 import { planBackend, selectBackend, type BackendName, type PreferenceOrigin } from '../compute/backends.ts';
 import { normalizeInto } from './dataset.ts';
-import { softmax } from './metrics.ts';
+import { softmax } from '../figures/metrics.ts';
 import { loadProjectModel, weightsFileOf } from './model-files.ts';
 import type { JobHooks } from './types.ts';
-
-/** `auto`: ONNX Runtime unless tfjs has a GPU backend; `tfjs` / `onnx` force one. */
-export type InferenceEngine = 'auto' | 'tfjs' | 'onnx';
+import type { InferenceEngine } from './params.ts';
 
 export interface Classifier {
   readonly model: ModelRecord;

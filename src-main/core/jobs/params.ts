@@ -2,7 +2,6 @@
 import type { StmVariant } from '../model/config.ts';
 import type { BackendName, PreferenceOrigin } from '../compute/backends.ts';
 import type { SplitMode } from './split.ts';
-import type { InferenceEngine } from './inference.ts';
 
 /** Where fine-tuning starts: a model of the project, a weights file (ImageNet ResNet-50, TSM, our checkpoint) or scratch. */
 export type TrainSource = { kind: 'scratch' } | { kind: 'model'; modelId: number } | { kind: 'weights'; path: string };
@@ -49,6 +48,9 @@ export interface WindowSpec {
   value: number;
   unit: 'seconds' | 'frames';
 }
+
+/** `auto`: ONNX Runtime unless tfjs has a GPU backend; `tfjs` / `onnx` force one. */
+export type InferenceEngine = 'auto' | 'tfjs' | 'onnx';
 
 export interface PredictParams {
   modelId: number;

@@ -5,7 +5,7 @@
  * last checkpoint).
  */
 import { UserError, toErrorPayload } from '../errors.ts';
-import { nowIso, writeTx, type SqlRow } from '../store/sql.ts';
+import { nowIso } from '../store/sql.ts';
 import type { Project } from '../store/project.ts';
 import { RateMeter } from './rate.ts';
 import { workerThreadExecutor, type JobExecutor, type RunningJob } from './worker-thread.ts';
@@ -48,19 +48,12 @@ export class JobQueue {
    * a CLI training next to the app, is left alone). Returns the jobs it marked.
    */
   recover(): JobRecord[] {
-    const rows = this.project.db
-      .prepare("SELECT id, progress FROM jobs WHERE status IN ('queued', 'running')")
-      .all() as SqlRow[];
-    const dead = rows.filter((r) => {
-      const pid = r.progress ? (JSON.parse(String(r.progress)) as JobProgress).pid : undefined;
-      return !pid || (pid !== process.pid && !processAlive(pid));
-    });
-    for (const r of dead) {
-      const id = Number(r.id);
+    const dead = this.project.jobs.owners(['queued', 'running']).filter(({ pid }) => !pid || (pid !== process.pid && !processAlive(pid)));
+    for (const { id } of dead) {
       this.project.jobs.update(id, { status: 'interrupted', error: 'The process running this job stopped before it finished.' });
       this.project.jobs.appendLog(id, `${nowIso()} interrupted: the process running the job stopped\n`);
     }
-    return dead.map((r) => this.project.jobs.require(Number(r.id)));
+    return dead.map(({ id }) => this.project.jobs.require(id));
   }
 
   submit(kind: JobKind, params: Record<string, unknown>): JobRecord {
@@ -80,9 +73,7 @@ export class JobQueue {
     if (job.status !== 'interrupted' && job.status !== 'failed') {
       throw new UserError('conflict', `Job ${id} is ${job.status}; only an interrupted or failed job can be resumed.`);
     }
-    writeTx(this.project.db, () =>
-      this.project.db.prepare("UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL WHERE id = ?").run(id),
-    );
+    this.project.jobs.requeue(id);
     this.project.jobs.update(id, { progress: this.queuedProgress() });
     this.project.jobs.appendLog(id, `${nowIso()} resumed\n`);
     this.order.push(id);
@@ -138,10 +129,8 @@ export class JobQueue {
 
   /** A job another live process is running on this project (compute jobs take turns across processes too). */
   private busyElsewhere(): number | null {
-    const rows = this.project.db.prepare("SELECT id, progress FROM jobs WHERE status = 'running'").all() as SqlRow[];
-    for (const r of rows) {
-      const pid = r.progress ? (JSON.parse(String(r.progress)) as JobProgress).pid : undefined;
-      if (pid && pid !== process.pid && processAlive(pid)) return Number(r.id);
+    for (const { id, pid } of this.project.jobs.owners(['running'])) {
+      if (pid && pid !== process.pid && processAlive(pid)) return id;
     }
     return null;
   }

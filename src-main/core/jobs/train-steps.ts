@@ -3,19 +3,10 @@
  * batches since the previous point, sends it with its progress event and keeps it in the project, so a page
  * opened later (or a run that was stopped) still draws the whole curve.
  */
-import { writeTx } from '../store/sql.ts';
 import type { Project } from '../store/project.ts';
+import type { TrainStepPoint } from '../store/results.ts';
 
-export interface TrainStepPoint {
-  epoch: number;
-  /** Batches done in this epoch. */
-  step: number;
-  /** Batches per epoch, so `epoch - 1 + step / steps` places the point on an epoch axis. */
-  steps: number;
-  /** Mean training loss (and top-1) over the batches since the previous point. */
-  loss: number;
-  top1: number;
-}
+export type { TrainStepPoint };
 
 /** About this many points per epoch, whatever the number of batches. */
 const POINTS_PER_EPOCH = 50;
@@ -49,21 +40,15 @@ export class StepCurve {
 }
 
 export function recordTrainStep(project: Project, jobId: number, p: TrainStepPoint): void {
-  writeTx(project.db, () =>
-    project.db
-      .prepare('INSERT OR REPLACE INTO training_steps (job_id, epoch, step, steps, loss, top1) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(jobId, p.epoch, p.step, p.steps, p.loss, p.top1),
-  );
+  project.trainingSteps.record(jobId, p);
 }
 
 /** Drops the points of `epoch` and later (a resumed run trains that epoch again from its start). */
 export function clearTrainStepsFrom(project: Project, jobId: number, epoch: number): void {
-  writeTx(project.db, () => project.db.prepare('DELETE FROM training_steps WHERE job_id = ? AND epoch >= ?').run(jobId, epoch));
+  project.trainingSteps.clearFrom(jobId, epoch);
 }
 
 export function trainSteps(project: Project, jobId: number): TrainStepPoint[] {
   project.jobs.require(jobId);
-  return project.db
-    .prepare('SELECT epoch, step, steps, loss, top1 FROM training_steps WHERE job_id = ? ORDER BY epoch, step')
-    .all(jobId) as TrainStepPoint[];
+  return project.trainingSteps.list(jobId);
 }

@@ -18,7 +18,7 @@ import { seededRng } from '../media/sampling.ts';
 import { createStmNetwork, type StmNetwork } from '../model/network.ts';
 import { checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION } from '../model/checkpoint.ts';
 import { encodeSafetensors, readSafetensors, type StoredTensor } from '../model/safetensors.ts';
-import { evaluate, softmax, argmax, type Evaluation } from './metrics.ts';
+import { evaluate, softmax, argmax, type Evaluation } from '../figures/metrics.ts';
 import { splitClips, shuffled } from './split.ts';
 import { loadDataset, type LabelledClip, type ProjectDataset } from './dataset.ts';
 import { chunks, loadBatch, statisticsBatches, type Batch, type BatchSampling } from './train-batches.ts';

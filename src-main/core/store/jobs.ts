@@ -91,6 +91,24 @@ export class JobsRepo {
     return this.require(id);
   }
 
+  /** The newest job of a kind for a model (only a finished one with `done`), or null. */
+  latestId(kind: JobKind, modelId: number, opts: { done?: boolean } = {}): number | null {
+    const sql = `SELECT id FROM jobs WHERE kind = ? AND model_id = ?${opts.done ? " AND status = 'done'" : ''} ORDER BY id DESC LIMIT 1`;
+    return (stmt(this.db, sql).pluck().get(kind, modelId) as number | undefined) ?? null;
+  }
+
+  /** Jobs in these statuses with the process that last reported their progress (to tell a live owner from a gone one). */
+  owners(statuses: readonly JobStatus[]): Array<{ id: number; pid: number | undefined }> {
+    const rows = stmt(this.db, `SELECT id, progress FROM jobs WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY id`)
+      .all(...statuses) as SqlRow[];
+    return rows.map((r) => ({ id: Number(r.id), pid: fromJson<{ pid?: number }>(r.progress)?.pid }));
+  }
+
+  /** Puts a stopped job back in the queue, clearing its error and finish time. */
+  requeue(id: number): void {
+    writeTx(this.db, () => stmt(this.db, "UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL WHERE id = ?").run(id));
+  }
+
   appendLog(id: number, text: string): void {
     writeTx(this.db, () => stmt(this.db, "UPDATE jobs SET log = log || ? WHERE id = ?").run(text, id));
   }

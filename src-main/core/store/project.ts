@@ -8,7 +8,8 @@ import { ClipsRepo } from './clips.ts';
 import { History } from './history.ts';
 import { JobsRepo } from './jobs.ts';
 import { ModelsRepo } from './models.ts';
-import { MetricsRepo, PredictionsRepo, ProbesRepo } from './results.ts';
+import { MetricsRepo, PredictionsRepo, ProbesRepo, TrainingStepsRepo } from './results.ts';
+import { ReviewRejectionsRepo } from './review-rejections.ts';
 import { nativeBindingOption } from './native-binding.ts';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import type { Db } from './sql.ts';
@@ -42,6 +43,8 @@ export class Project {
   readonly predictions: PredictionsRepo;
   readonly metrics: MetricsRepo;
   readonly probes: ProbesRepo;
+  readonly trainingSteps: TrainingStepsRepo;
+  readonly reviewRejections: ReviewRejectionsRepo;
   /** Undo/redo of class and clip edits, persistent in the project file. */
   readonly history: History;
   private lastDataVersion = -1;
@@ -62,6 +65,8 @@ export class Project {
     this.predictions = new PredictionsRepo(db);
     this.metrics = new MetricsRepo(db);
     this.probes = new ProbesRepo(db);
+    this.trainingSteps = new TrainingStepsRepo(db);
+    this.reviewRejections = new ReviewRejectionsRepo(db);
   }
 
   get modelsDir(): string {

@@ -65,6 +65,29 @@ export class PredictionsRepo {
     return (stmt(this.db, sql).all(...values) as SqlRow[]).map(toPrediction);
   }
 
+  /** The newest job that predicted this model over this video in this direction, or null. */
+  latestJobId(modelId: number, videoId: number, direction: Direction): number | null {
+    return (stmt(this.db, 'SELECT job_id FROM predictions WHERE model_id = ? AND video_id = ? AND direction = ? ORDER BY job_id DESC LIMIT 1')
+      .pluck()
+      .get(modelId, videoId, direction) as number | undefined) ?? null;
+  }
+
+  /** The videos a model has predictions for (of one job, when given), by id. */
+  videoIds(modelId: number, jobId?: number): number[] {
+    return stmt(this.db, 'SELECT DISTINCT video_id FROM predictions WHERE model_id = ? AND (? IS NULL OR job_id = ?) ORDER BY video_id')
+      .pluck()
+      .all(modelId, jobId ?? null, jobId ?? null) as number[];
+  }
+
+  /** The frames of a window in the newest forward predictions of a model for a video, or null. */
+  forwardWindowSpan(modelId: number, videoId: number, windowIndex: number): { startFrame: number; endFrame: number } | null {
+    const row = stmt(this.db,
+      "SELECT start_frame AS startFrame, end_frame AS endFrame FROM predictions WHERE model_id = ? AND video_id = ? AND direction = 'forward' " +
+        'AND window_index = ? ORDER BY job_id DESC LIMIT 1',
+    ).get(modelId, videoId, windowIndex) as { startFrame: number; endFrame: number } | undefined;
+    return row ?? null;
+  }
+
   deleteForJob(jobId: number): void {
     writeTx(this.db, () => stmt(this.db, 'DELETE FROM predictions WHERE job_id = ?').run(jobId));
   }
@@ -116,6 +139,38 @@ export class MetricsRepo {
       confusion: fromJson<number[][]>(r.confusion),
       createdAt: String(r.created_at),
     }));
+  }
+}
+
+/** A point of the training curve inside an epoch (see jobs/train-steps.ts). */
+export interface TrainStepPoint {
+  epoch: number;
+  /** Batches done in this epoch. */
+  step: number;
+  /** Batches per epoch, so `epoch - 1 + step / steps` places the point on an epoch axis. */
+  steps: number;
+  /** Mean training loss (and top-1) over the batches since the previous point. */
+  loss: number;
+  top1: number;
+}
+
+export class TrainingStepsRepo {
+  constructor(private readonly db: Db) {}
+
+  record(jobId: number, p: TrainStepPoint): void {
+    writeTx(this.db, () =>
+      stmt(this.db, 'INSERT OR REPLACE INTO training_steps (job_id, epoch, step, steps, loss, top1) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(jobId, p.epoch, p.step, p.steps, p.loss, p.top1),
+    );
+  }
+
+  /** Drops the points of `epoch` and later. */
+  clearFrom(jobId: number, epoch: number): void {
+    writeTx(this.db, () => stmt(this.db, 'DELETE FROM training_steps WHERE job_id = ? AND epoch >= ?').run(jobId, epoch));
+  }
+
+  list(jobId: number): TrainStepPoint[] {
+    return stmt(this.db, 'SELECT epoch, step, steps, loss, top1 FROM training_steps WHERE job_id = ? ORDER BY epoch, step').all(jobId) as TrainStepPoint[];
   }
 }
 

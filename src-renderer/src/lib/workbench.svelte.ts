@@ -1,6 +1,6 @@
 import { api } from './api.ts';
 import type { AppInfo } from '../../../src-main/api/contract/system.ts';
-import type { DoctorReport } from '../../../src-main/core/doctor.ts';
+import type { DoctorReport } from '../../../src-main/api/contract/system.ts';
 import type { ComputeBackends } from '../../../src-main/api/contract/compute.ts';
 
 export type ViewName = 'label' | 'train' | 'review' | 'probe';

@@ -3,6 +3,8 @@
  *   hosts → app → api → core; core/export below core/jobs; the renderer speaks only the contract and the client.
  */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importCycles, importGraph, type ImportEdge } from '../../helpers/import-graph.ts';
 
@@ -38,6 +40,15 @@ describe('the layers', () => {
 
   it('keep export below jobs', () => {
     expect(breaks((e) => e.from.startsWith('src-main/core/export/') && e.to.startsWith('src-main/core/jobs/'))).toEqual([]);
+  });
+
+  it('keep SQL inside the store: other rooms ask its repositories', () => {
+    const sql = /\.(prepare|pragma)\(|\bdb\.exec\(/;
+    const files = [...new Set(edges.map((e) => e.from))].filter((f) => f.startsWith('src-main/') && !f.startsWith('src-main/core/store/'));
+    const offending = files.flatMap((f) =>
+      readFileSync(join(root, f), 'utf8').split('\n').flatMap((line, i) => (sql.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(offending).toEqual([]);
   });
 
   it('let the renderer reach the main side only through the contract and the client', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, jensenShannon, softmax } from '../../../src-main/core/jobs/metrics.ts';
+import { evaluate, jensenShannon, softmax } from '../../../src-main/core/figures/metrics.ts';
 import { windowsToSegments } from '../../../src-main/core/jobs/segments.ts';
-import { probeOutcome, summarizeProbe, type ProbeClipRecord } from '../../../src-main/core/jobs/probe-summary.ts';
+import { probeOutcome, summarizeProbe, type ProbeClipRecord } from '../../../src-main/core/figures/probe-summary.ts';
 import { splitClips } from '../../../src-main/core/jobs/split.ts';
 import { flipHorizontal } from '../../../src-main/core/jobs/dataset.ts';
 
