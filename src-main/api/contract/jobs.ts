@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { request, event, type RequestMap, type EventMap } from '../define.ts';
 import type { JobKind, JobOutcome, JobProgress, JobStatus } from '../../core/jobs/types.ts';
+import { DEFAULT_PREDICT_PARAMS, DEFAULT_PROBE_PARAMS, DEFAULT_TRAIN_PARAMS } from '../../core/jobs/params.ts';
 import type { ModelRecord } from '../../core/store/models.ts';
 import type { ClipRecord } from '../../core/store/clips.ts';
 import type { ProbeSummary } from '../../core/figures/probe-summary.ts';
@@ -39,6 +40,9 @@ const engine = z.enum(['auto', 'tfjs', 'onnx']).optional();
 const windowSpec = z.object({ value: z.number().positive(), unit: z.enum(['seconds', 'frames']) }).strict();
 const thresholds = z.record(z.string(), z.number().min(0).max(1)).optional();
 
+const train = DEFAULT_TRAIN_PARAMS;
+const positiveInt = z.number().int().min(1);
+
 export const trainStartParams = z
   .object({
     name: z.string().min(1).optional(),
@@ -48,27 +52,29 @@ export const trainStartParams = z
         z.object({ kind: z.literal('model'), modelId: id }).strict(),
         z.object({ kind: z.literal('weights'), path: z.string().min(1) }).strict(),
       ])
-      .default({ kind: 'scratch' }),
-    variant: z.enum(['stm', 'cstm', 'cmm', 'tsn']).default('stm'),
-    layers: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]).default([3, 4, 6, 3]),
-    width: z.number().int().min(16).multipleOf(16).default(64),
-    frames: z.number().int().min(2).default(8),
-    size: z.number().int().min(32).multipleOf(32).default(224),
-    dropout: z.number().min(0).lt(1).default(0.5),
-    epochs: z.number().int().min(1).default(10),
-    batch: z.number().int().min(1).default(4),
-    lr: z.number().positive().default(0.01),
-    optimizer: z.enum(['sgd', 'adam']).default('sgd'),
-    momentum: z.number().min(0).lt(1).default(0.9),
-    weightDecay: z.number().min(0).default(5e-4),
-    classWeighting: z.boolean().default(true),
-    patience: z.number().int().min(0).default(0),
-    freeze: z.number().int().min(0).max(4).default(0),
-    flip: z.boolean().default(false),
-    reverseAugment: z.boolean().default(false),
-    split: z.enum(['video', 'fixed']).default('video'),
-    valFraction: z.number().min(0).lt(1).default(0.2),
-    seed: z.number().int().default(1),
+      .default(train.from),
+    variant: z.enum(['stm', 'cstm', 'cmm', 'tsn']).default(train.variant),
+    layers: z.tuple([positiveInt, positiveInt, positiveInt, positiveInt]).default(train.layers),
+    width: z.number().int().min(16).multipleOf(16).default(train.width),
+    frames: z.number().int().min(2).default(train.frames),
+    size: z.number().int().min(32).multipleOf(32).default(train.size),
+    dropout: z.number().min(0).lt(1).default(train.dropout),
+    epochs: z.number().int().min(1).default(train.epochs),
+    batch: z.number().int().min(1).default(train.batch),
+    lr: z.number().positive().default(train.lr),
+    lrSchedule: z.enum(['constant', 'cosine']).default(train.lrSchedule),
+    optimizer: z.enum(['sgd', 'adam']).default(train.optimizer),
+    momentum: z.number().min(0).lt(1).default(train.momentum),
+    weightDecay: z.number().min(0).default(train.weightDecay),
+    classWeighting: z.boolean().default(train.classWeighting),
+    patience: z.number().int().min(0).default(train.patience),
+    freeze: z.number().int().min(0).max(4).default(train.freeze),
+    flip: z.boolean().default(train.flip),
+    reverseAugment: z.boolean().default(train.reverseAugment),
+    split: z.enum(['video', 'fixed']).default(train.split),
+    valFraction: z.number().min(0).lt(1).default(train.valFraction),
+    seed: z.number().int().default(train.seed),
+    preciseBnBatches: z.number().int().min(0).default(train.preciseBnBatches),
     backend,
   })
   .strict();
@@ -77,10 +83,10 @@ export const predictStartParams = z
   .object({
     modelId: id,
     videoIds: z.array(id).min(1).optional(),
-    window: windowSpec.default({ value: 2, unit: 'seconds' }),
-    stride: windowSpec.default({ value: 1, unit: 'seconds' }),
-    direction: z.enum(['forward', 'reversed', 'both']).default('forward'),
-    batch: z.number().int().min(1).default(8),
+    window: windowSpec.default(DEFAULT_PREDICT_PARAMS.window),
+    stride: windowSpec.default(DEFAULT_PREDICT_PARAMS.stride),
+    direction: z.enum(['forward', 'reversed', 'both']).default(DEFAULT_PREDICT_PARAMS.direction),
+    batch: z.number().int().min(1).default(DEFAULT_PREDICT_PARAMS.batch),
     backend,
     engine,
   })
@@ -90,11 +96,11 @@ export const probeStartParams = z
   .object({
     modelId: id,
     /** `windows`: every sliding window of the videos, the forward prediction standing in for a label. */
-    clips: z.enum(['all', 'val', 'windows']).default('all'),
+    clips: z.enum(['all', 'val', 'windows']).default(DEFAULT_PROBE_PARAMS.clips),
     videoIds: z.array(id).min(1).optional(),
     window: windowSpec.optional(),
     stride: windowSpec.optional(),
-    batch: z.number().int().min(1).default(8),
+    batch: z.number().int().min(1).default(DEFAULT_PROBE_PARAMS.batch),
     backend,
     engine,
   })

@@ -1,7 +1,12 @@
-/** Parameters of each job kind, as stored in the job row (the contract's zod schemas produce these). */
+/**
+ * Parameters of each job kind, as stored in the job row, and their defaults: the one source of them for the
+ * contract's zod schemas, the CLI's options and the Train form. Imports types only, so the contract (bundled
+ * for the preload and the renderer) can use the defaults.
+ */
 import type { StmVariant } from '../model/config.ts';
 import type { BackendName, PreferenceOrigin } from '../compute/backends.ts';
 import type { SplitMode } from './split.ts';
+import type { JobKind, JobRecord } from '../store/jobs.ts';
 
 /** Where fine-tuning starts: a model of the project, a weights file (ImageNet ResNet-50, TSM, our checkpoint) or scratch. */
 export type TrainSource = { kind: 'scratch' } | { kind: 'model'; modelId: number } | { kind: 'weights'; path: string };
@@ -81,7 +86,16 @@ export interface ProbeParams {
   engine?: InferenceEngine;
 }
 
-export const DEFAULT_TRAIN_PARAMS: Omit<TrainParams, 'from'> = {
+/** What a job of each kind is submitted with: `JobQueue.submit(kind, params: JobParams[kind])`. */
+export interface JobParams {
+  train: TrainParams;
+  predict: PredictParams;
+  probe: ProbeParams;
+}
+
+/** Every training parameter that has a default (all but the name and the backend). */
+export const DEFAULT_TRAIN_PARAMS: Required<Omit<TrainParams, 'name' | 'backend' | 'backendSource'>> = {
+  from: { kind: 'scratch' },
   variant: 'stm',
   layers: [3, 4, 6, 3],
   width: 64,
@@ -105,3 +119,27 @@ export const DEFAULT_TRAIN_PARAMS: Omit<TrainParams, 'from'> = {
   seed: 1,
   preciseBnBatches: 20,
 };
+
+export const DEFAULT_PREDICT_PARAMS: Required<Pick<PredictParams, 'window' | 'stride' | 'direction' | 'batch'>> = {
+  window: { value: 2, unit: 'seconds' },
+  stride: { value: 1, unit: 'seconds' },
+  direction: 'forward',
+  batch: 8,
+};
+
+export const DEFAULT_PROBE_PARAMS: Required<Pick<ProbeParams, 'clips' | 'batch'>> = { clips: 'all', batch: 8 };
+
+const DEFAULTS: { [K in JobKind]: Partial<JobParams[K]> } = {
+  train: DEFAULT_TRAIN_PARAMS,
+  predict: DEFAULT_PREDICT_PARAMS,
+  probe: DEFAULT_PROBE_PARAMS,
+};
+
+/**
+ * A stored job's parameters. The queue stored them typed (see JobQueue.submit); a row written by an older
+ * version may lack a parameter added since, which gets its default.
+ */
+export function jobParamsOf<K extends JobKind>(job: JobRecord, kind: K): JobParams[K] {
+  if (job.kind !== kind) throw new Error(`job ${job.id} is a ${job.kind} job, not ${kind}`);
+  return { ...DEFAULTS[kind], ...job.params } as JobParams[K];
+}

@@ -11,15 +11,8 @@ import { reverseFrames } from '../media/sampling.ts';
 import type { VideoRecord } from '../store/videos.ts';
 import { decodable, presentVideos } from './dataset.ts';
 import { openClassifier } from './inference.ts';
-import type { PredictParams, WindowSpec } from './params.ts';
+import { jobParamsOf, type WindowSpec } from './params.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
-
-export const DEFAULT_PREDICT: Omit<PredictParams, 'modelId'> = {
-  window: { value: 2, unit: 'seconds' },
-  stride: { value: 1, unit: 'seconds' },
-  direction: 'forward',
-  batch: 8,
-};
 
 /** Frames per second measured from the decoded timestamps (what seconds are converted with). */
 export function measuredFps(video: VideoRecord): number {
@@ -41,7 +34,7 @@ export function windowCount(video: VideoRecord, window: WindowSpec, stride: Wind
 }
 
 export async function runPredictJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
-  const params: PredictParams = { ...DEFAULT_PREDICT, ...(job.params as Partial<PredictParams> & { modelId: number }) };
+  const params = jobParamsOf(job, 'predict');
   const tools = await requireFfmpegTools();
   const chosen = params.videoIds ?? project.videos.list().map((v) => v.id);
   const videos = presentVideos(project, chosen, hooks);

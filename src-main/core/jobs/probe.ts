@@ -18,11 +18,10 @@ import { openClassifier, type Classifier } from './inference.ts';
 import { weightsFileOf } from './model-files.ts';
 import { argmax } from '../figures/metrics.ts';
 import { probeOutcome, summarizeProbe, type ProbeClipRecord } from '../figures/probe-summary.ts';
-import { DEFAULT_PREDICT, inFrames, measuredFps, windowCount } from './predict.ts';
-import type { ProbeParams } from './params.ts';
+import { inFrames, measuredFps, windowCount } from './predict.ts';
+import { DEFAULT_PREDICT_PARAMS, jobParamsOf, type ProbeParams } from './params.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
-export const DEFAULT_PROBE: Omit<ProbeParams, 'modelId'> = { clips: 'all', batch: 8 };
 
 /** One probed span before it is classified. */
 interface Span {
@@ -113,8 +112,8 @@ async function probeClips(ctx: ProbeContext, tools: FfmpegTools, params: ProbePa
 }
 
 async function probeWindows(ctx: ProbeContext, tools: FfmpegTools, params: ProbeParams, hooks: JobHooks, openModel: () => Promise<Classifier>): Promise<void> {
-  const window = params.window ?? DEFAULT_PREDICT.window;
-  const stride = params.stride ?? DEFAULT_PREDICT.stride;
+  const window = params.window ?? DEFAULT_PREDICT_PARAMS.window;
+  const stride = params.stride ?? DEFAULT_PREDICT_PARAMS.stride;
   const videos = presentVideos(ctx.project, params.videoIds ?? ctx.project.videos.list().map((v) => v.id), hooks);
   if (videos.size === 0) throw new UserError('invalid_input', 'None of the chosen videos is on disk; nothing to probe.');
   const total = [...videos.values()].reduce((n, v) => n + windowCount(v, window, stride), 0);
@@ -146,7 +145,7 @@ async function probeWindows(ctx: ProbeContext, tools: FfmpegTools, params: Probe
 }
 
 export async function runProbeJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
-  const params: ProbeParams = { ...DEFAULT_PROBE, ...(job.params as Partial<ProbeParams> & { modelId: number }) };
+  const params = jobParamsOf(job, 'probe');
   const tools = await requireFfmpegTools();
   const model = project.models.require(params.modelId);
   const info = readCheckpointInfo(weightsFileOf(project, model));

@@ -10,6 +10,7 @@ import type { Project } from '../store/project.ts';
 import { RateMeter } from './rate.ts';
 import { workerThreadExecutor, type JobExecutor, type RunningJob } from './worker-thread.ts';
 import { FINAL_STATUSES, type JobKind, type JobProgress, type JobRecord } from './types.ts';
+import type { JobParams } from './params.ts';
 
 export interface JobQueueListener {
   progress(job: JobRecord, progress: JobProgress): void;
@@ -56,7 +57,7 @@ export class JobQueue {
     return dead.map(({ id }) => this.project.jobs.require(id));
   }
 
-  submit(kind: JobKind, params: Record<string, unknown>): JobRecord {
+  submit<K extends JobKind>(kind: K, params: JobParams[K]): JobRecord {
     if (this.closed) throw new UserError('unavailable', 'The project is closing; no new job can start.');
     const job = this.project.jobs.insert(kind, params);
     this.project.jobs.update(job.id, { progress: this.queuedProgress() });

@@ -46,7 +46,7 @@ const FINISHED: readonly JobStatus[] = ['done', 'failed', 'cancelled', 'interrup
 export class JobsRepo {
   constructor(private readonly db: Db) {}
 
-  insert(kind: JobKind, params: Record<string, unknown>): JobRecord {
+  insert(kind: JobKind, params: object): JobRecord {
     const info = writeTx(this.db, () =>
       stmt(this.db, 'INSERT INTO jobs (kind, params, created_at) VALUES (?, ?, ?)').run(kind, JSON.stringify(params), nowIso()),
     );

@@ -4,6 +4,7 @@ import type { LocalApi } from '../../../api/local-client.ts';
 import { intOption, printJson, UsageError, withProject } from '../context.ts';
 import { followJob, resolveModel } from './train.ts';
 import type { CommandGroups } from './groups.ts';
+import { predictDefaults } from '../../../api/contract/defaults.ts';
 
 /** "2s" / "2.5" → seconds; "48f" → frames. */
 export function parseSpan(option: string) {
@@ -45,10 +46,10 @@ export function registerPredict(program: Command, _groups: CommandGroups): void 
     .argument('<dir>', 'project folder')
     .requiredOption('--model <model>', 'a project model (id or name) or a model file')
     .option('--videos <video...>', 'videos by id, name or path (default: all)')
-    .option('--window <span>', 'window length: 2s (seconds) or 48f (frames)', parseSpan('--window'), { value: 2, unit: 'seconds' })
-    .option('--stride <span>', 'step between windows: 1s or 24f', parseSpan('--stride'), { value: 1, unit: 'seconds' })
-    .option('--direction <dir>', 'forward | reversed | both', 'forward')
-    .option('--batch <n>', 'windows per forward pass', intOption('--batch', 1), 8)
+    .option('--window <span>', 'window length: 2s (seconds) or 48f (frames)', parseSpan('--window'), predictDefaults.window)
+    .option('--stride <span>', 'step between windows: 1s or 24f', parseSpan('--stride'), predictDefaults.stride)
+    .option('--direction <dir>', 'forward | reversed | both', predictDefaults.direction)
+    .option('--batch <n>', 'windows per forward pass', intOption('--batch', 1), predictDefaults.batch)
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
     .option('--engine <engine>', 'auto (ONNX Runtime on CPU, tfjs on a GPU) | onnx | tfjs', 'auto')
     .requiredOption('--out <file.csv>', 'predictions CSV (all videos in one file)')

@@ -4,6 +4,7 @@ import { intOption, printJson, withProject } from '../context.ts';
 import { followJob, resolveModel } from './train.ts';
 import { parseSpan } from './predict.ts';
 import type { CommandGroups } from './groups.ts';
+import { probeDefaults } from '../../../api/contract/defaults.ts';
 
 const percent = (rate: number | null): string => (rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`);
 
@@ -27,10 +28,10 @@ export function registerProbe(program: Command, _groups: CommandGroups): void {
     .argument('<dir>', 'project folder')
     .requiredOption('--model <model>', 'a project model (id or name) or a model file')
     .requiredOption('--out <file.csv>', 'probe CSV, one row per clip')
-    .option('--clips <which>', 'all | val (the clips the model was validated on) | windows (every sliding window)', 'all')
+    .option('--clips <which>', 'all | val (the clips the model was validated on) | windows (every sliding window)', probeDefaults.clips)
     .option('--window <span>', 'with --clips windows: window length, 2s or 48f', parseSpan('--window'))
     .option('--stride <span>', 'with --clips windows: step between windows, 1s or 24f', parseSpan('--stride'))
-    .option('--batch <n>', 'clips per forward pass', intOption('--batch', 1), 8)
+    .option('--batch <n>', 'clips per forward pass', intOption('--batch', 1), probeDefaults.batch)
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
     .option('--engine <engine>', 'auto (ONNX Runtime on CPU, tfjs on a GPU) | onnx | tfjs', 'auto')
     .option('--json', 'print one JSON object with the summary')

@@ -7,6 +7,7 @@ import { progressBar, interruptSignal } from '../progress.ts';
 import { parseLayers } from '../../../core/model/config.ts';
 import { UserError } from '../../../core/errors.ts';
 import type { CommandGroups } from './groups.ts';
+import { trainDefaults as d } from '../../../api/contract/defaults.ts';
 
 /**
  * Waits for a job with a progress bar on stderr; the first Ctrl-C cancels the job and waits for it to stop.
@@ -73,9 +74,11 @@ interface TrainOptions {
   epochs: number;
   batch: number;
   lr: number;
+  lrSchedule: 'constant' | 'cosine';
   optimizer: 'sgd' | 'adam';
   freeze: number;
   patience: number;
+  preciseBn: number;
   split: 'video' | 'fixed';
   flip?: boolean;
   reverseAugment?: boolean;
@@ -93,18 +96,20 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     .argument('<dir>', 'project folder')
     .option('--from <model|weights>', 'start from a project model (id or name) or a weights file (ImageNet ResNet-50, TSM, our checkpoint); default: scratch')
     .option('--name <name>', 'name of the new model')
-    .option('--variant <variant>', 'stm | cstm | cmm | tsn', 'stm')
-    .option('--layers <a,b,c,d>', 'blocks per stage', '3,4,6,3')
-    .option('--width <n>', 'base width (64 = ResNet-50)', intOption('--width', 16), 64)
-    .option('--frames <T>', 'frames per clip', intOption('--frames', 2), 8)
-    .option('--size <S>', 'input side in pixels (multiple of 32)', intOption('--size', 32), 224)
-    .option('--epochs <n>', 'epochs', intOption('--epochs', 1), 10)
-    .option('--batch <n>', 'clips per batch', intOption('--batch', 1), 4)
-    .option('--lr <x>', 'learning rate', floatOption('--lr'), 0.01)
-    .option('--optimizer <name>', 'sgd (momentum 0.9, as in the paper) | adam', 'sgd')
-    .option('--freeze <n>', 'keep the stem and the first N stages fixed', intOption('--freeze', 0), 0)
-    .option('--patience <n>', 'early stopping: epochs without a better validation score (0: off)', intOption('--patience', 0), 0)
-    .option('--split <mode>', 'video (no clip of a validation video in training) | fixed (the split stored on clips)', 'video')
+    .option('--variant <variant>', 'stm | cstm | cmm | tsn', d.variant)
+    .option('--layers <a,b,c,d>', 'blocks per stage', d.layers.join(','))
+    .option('--width <n>', 'base width (64 = ResNet-50)', intOption('--width', 16), d.width)
+    .option('--frames <T>', 'frames per clip', intOption('--frames', 2), d.frames)
+    .option('--size <S>', 'input side in pixels (multiple of 32)', intOption('--size', 32), d.size)
+    .option('--epochs <n>', 'epochs', intOption('--epochs', 1), d.epochs)
+    .option('--batch <n>', 'clips per batch', intOption('--batch', 1), d.batch)
+    .option('--lr <x>', 'learning rate', floatOption('--lr'), d.lr)
+    .option('--lr-schedule <name>', 'constant | cosine (decay to zero by the last step)', d.lrSchedule)
+    .option('--optimizer <name>', 'sgd (momentum 0.9, as in the paper) | adam', d.optimizer)
+    .option('--freeze <n>', 'keep the stem and the first N stages fixed', intOption('--freeze', 0), d.freeze)
+    .option('--patience <n>', 'early stopping: epochs without a better validation score (0: off)', intOption('--patience', 0), d.patience)
+    .option('--precise-bn <n>', 'training batches whose BatchNorm statistics are measured before each validation (0: off)', intOption('--precise-bn', 0), d.preciseBnBatches)
+    .option('--split <mode>', 'video (no clip of a validation video in training) | fixed (the split stored on clips)', d.split)
     .option('--flip', 'horizontal flip for classes marked flip-safe')
     .option('--reverse-augment', 'play clips of classes with a reverse partner backwards half the time, labelled as the partner')
     .option('--no-class-weighting', 'do not weight the loss by inverse class frequency')
@@ -129,9 +134,11 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
             epochs: opts.epochs,
             batch: opts.batch,
             lr: opts.lr,
+            lrSchedule: opts.lrSchedule,
             optimizer: opts.optimizer,
             freeze: opts.freeze,
             patience: opts.patience,
+            preciseBnBatches: opts.preciseBn,
             split: opts.split,
             flip: opts.flip === true,
             reverseAugment: opts.reverseAugment === true,
