@@ -1,7 +1,8 @@
 /** Per-user state of the app (where it lives, the project it reopens); imports nothing of the app. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../core/files/atomic-write.ts';
 
 /** Where STM Studio keeps per-user state (recent projects, the default project, caches, settings). */
 export function appDataDir(): string {
@@ -32,5 +33,5 @@ export function lastProject(): string | undefined {
 /** The app reopens this project on its next start. */
 export function rememberProject(dir: string): void {
   mkdirSync(appDataDir(), { recursive: true });
-  writeFileSync(stateFile(), JSON.stringify({ ...readState(), lastProject: dir }, null, 2));
+  writeFileAtomic(stateFile(), JSON.stringify({ ...readState(), lastProject: dir }, null, 2), 'app state');
 }

@@ -2,7 +2,8 @@
  * The app setting for the compute backend (one small JSON file in the user's STM Studio data folder) and
  * the order in which a choice is made: a command-line flag, then STM_BACKEND, then the app setting.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { BACKEND_ENV, BACKEND_LADDER, isBackendName, type BackendName, type PreferenceOrigin } from './backends.ts';
@@ -35,8 +36,7 @@ export function readBackendSetting(dataDir: string): BackendPreference {
 export function writeBackendSetting(dataDir: string, backend: BackendPreference): void {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, FILE);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify({ backend }, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, `${JSON.stringify({ backend }, null, 2)}\n`, 'compute settings');
 }
 
 export interface PreferenceSource {

@@ -1,12 +1,14 @@
 /**
- * Streams CSV rows (RFC 4180 quoting, UTF-8, header first) to a temporary file beside the target and renames
- * it into place at the end, so a failed or cancelled export never leaves a half-written file under the name.
+ * Streams CSV rows (RFC 4180 quoting, UTF-8, header first) to a temporary file beside the target and moves it
+ * into place at the end (files/atomic-write.ts), so a failed or cancelled export never leaves a half-written
+ * file under the name.
  */
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.ts';
+import { commitPartial, partialNameOf } from '../files/atomic-write.ts';
 
 export type CsvCell = string | number | boolean | null | undefined;
 
@@ -15,7 +17,7 @@ export async function writeCsvTable(
   header: readonly string[],
   rows: Iterable<readonly CsvCell[]> | AsyncIterable<readonly CsvCell[]>,
 ): Promise<number> {
-  const temp = `${file}.${process.pid}.partial`;
+  const temp = partialNameOf(file);
   const out = createWriteStream(temp, { encoding: 'utf8' });
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   const write = async (cells: CsvCell[][]) => {
@@ -37,7 +39,7 @@ export async function writeCsvTable(
     if (batch.length) await write(batch);
     out.end();
     await Promise.race([once(out, 'finish'), failed]);
-    await rename(temp, file);
+    commitPartial(temp, file);
     return count;
   } catch (err) {
     out.destroy();

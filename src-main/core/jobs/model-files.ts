@@ -3,9 +3,10 @@
  * (new head mapped by class name), writing checkpoints so that a full disk never spoils the previous one,
  * and moving a model between projects as one file.
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, rmSync, renameSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { UserError } from '../errors.ts';
+import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
 import { resolveStmConfig, type StmConfig } from '../model/config.ts';
@@ -33,36 +34,6 @@ export function loadProjectModel(project: Project, modelId: number): { network: 
   return { network, info, model };
 }
 
-/** Temporary name a checkpoint is written under before the rename that makes it current. */
-export function partialNameOf(path: string): string {
-  return `${path}.${process.pid}.partial`;
-}
-
-/**
- * Writes a safetensors file via temp + fsync + rename. On any failure (disk full, permissions) the temp file
- * is removed and the file already at `path` stays as it was.
- */
-export function writeFileAtomically(path: string, bytes: Buffer, what: string): void {
-  const temp = partialNameOf(path);
-  try {
-    const fd = openSync(temp, 'w');
-    try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    const code = (err as NodeJS.ErrnoException).code;
-    const kept = existsSync(path) ? ` The previous ${what} (${basename(path)}) is kept.` : '';
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new UserError('unavailable', `Disk full while writing the ${what} ${path}.${kept}`);
-    throw new UserError('unavailable', `Cannot write the ${what} ${path}: ${(err as Error).message}.${kept}`);
-  }
-}
-
 export function saveCheckpointAtomically(
   path: string,
   network: StmNetwork,
@@ -76,7 +47,7 @@ export function saveCheckpointAtomically(
     sampling: { strategy: 'tsn-segments', frames: network.config.frames, size: network.config.inputSize },
     extra,
   });
-  writeFileAtomically(path, encodeSafetensors(network.stateDict(), metadata), 'checkpoint');
+  writeFileAtomic(path, encodeSafetensors(network.stateDict(), metadata), 'checkpoint');
 }
 
 /**
@@ -163,7 +134,7 @@ export function exportModelFile(project: Project, modelId: number, out: string):
   const model = project.models.require(modelId);
   const file = readSafetensors(weightsFileOf(project, model));
   const metadata = { ...file.metadata, model_name: model.name, ...(model.metrics ? { metrics: JSON.stringify(model.metrics) } : {}) };
-  writeFileAtomically(out, encodeSafetensors(file.tensors, metadata), 'model file');
+  writeFileAtomic(out, encodeSafetensors(file.tensors, metadata), 'model file');
   return { file: out, model };
 }
 
@@ -180,10 +151,8 @@ export function importModelFile(project: Project, file: string, name?: string): 
   const relative = join('models', `${model.id}.safetensors`);
   const target = join(project.dir, relative);
   try {
-    copyFileSync(file, partialNameOf(target));
-    renameSync(partialNameOf(target), target);
+    copyFileAtomic(file, target, 'model file');
   } catch (err) {
-    rmSync(partialNameOf(target), { force: true });
     project.models.remove(model.id);
     throw new UserError('unavailable', `Cannot copy ${file} into the project: ${(err as Error).message}`);
   }

@@ -22,8 +22,9 @@ import { evaluate, softmax, argmax, type Evaluation } from '../figures/metrics.t
 import { splitClips, shuffled } from './split.ts';
 import { loadDataset, type LabelledClip, type ProjectDataset } from './dataset.ts';
 import { chunks, loadBatch, statisticsBatches, type Batch, type BatchSampling } from './train-batches.ts';
-import { archOf, buildStartingNetwork, saveCheckpointAtomically, writeFileAtomically } from './model-files.ts';
-import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
+import { archOf, buildStartingNetwork, saveCheckpointAtomically } from './model-files.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
+import { jobParamsOf, type TrainParams } from './params.ts';
 import { recomputeBatchNormStatistics } from './train-bn.ts';
 import { clearTrainStepsFrom, recordTrainStep, StepCurve, type TrainStepPoint } from './train-steps.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
@@ -42,7 +43,7 @@ interface TrainState {
 }
 
 export function trainParamsOf(job: JobRecord): TrainParams {
-  return { ...DEFAULT_TRAIN_PARAMS, from: { kind: 'scratch' }, ...(job.params as Partial<TrainParams>) };
+  return jobParamsOf(job, 'train');
 }
 
 export function lastCheckpointPath(project: Project, modelId: number): string {
@@ -119,7 +120,7 @@ async function saveResumable(path: string, network: StmNetwork, optimizer: tf.Op
     sampling: { strategy: 'tsn-segments', frames: network.config.frames, size: network.config.inputSize },
     extra: { train_state: JSON.stringify({ ...state, optimizerNames: names }) },
   });
-  writeFileAtomically(path, encodeSafetensors(tensors, metadata), 'training checkpoint');
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata), 'training checkpoint');
 }
 
 async function loadResumable(path: string, optimizer: tf.Optimizer): Promise<{ network: StmNetwork; state: TrainState }> {

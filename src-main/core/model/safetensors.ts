@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { UserError } from '../errors.ts';
 
 /** Element types kept in memory. F16, BF16 and F64 files are widened/narrowed to F32 on read. */
@@ -140,21 +141,9 @@ export function encodeSafetensors(tensors: Map<string, StoredTensor>, metadata: 
   return Buffer.concat([prefix, Buffer.from(json, 'utf8'), ...parts]);
 }
 
-/** Writes a safetensors file atomically (temp file + rename), so a crash never leaves half a file. */
+/** Writes a safetensors file atomically and durably (see files/atomic-write.ts): a crash never leaves half a file. */
 export function writeSafetensors(path: string, tensors: Map<string, StoredTensor>, metadata: Record<string, string> = {}): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, encodeSafetensors(tensors, metadata));
-    renameSync(temp, path);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // nothing was written
-    }
-    if (err instanceof UserError) throw err;
-    throw new UserError('invalid_input', `cannot write ${path}: ${(err as Error).message}`);
-  }
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata), 'safetensors file');
 }
 
 /** Only the `__metadata__` of a safetensors file, reading the header and not the tensors. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { runTrainJob, lastCheckpointPath } from '../../../src-main/core/jobs/train.ts';
-import { partialNameOf } from '../../../src-main/core/jobs/model-files.ts';
+import { partialNameOf } from '../../../src-main/core/files/atomic-write.ts';
 import { readSafetensors } from '../../../src-main/core/model/safetensors.ts';
 import { recordingHooks, trainingTestbed } from './project-fixture.ts';
 

@@ -1,5 +1,4 @@
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { UserError } from '../../errors.ts';
+import { writeFileAtomic } from '../../files/atomic-write.ts';
 import { checkpointInfoFromMetadata } from '../checkpoint.ts';
 import type { StmVariant } from '../config.ts';
 import { readSafetensors } from '../safetensors.ts';
@@ -56,20 +55,9 @@ export function onnxFromWeights(weights: string, options: Pick<ExportOnnxRequest
   };
 }
 
-/** Exports a weights file to an ONNX file, written atomically (temp file + rename). */
+/** Exports a weights file to an ONNX file, written atomically (files/atomic-write.ts). */
 export function exportOnnxFile(request: ExportOnnxRequest): ExportOnnxResult {
   const { bytes, result } = onnxFromWeights(request.weights, request);
-  const temp = `${request.out}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, bytes);
-    renameSync(temp, request.out);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // nothing was written
-    }
-    throw new UserError('invalid_input', `cannot write ${request.out}: ${(err as Error).message}`);
-  }
+  writeFileAtomic(request.out, bytes, 'ONNX file');
   return { out: request.out, bytes: bytes.length, ...result };
 }
