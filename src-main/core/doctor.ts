@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { locateFfmpegTools, type ToolLocation } from './media/locate.ts';
-import { probeBackends, type BackendStatus } from './compute/backends.ts';
+import type { BackendStatus } from './compute/backend-names.ts';
 import { sqliteVersion } from './store/project.ts';
 
 export interface DoctorReport {
@@ -38,6 +38,8 @@ export function electronStatus(): DoctorReport['electron'] {
 }
 
 export async function runDoctor(): Promise<DoctorReport> {
+  // tfjs loads only now, to try the CPU rungs; GPU rungs are judged in a child process.
+  const { probeBackends } = await import('./compute/backends.ts');
   const [tools, backends] = await Promise.all([locateFfmpegTools(), probeBackends()]);
   const major = Number(process.versions.node.split('.')[0]);
   return {

@@ -150,7 +150,7 @@ export const jobsRequests = {
   'probe.summary': request(z.object({ jobId: id.optional(), modelId: id.optional() }).strict()).returns<ProbeSummary & { jobId: number | null }>(),
 
   /**
-   * CSV per DESIGN §4; predictions/segments/probe are of a model (the newest one when omitted), from its
+   * CSV as docs/formats.md describes; predictions/segments/probe are of a model (the newest one when omitted), from its
    * latest job per video, or only from `jobId` (one predict or probe run).
    */
   'export.csv': request(

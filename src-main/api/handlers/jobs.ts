@@ -9,12 +9,14 @@ import type { JobRecord } from '../../core/jobs/types.ts';
 import { resolveBackendPreference, type BackendPreference, type PreferenceSource } from '../../core/compute/settings.ts';
 
 type PreferenceSourceFields = { backend: PreferenceSource['preference']; backendSource: PreferenceSource['source'] };
-import { exportModelFile, importModelFile } from '../../core/jobs/model-files.ts';
 import { trainingMetrics } from '../../core/results/training.ts';
 import { videoSegments, windowPredictions } from '../../core/results/windows.ts';
 import { acceptPrediction, openReviewQueue } from '../../core/results/review.ts';
 import { probeResults, probeSummary } from '../../core/results/probe.ts';
 import { exportCsv } from '../../core/results/csv-exports.ts';
+
+/** Model files go through the network code, which loads tfjs: only when a request needs them. */
+const loadModelFiles = () => import('../../core/jobs/model-files.ts');
 
 /** The job queue of each session's open project: created when a project opens, closed with it. */
 const queues = new WeakMap<Session, JobQueue>();
@@ -81,12 +83,13 @@ export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
 
   'models.list': (_params, ctx) => ctx.session.project.models.list(),
   'models.get': ({ id }, ctx) => ctx.session.project.models.require(id),
-  'models.import': ({ file, name }, ctx) => {
+  'models.import': async ({ file, name }, ctx) => {
+    const { importModelFile } = await loadModelFiles();
     const model = importModelFile(ctx.session.project, file, name);
     ctx.emit('project.changed', { what: 'models', ids: [model.id] });
     return model;
   },
-  'models.export': ({ id, file }, ctx) => exportModelFile(ctx.session.project, id, file),
+  'models.export': async ({ id, file }, ctx) => (await loadModelFiles()).exportModelFile(ctx.session.project, id, file),
 
   'metrics.get': (params, ctx) => trainingMetrics(ctx.session.project, params),
 

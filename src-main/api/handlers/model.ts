@@ -4,8 +4,9 @@ import type { modelRequests } from '../contract/model.ts';
 import { appDataDir } from '../app-state.ts';
 import { configForArch } from '../../core/model/config.ts';
 import { modelInfo } from '../../core/model/info.ts';
-import { readCheckpointInfo } from '../../core/model/checkpoint.ts';
 
+// Modules that load tfjs (network, checkpoints, backends) are imported by the requests that need them, so the
+// host starts, and `model info` runs, without TensorFlow.js.
 export const modelHandlers: HandlersFor<typeof modelRequests> = {
   'model.info': (p) => {
     const arch = configForArch(p.arch);
@@ -18,7 +19,8 @@ export const modelHandlers: HandlersFor<typeof modelRequests> = {
       inputSize: p.size,
     });
   },
-  'model.describe': (p) => {
+  'model.describe': async (p) => {
+    const { readCheckpointInfo } = await import('../../core/model/checkpoint.ts');
     const path = resolve(p.path);
     const info = readCheckpointInfo(path);
     const { params, macs } = modelInfo(info.config);
@@ -44,7 +46,6 @@ export const modelHandlers: HandlersFor<typeof modelRequests> = {
     });
   },
   'model.forward': async (p) => {
-    // Loaded on demand: tfjs and the backends are heavy and most requests never need them.
     const { selectBackend } = await import('../../core/compute/backends.ts');
     const { forwardFile } = await import('../../core/model/forward-file.ts');
     const { resolveBackendPreference } = await import('../../core/compute/settings.ts');

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
+import { BACKEND_ENV, BACKEND_LADDER, isBackendName, type BackendName, type BackendSelection, type BackendStatus, type PreferenceOrigin } from './backend-names.ts';
 import { probeGpu } from './gpu-probe.ts';
 import { installDawn, probeCuda, resolvablePackage } from './probes.ts';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.ts';
@@ -13,29 +14,7 @@ import { registerWasmTrainingKernels } from './wasm-kernels/register.ts';
 // We choose the backend and tell the user which and why, so tfjs's "install tfjs-node" banner is wrong advice.
 tf.env().set('PROD', true);
 
-export type BackendName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
-
-export interface BackendStatus {
-  name: BackendName;
-  available: boolean;
-  reason: string;
-}
-
-export interface BackendSelection {
-  name: BackendName;
-  /** Why this backend: requested explicitly, or the best one available. */
-  reason: string;
-  /** The higher rungs that were tried and skipped, each with its reason. */
-  skipped: BackendStatus[];
-}
-
-/** Best first. */
-export const BACKEND_LADDER: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
-
-export const BACKEND_ENV = 'STM_BACKEND';
-
-/** Where a backend preference came from: a job's or command's own option, STM_BACKEND, the app setting. */
-export type PreferenceOrigin = 'flag' | 'env' | 'setting' | 'default';
+export { BACKEND_ENV, BACKEND_LADDER, isBackendName, type BackendName, type BackendSelection, type BackendStatus, type PreferenceOrigin };
 
 const REQUESTED_BY: Record<PreferenceOrigin, string> = {
   flag: 'requested with --backend',
@@ -52,10 +31,6 @@ const TFJS_NAME: Record<BackendName, string> = {
   wasm: 'wasm',
   cpu: 'cpu',
 };
-
-export function isBackendName(value: string): value is BackendName {
-  return (BACKEND_LADDER as readonly string[]).includes(value);
-}
 
 /**
  * Both tfjs-node packages register the same 'tensorflow' backend, so only one of them can be loaded in a

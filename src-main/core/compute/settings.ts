@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { BACKEND_ENV, BACKEND_LADDER, isBackendName, type BackendName, type PreferenceOrigin } from './backends.ts';
+import { BACKEND_ENV, BACKEND_LADDER, isBackendName, type BackendName, type PreferenceOrigin } from './backend-names.ts';
 
 export type BackendPreference = BackendName | 'auto';
 

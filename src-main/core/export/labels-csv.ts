@@ -1,5 +1,5 @@
 /**
- * Our labels CSV (DESIGN §4): `video,video_path,start_frame,end_frame,start_s,end_s,label,split,source`,
+ * Our labels CSV (docs/formats.md): `video,video_path,start_frame,end_frame,start_s,end_s,label,split,source`,
  * end exclusive. Frames win over seconds when both are present; seconds are mapped through the video's
  * decoded timestamps.
  */

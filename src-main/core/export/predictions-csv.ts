@@ -1,4 +1,4 @@
-/** The predictions CSV (DESIGN §4): one row per window and direction, all videos in one file. */
+/** The predictions CSV (docs/formats.md): one row per window and direction, all videos in one file. */
 import { argmax } from '../figures/metrics.ts';
 import { seconds, writeCsvTable, type CsvCell } from './csv-table.ts';
 

@@ -1,4 +1,4 @@
-/** The probe CSV (DESIGN §4): one row per probed clip, forward vs reversed. */
+/** The probe CSV (docs/formats.md): one row per probed clip, forward vs reversed. */
 import { seconds, writeCsvTable, type CsvCell } from './csv-table.ts';
 import type { ProbeOutcome } from '../figures/probe-summary.ts';
 

@@ -1,4 +1,4 @@
-/** The segments CSV (DESIGN §4): post-processed predictions, one row per labelled span. */
+/** The segments CSV (docs/formats.md): post-processed predictions, one row per labelled span. */
 import { seconds, writeCsvTable, type CsvCell } from './csv-table.ts';
 
 export interface SegmentCsvRow {

@@ -1,6 +1,5 @@
 import { CMM_REDUCTION, resolveStmConfig, type StmConfig } from './config.ts';
-import { networkSpec } from './parameters.ts';
-import { countParameters } from './network.ts';
+import { countParameters, networkSpec } from './parameters.ts';
 
 /** Size and cost of a network, computed from its shape alone (no tensors). */
 export interface ModelInfo {

@@ -1,7 +1,8 @@
 import { UserError } from '../errors.ts';
 import type { StmConfig } from './config.ts';
 import { saveCheckpoint, type Normalization } from './checkpoint.ts';
-import { countParameters, createStmNetwork } from './network.ts';
+import { createStmNetwork } from './network.ts';
+import { countParameters } from './parameters.ts';
 import { importPretrained, type ImportReport, type PretrainedSource } from './pretrained.ts';
 
 export interface InitCheckpointRequest {

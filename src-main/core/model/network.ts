@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { BN_EPSILON, BN_MOMENTUM, resolveStmConfig, type StmConfig } from './config.ts';
-import { networkSpec, elementCount, type BlockSpec, type NetworkSpec, type ParamSpec } from './parameters.ts';
+import { networkSpec, type BlockSpec, type NetworkSpec, type ParamSpec } from './parameters.ts';
 import { tfShapeOf, tfToTorch, torchToTf } from './layout.ts';
 import type { StoredTensor } from './safetensors.ts';
 import { channelMotion, temporalConv, torchConv2d } from './ops.ts';
@@ -323,9 +323,4 @@ interface Mode {
   training: boolean;
   updateStats: boolean;
   recompute: boolean;
-}
-
-/** Parameter count of a spec list (trainable only, like PyTorch's sum of numel over parameters()). */
-export function countParameters(params: readonly ParamSpec[]): number {
-  return params.filter((p) => p.trainable).reduce((sum, p) => sum + elementCount(p.torchShape), 0);
 }

@@ -120,3 +120,8 @@ function blockParams(b: BlockSpec): ParamSpec[] {
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/** Parameter count of a spec list (trainable only, like PyTorch's sum of numel over parameters()). */
+export function countParameters(params: readonly ParamSpec[]): number {
+  return params.filter((p) => p.trainable).reduce((sum, p) => sum + elementCount(p.torchShape), 0);
+}

@@ -8,6 +8,7 @@ import { createLocalApi } from '../../api/local-client.ts';
 import { sessionServices } from '../../api/services.ts';
 import { buildPendingDemo } from '../../app/startup.ts';
 import { dispatch } from '../../api/router.ts';
+import type { WsCall, WsServerMessage } from '../../api/client.ts';
 import { packageRoot } from '../../core/app-info.ts';
 import { serveFile } from './serve-file.ts';
 import { resolveMediaFile } from './media-routes.ts';
@@ -62,6 +63,10 @@ function tokenOf(req: IncomingMessage, url: URL): string | null {
   const cookie = req.headers.cookie ?? '';
   const m = new RegExp(`(?:^|;\\s*)${COOKIE}=([^;]+)`).exec(cookie);
   return m ? decodeURIComponent(m[1]) : null;
+}
+
+function send(ws: WebSocket, message: WsServerMessage): void {
+  ws.send(JSON.stringify(message));
 }
 
 /**
@@ -145,21 +150,22 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
     ws.on('message', (data) => {
-      let msg: { id?: unknown; name?: unknown; params?: unknown };
+      // A message from the socket is untrusted: each field of a WsCall is checked before use.
+      let msg: { [K in keyof WsCall]?: unknown };
       try {
         msg = JSON.parse(String(data)) as typeof msg;
       } catch {
-        ws.send(JSON.stringify({ type: 'response', id: null, ok: false, error: { code: 'bad_request', message: 'message is not JSON' } }));
+        send(ws, { type: 'response', id: null, ok: false, error: { code: 'bad_request', message: 'message is not JSON' } });
         return;
       }
-      const id = msg.id ?? null;
+      const id = typeof msg.id === 'number' ? msg.id : null;
       void dispatch(context, typeof msg.name === 'string' ? msg.name : '', msg.params).then((env) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'response', id, ...env }));
+        if (ws.readyState === ws.OPEN) send(ws, { type: 'response', id, ...env });
       });
     });
   });
   const unsubscribe = hub.onAny((name, payload) => {
-    const text = JSON.stringify({ type: 'event', name, payload });
+    const text = JSON.stringify({ type: 'event', name, payload } satisfies WsServerMessage);
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
   });
 

@@ -1,4 +1,4 @@
-import { ApiError, type ApiClient, type Envelope, type MediaKind } from '../../../src-main/api/client.ts';
+import { ApiError, type ApiClient, type Envelope, type MediaKind, type WsCall, type WsServerMessage } from '../../../src-main/api/client.ts';
 import type { EventName, EventPayload, Params, RequestName, Result } from '../../../src-main/api/contract.ts';
 
 /** What the Electron preload exposes as window.api. */
@@ -51,8 +51,8 @@ function fromWebSocket(): ApiClient {
       socket.addEventListener('error', () => reject(new ApiError({ code: 'unavailable', message: 'Cannot reach the STM Studio server' })), { once: true });
     });
     socket.addEventListener('message', (ev) => {
-      const msg = JSON.parse(String(ev.data)) as { type: string; id?: number; name?: string; payload?: unknown } & Envelope;
-      if (msg.type === 'event' && msg.name) {
+      const msg = JSON.parse(String(ev.data)) as WsServerMessage;
+      if (msg.type === 'event') {
         for (const l of listeners.get(msg.name) ?? []) l(msg.payload);
       } else if (msg.type === 'response' && typeof msg.id === 'number') {
         const p = pending.get(msg.id);
@@ -76,7 +76,7 @@ function fromWebSocket(): ApiClient {
       const id = nextId++;
       return new Promise<Result<K>>((resolve, reject) => {
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        socket.send(JSON.stringify({ id, name, params }));
+        socket.send(JSON.stringify({ id, name, params } satisfies WsCall));
       });
     },
     on<E extends EventName>(name: E, listener: (payload: EventPayload<E>) => void) {

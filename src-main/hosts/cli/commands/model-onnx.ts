@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandGroups } from './groups.ts';
-import { exportOnnxFile, type ExportOnnxResult } from '../../../core/model/onnx/export-file.ts';
+import type { ExportOnnxResult } from '../../../core/model/onnx/export-file.ts';
 import type { OnnxInputFormat } from '../../../core/model/onnx/export.ts';
 import { projectModelWeights } from '../../../core/model/onnx/project-model.ts';
 import { intOption, printJson, UsageError, withProject } from '../context.ts';
@@ -34,6 +34,8 @@ export function registerModelOnnx(_program: Command, groups: CommandGroups): voi
         throw new UsageError(`--input must be one of ${INPUT_FORMATS.join(', ')}, got "${opts.input}"`);
       }
       const input = opts.input as OnnxInputFormat;
+      // Reading checkpoints loads tfjs: only for this command, not for every start of the CLI.
+      const { exportOnnxFile } = await import('../../../core/model/onnx/export-file.ts');
       let result: ExportOnnxResult;
       if (opts.weights) {
         if (dir !== undefined) throw new UsageError('give either DIR MODEL or --weights, not both');
