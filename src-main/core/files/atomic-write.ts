@@ -22,10 +22,18 @@ function fsyncPath(path: string, flags: 'r' | 'r+'): void {
   }
 }
 
-/** Flushes a folder's entries (the rename); Windows cannot open a folder for that and orders renames itself. */
+/**
+ * Flushes a folder's entries (the rename). Windows cannot open a folder for that, and some file systems
+ * (network shares, FUSE) refuse it: the new file is in place either way, so those refusals are not failures.
+ */
 function fsyncFolder(dir: string): void {
   if (process.platform === 'win32') return;
-  fsyncPath(dir, 'r');
+  try {
+    fsyncPath(dir, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EPERM' && code !== 'EACCES' && code !== 'EISDIR' && code !== 'EBADF') throw err;
+  }
 }
 
 /** Moves a fully written temporary file over `path` durably: fsync it, rename, fsync the folder. */
