@@ -13,6 +13,8 @@ const id = z.number().int().positive();
 const frame = z.number().int().min(0);
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must be #RRGGBB');
 const split = z.enum(['train', 'val']).nullable();
+/** Who does the action (animal, person, track id); null or blank: none. */
+const subject = z.string().max(200).nullable();
 const empty = z.object({}).strict();
 
 export interface HistoryStep {
@@ -93,12 +95,15 @@ export const projectRequests = {
         endFrame: frame,
         split: split.optional(),
         source: z.enum(['manual', 'imported', 'prediction']).optional(),
+        subject: subject.optional(),
       })
       .strict(),
   ).returns<ClipRecord>(),
-  /** Resize, move, relabel or set the split of a clip. */
+  /** Resize, move, relabel, set the split or the subject (null: none) of a clip. */
   'clips.update': request(
-    z.object({ id, classId: id.optional(), startFrame: frame.optional(), endFrame: frame.optional(), split: split.optional() }).strict(),
+    z
+      .object({ id, classId: id.optional(), startFrame: frame.optional(), endFrame: frame.optional(), split: split.optional(), subject: subject.optional() })
+      .strict(),
   ).returns<ClipRecord>(),
   'clips.delete': request(z.object({ ids: z.array(id).min(1) }).strict()).returns<{ deleted: number }>(),
   /** Cuts a clip at `atFrame`: [start, at) and a new clip [at, end). */
@@ -112,8 +117,16 @@ export const projectRequests = {
     z
       .object({
         file: z.string().min(1),
-        format: z.enum(['auto', 'stm', 'via', 'boris', 'labelstudio']).default('auto'),
+        format: z.enum(['auto', 'stm', 'boris', 'via', 'labelstudio', 'per-frame', 'elan']).default('auto'),
         createClasses: z.boolean().default(false),
+        /** Label Studio: the labelling project's <Video framerate> (default 24). */
+        fps: z.number().positive().max(1000).optional(),
+        /** BORIS project: observations to import (default: every media observation whose videos are in the project). */
+        observations: z.array(z.string().min(1)).optional(),
+        /** Per-frame CSV and ELAN: the project video the file labels. */
+        video: z.string().min(1).optional(),
+        /** ELAN: tiers to import (default: all). */
+        tiers: z.array(z.string().min(1)).optional(),
       })
       .strict(),
   ).returns<LabelImportResult>(),

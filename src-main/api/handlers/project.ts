@@ -105,8 +105,8 @@ export const projectHandlers: HandlersFor<typeof projectRequests> = {
   },
   'history.state': (_p, ctx) => ctx.session.project.history.state(),
 
-  'labels.import': ({ file, format, createClasses }, ctx) => {
-    const result = importLabels(ctx.session.project, resolve(file), { format, createClasses });
+  'labels.import': ({ file, ...options }, ctx) => {
+    const result = importLabels(ctx.session.project, resolve(file), options);
     if (result.createdClasses.length > 0) ctx.emit('project.changed', { what: 'classes' });
     if (result.imported > 0) ctx.emit('project.changed', { what: 'clips' });
     return result;

@@ -26,6 +26,7 @@ export async function exportLabels(project: Project, file: string, opts: { video
           label: classNames.get(clip.classId) ?? String(clip.classId),
           split: clip.split,
           source: clip.source,
+          subject: clip.subject,
         };
       }
     }

@@ -176,5 +176,10 @@ CREATE TABLE training_steps (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [migration1, migration2];
+/** A clip may name who does the action (an animal, a person, a track id): one lane per subject on the timeline. */
+const migration3 = `
+ALTER TABLE clips ADD COLUMN subject TEXT CHECK (subject IS NULL OR length(trim(subject)) > 0);
+`;
+
+export const MIGRATIONS: readonly string[] = [migration1, migration2, migration3];
 export const SCHEMA_VERSION = MIGRATIONS.length;
