@@ -130,10 +130,20 @@ export const projectRequests = {
       })
       .strict(),
   ).returns<LabelImportResult>(),
-  'labels.export': request(z.object({ file: z.string().min(1), videoIds: z.array(id).optional() }).strict()).returns<LabelExportResult>(),
+  /**
+   * Writes the labels as our CSV (`stm`), BORIS tabular events (`boris`, one TSV file), per-frame 0/1 tables
+   * (`per-frame`, a folder of `<video>_labels.csv`) or mmaction2 lists with every clip cut out (`mmaction`, a folder).
+   */
+  'labels.export': request(
+    z
+      .object({ file: z.string().min(1), format: z.enum(['stm', 'boris', 'per-frame', 'mmaction']).default('stm'), videoIds: z.array(id).optional() })
+      .strict(),
+  ).returns<LabelExportResult>(),
 } satisfies RequestMap;
 
 export const projectEvents = {
   /** Something in the open project changed; clients refetch what `what` names. */
   'project.changed': event<ProjectChanged>(),
+  /** mmaction export: clips cut so far. */
+  'labels.exportProgress': event<{ done: number; total: number; clip: string }>(),
 } satisfies EventMap;

@@ -5,6 +5,7 @@ import { rememberProject } from '../startup.ts';
 import { registerSessionService } from '../session.ts';
 import { importLabels } from '../../core/export/labels-import.ts';
 import { exportLabels } from '../../core/export/labels-export.ts';
+import { requireFfmpegTools } from '../../core/media/locate.ts';
 
 /** How often an open project is checked for edits made by other processes. */
 const EXTERNAL_CHANGE_POLL_MS = 1000;
@@ -111,5 +112,13 @@ export const projectHandlers: HandlersFor<typeof projectRequests> = {
     if (result.imported > 0) ctx.emit('project.changed', { what: 'clips' });
     return result;
   },
-  'labels.export': ({ file, videoIds }, ctx) => exportLabels(ctx.session.project, resolve(file), { videoIds }),
+  'labels.export': async ({ file, format, videoIds }, ctx) => {
+    const tools = format === 'mmaction' ? await requireFfmpegTools() : undefined;
+    return exportLabels(ctx.session.project, resolve(file), {
+      format,
+      videoIds,
+      tools,
+      onProgress: (progress) => ctx.emit('labels.exportProgress', progress),
+    });
+  },
 };

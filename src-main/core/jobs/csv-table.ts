@@ -14,12 +14,13 @@ export async function writeCsvTable(
   file: string,
   header: readonly string[],
   rows: Iterable<readonly CsvCell[]> | AsyncIterable<readonly CsvCell[]>,
+  opts: { delimiter?: string } = {},
 ): Promise<number> {
   const temp = `${file}.${process.pid}.partial`;
   const out = createWriteStream(temp, { encoding: 'utf8' });
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   const write = async (cells: CsvCell[][]) => {
-    const text = stringify(cells, { cast: { boolean: (b) => (b ? 'true' : 'false') } });
+    const text = stringify(cells, { delimiter: opts.delimiter ?? ',', cast: { boolean: (b) => (b ? 'true' : 'false') } });
     if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
   };
   let count = 0;

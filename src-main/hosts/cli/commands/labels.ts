@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { printJson, withProject } from '../context.ts';
+import { progressBar } from '../progress.ts';
 import type { CommandGroups } from './index.ts';
 import { LABEL_FORMATS, type LabelFormat } from '../../../core/export/labels-import.ts';
 
@@ -69,15 +70,28 @@ export function registerLabels(program: Command, _groups: CommandGroups): void {
 
   labels
     .command('export')
-    .description('export every clip as a labels CSV')
+    .description(
+      'export labels: our CSV (stm), BORIS tabular events (boris, a TSV file), per-frame 0/1 CSVs in DeepEthogram\'s layout ' +
+        '(per-frame, a folder), or mmaction2 lists with every clip cut into its own file (mmaction, a folder)',
+    )
     .argument('<dir>', 'project folder')
-    .requiredOption('--out <file>', 'CSV file to write')
+    .requiredOption('--out <path>', 'file (stm, boris) or folder (per-frame, mmaction) to write')
+    .addOption(new Option('--format <format>', 'what to write').choices(['stm', 'boris', 'per-frame', 'mmaction']).default('stm'))
     .option('--json', 'print the result as JSON')
-    .action(async (dir: string, opts: { out: string; json?: boolean }) => {
+    .action(async (dir: string, opts: { out: string; format: 'stm' | 'boris' | 'per-frame' | 'mmaction'; json?: boolean }) => {
       await withProject(dir, async ({ client }) => {
-        const result = await client.call('labels.export', { file: opts.out });
+        const bar = opts.format === 'mmaction' ? progressBar('cutting clips') : null;
+        const stop = client.on('labels.exportProgress', ({ done, total }) => bar?.update(done, total));
+        const result = await client.call('labels.export', { file: opts.out, format: opts.format }).finally(() => {
+          stop();
+          bar?.stop();
+        });
         if (opts.json) printJson(result);
-        else process.stdout.write(`wrote ${result.rows} clips to ${result.file}\n`);
+        else {
+          const where = result.files.length > 1 ? `${result.files.length} files in ${result.file}` : result.file;
+          process.stdout.write(`wrote ${result.rows} clips (${result.format}) to ${where}\n`);
+          for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+        }
       });
     });
 }
