@@ -57,7 +57,7 @@ export function registerLabels(program: Command, _groups: CommandGroups): void {
         if (opts.json) printJson(result);
         else {
           process.stdout.write(
-            `imported ${result.imported} clips (${result.recognised}) into ${result.videos} videos` +
+            `imported ${result.imported} clips (${result.recognised}) into ${result.videos} video${result.videos === 1 ? '' : 's'}` +
               (result.duplicates ? `; ${result.duplicates} already present` : '') +
               (result.createdClasses.length ? `; new classes: ${result.createdClasses.join(', ')}` : '') +
               (result.subjects.length ? `; subjects: ${result.subjects.join(', ')}` : '') +
