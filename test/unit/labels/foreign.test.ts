@@ -79,6 +79,17 @@ describe('BORIS', () => {
     expect(project.clips.count()).toBe(0);
   });
 
+  it('also refuses the older aggregated layout (Media file, Total length) when one observation names two videos', () => {
+    const { project, dir } = setup();
+    const header = 'Observation id\tObservation date\tDescription\tMedia file\tTotal length\tFPS\tSubject\tBehavior\tBehavioral category\tModifiers\tBehavior type\tStart (s)\tStop (s)\tDuration (s)\tComment start\tComment stop';
+    const row = (media: string, start: string, stop: string) =>
+      `observation #2\t2016-12-01 23:01:31\t\t${media}\t100.000\t25.0\tNo focal subject\ts\t\t\tSTATE\t${start}\t${stop}\t1.000\t\t`;
+    const file = join(dir, 'old.tsv');
+    writeFileSync(file, [header, row('arena_a.mp4', '1.800', '8.125'), row('arena_b.mp4', '67.765', '73.490')].join('\n') + '\n');
+    expect(refused(() => run(project, file)).message).toContain('"observation #2" (arena_a.mp4, arena_b.mp4) plays several media files');
+    expect(project.clips.count()).toBe(0);
+  });
+
   it('tabular events after the header block of older versions, with the time offset taken off', () => {
     const { project } = setup();
     expect(run(project, fixture('boris-tabular-v7.tsv'))).toMatchObject({ recognised: 'BORIS tabular events (TSV)', imported: 3 });
@@ -142,6 +153,13 @@ describe('VIA 3', () => {
     expect(result).toMatchObject({ format: 'via', recognised, imported: 2 });
     expect(result.notes).toContain(`skipped 2 single-time (spatial) ${what}`);
     expect(clipsOf(project)).toEqual(expected);
+  });
+
+  it('a temporal segments CSV without its columns is refused naming the header line (line 2)', () => {
+    const { project, dir } = setup();
+    const file = join(dir, 'bad-via.csv');
+    writeFileSync(file, '# Exported using VGG Image Annotator (http://www.robots.ox.ac.uk/~vgg/software/via)\n# CSV_HEADER = metadata_id,file_list,metadata\n"1_a","[""arena_b.mp4""]","{}"');
+    expect(refused(() => run(project, file)).message).toContain('line 2: the VIA3 CSV header lacks column temporal_coordinates');
   });
 
   it('times past the end of the video are an error naming the segment, the time and the duration; nothing imported', () => {
