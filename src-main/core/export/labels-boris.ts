@@ -140,7 +140,7 @@ function readAggregated(ctx: ReadContext, header: string[], records: CsvRecord[]
     const point = (values['Behavior type'] ?? '').toUpperCase() === 'POINT';
     labels.push({ where, video, label, start: { seconds: start - offset }, end: { seconds: stop - offset }, point, subject: subjectOf(values.Subject) });
   }
-  if (live > 0) ctx.notes.push(`skipped ${live} event${live === 1 ? '' : 's'} of live observations (no video)`);
+  if (live > 0) ctx.notes.push(`skipped ${live} event${live === 1 ? '' : 's'} of observations without video (live or images)`);
   return labels;
 }
 
@@ -203,7 +203,7 @@ function readTabular(ctx: ReadContext, header: string[], records: CsvRecord[], b
     labels.push({ where: started.where, video: placed.media, label, start: { seconds: started.time }, end: { seconds: placed.time }, subject });
   }
   for (const state of open.values()) ctx.problems.add(state.where, 'START without a STOP');
-  if (live > 0) ctx.notes.push(`skipped ${live} event${live === 1 ? '' : 's'} of live observations (no video)`);
+  if (live > 0) ctx.notes.push(`skipped ${live} event${live === 1 ? '' : 's'} of observations without video (live or images)`);
   return labels;
 }
 
@@ -239,6 +239,7 @@ function placeOnMedia(
 
 interface BorisObservation {
   type?: string;
+  media_creation_date_as_offset?: boolean;
   file?: Record<string, string[]> | string[];
   events?: unknown[][];
   media_info?: { length?: Record<string, number> };
@@ -282,6 +283,10 @@ function readBorisProject(ctx: ReadContext): ReadResult {
     const playlist = Array.isArray(obs.file) ? obs.file : (obs.file?.['1'] ?? []);
     if (!wanted && !playlist.some((f) => ctx.hasVideo(f))) {
       elsewhere.push(id);
+      continue;
+    }
+    if (obs.media_creation_date_as_offset) {
+      ctx.problems.add(`observation "${id}"`, "times count from the media files' creation dates, which this import cannot place; export it from BORIS without that option");
       continue;
     }
     labels.push(...observationLabels(ctx, id, obs, playlist, pointCodes));

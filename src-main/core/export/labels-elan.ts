@@ -94,7 +94,7 @@ export function readElan(ctx: ReadContext): ReadResult {
       const where = `tier "${tierId}", annotation ${id}`;
       const times = timesOf(id);
       if (!times || times.start === null || times.end === null || Number.isNaN(times.start) || Number.isNaN(times.end)) {
-        ctx.problems.add(where, 'has no time (an unaligned time slot); align it in ELAN first');
+        ctx.problems.add(where, 'has no time (an unaligned time slot); align it in ELAN, or choose the other tiers with --tier');
         continue;
       }
       const value = textOf(item.ANNOTATION_VALUE).trim();

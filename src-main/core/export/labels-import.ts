@@ -4,6 +4,7 @@
  * nothing, with every problem listed by line.
  */
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { basename, extname } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { NewClip } from '../store/clips.ts';
@@ -46,7 +47,8 @@ export interface LabelImportOptions extends LabelReadOptions {
 export function importLabels(project: Project, file: string, opts: LabelImportOptions = {}): LabelImportResult {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // BORIS saves compressed projects as .boris.gz.
+    text = file.toLowerCase().endsWith('.gz') ? gunzipSync(readFileSync(file)).toString('utf8') : readFileSync(file, 'utf8');
   } catch (err) {
     throw new UserError('not_found', `Cannot read ${file}: ${(err as Error).message}`);
   }
@@ -169,7 +171,7 @@ export function detectFormat(file: string, text: string): Exclude<LabelFormat, '
       if (looksLikePerFrame(header, records.map((r) => header.map((h) => r.values[h] ?? '')))) return 'per-frame';
     }
   }
-  if (extname(file).toLowerCase() === '.boris') return 'boris';
+  if (/\.boris(\.gz)?$/i.test(file)) return 'boris';
   if (extname(file).toLowerCase() === '.eaf') return 'elan';
   throw new UserError(
     'invalid_input',

@@ -26,7 +26,16 @@ export function videoForPerFrame(file: string): string {
 export function readPerFrame(ctx: ReadContext): ReadResult {
   const { header, records } = parseCsvRecords(ctx.file, ctx.text, { delimiter: ',' });
   const frameColumn = FRAME_COLUMN.test(header[0]!) ? header[0]! : null;
-  const classes = header.filter((h, i) => !(frameColumn !== null && i === 0) && !NOT_A_CLASS.has(h.toLowerCase()) && h !== '');
+  const candidates = header.filter((h, i) => !(frameColumn !== null && i === 0) && !NOT_A_CLASS.has(h.toLowerCase()) && h !== '');
+  // SimBA-style tables carry feature columns beside the 0/1 behaviour columns: a column that is not (almost)
+  // all 0/1 is not a behaviour; a stray value in a behaviour column is a problem on its line.
+  const binary = (raw: string | undefined) => /^(-1|0|1)(\.0+)?$/.test((raw ?? '').trim()) || (raw ?? '').trim() === '';
+  const classes = candidates.filter((name) => records.filter((r) => binary(r.values[name])).length >= 0.99 * records.length);
+  const ignored = candidates.filter((name) => !classes.includes(name));
+  if (ignored.length > 0) {
+    const shown = ignored.slice(0, 8).join(', ') + (ignored.length > 8 ? ` and ${ignored.length - 8} more` : '');
+    ctx.notes.push(`ignored ${ignored.length} column${ignored.length === 1 ? '' : 's'} that ${ignored.length === 1 ? 'is' : 'are'} not 0/1: ${shown}`);
+  }
   const video = ctx.options.video ?? videoForPerFrame(ctx.file);
   const labels: ForeignLabel[] = [];
   const open = new Map<string, { frame: number; where: string }>();

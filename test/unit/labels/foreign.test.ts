@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { importLabels, type LabelImportOptions } from '../../../src-main/core/export/labels-import.ts';
 import { UserError } from '../../../src-main/core/errors.ts';
 import type { Project } from '../../../src-main/core/store/project.ts';
@@ -125,6 +126,13 @@ describe('BORIS', () => {
       // 65 s into the observation is 5 s into arena_b.mp4, which plays after the 60 s of arena_a.mp4.
       ['arena_b.mp4', 'groom', 125, 175, 'mouse 1'],
     ]);
+  });
+
+  it('.boris.gz (a compressed project) reads the same', () => {
+    const { project, dir } = setup();
+    const file = join(dir, 'arena.boris.gz');
+    writeFileSync(file, gzipSync(readFileSync(fixture('arena.boris'))));
+    expect(run(project, file)).toMatchObject({ recognised: 'BORIS project (.boris)', imported: 5 });
   });
 
   it('.boris project: --observation picks observations and an unknown one is named', () => {
@@ -304,5 +312,24 @@ describe('format detection', () => {
     expect(run(project, fixture(name), { fps: 25 }).format).toBe(format);
     const other = format === 'per-frame' ? 'stm' : 'per-frame';
     expect(() => run(project, fixture(name), { format: other as LabelImportOptions['format'] })).toThrow(UserError);
+  });
+});
+
+describe('per-frame tables with other columns (SimBA style)', () => {
+  it('feature columns are ignored with a note; a stray value in a behaviour column is a problem on its line', () => {
+    const { project, dir } = setup();
+    const rows = ['frame,Nose_x,Nose_p,attack,sniff'];
+    for (let f = 0; f < 200; f++) rows.push(`${f},${(100 + f * 0.37).toFixed(2)},0.99,${f >= 20 && f < 30 ? 1 : 0},${f >= 50 && f < 80 ? 1 : 0}`);
+    const file = join(dir, 'arena_b.csv');
+    writeFileSync(file, rows.join('\n') + '\n');
+    const result = run(project, file, { format: 'per-frame' });
+    expect(result.notes).toContain('ignored 2 columns that are not 0/1: Nose_x, Nose_p');
+    expect(clipsOf(project)).toEqual([
+      ['arena_b.mp4', 'attack', 20, 30, null],
+      ['arena_b.mp4', 'sniff', 50, 80, null],
+    ]);
+    rows[101] = '100,137.00,0.99,0,2';
+    writeFileSync(file, rows.join('\n') + '\n');
+    expect(refused(() => run(project, file, { format: 'per-frame' })).message).toContain('line 102: sniff "2" must be 0 or 1');
   });
 });
