@@ -4,8 +4,8 @@ import type { ProjectSummary } from '../../core/store/project.ts';
 import type { ClassRecord } from '../../core/store/classes.ts';
 import type { ClipRecord } from '../../core/store/clips.ts';
 import type { HistoryState } from '../../core/store/history.ts';
-import type { LabelImportResult } from '../../core/export/labels-import.ts';
-import type { LabelExportResult } from '../../core/export/labels-export.ts';
+import type { LabelFormat, LabelImportResult } from '../../core/export/labels-import.ts';
+import type { LabelExportFormat, LabelExportResult } from '../../core/export/labels-export.ts';
 
 export type { ProjectSummary, ClassRecord, ClipRecord, HistoryState, LabelImportResult, LabelExportResult };
 
@@ -16,6 +16,11 @@ const split = z.enum(['train', 'val']).nullable();
 /** Who does the action (animal, person, track id); null or blank: none. */
 const subject = z.string().max(200).nullable();
 const empty = z.object({}).strict();
+
+/** Label files `labels.import` reads (`auto`: recognised from the content). */
+export const LABEL_IMPORT_FORMATS = ['auto', 'stm', 'boris', 'via', 'labelstudio', 'per-frame', 'elan'] as const satisfies readonly LabelFormat[];
+/** What `labels.export` writes. */
+export const LABEL_EXPORT_FORMATS = ['stm', 'boris', 'per-frame', 'mmaction'] as const satisfies readonly LabelExportFormat[];
 
 export interface HistoryStep {
   /** The edit undone or redone, or null when there was none. */
@@ -117,7 +122,7 @@ export const projectRequests = {
     z
       .object({
         file: z.string().min(1),
-        format: z.enum(['auto', 'stm', 'boris', 'via', 'labelstudio', 'per-frame', 'elan']).default('auto'),
+        format: z.enum(LABEL_IMPORT_FORMATS).default('auto'),
         createClasses: z.boolean().default(false),
         /** Label Studio: the labelling project's <Video framerate> (default 24). */
         fps: z.number().positive().max(1000).optional(),
@@ -136,7 +141,7 @@ export const projectRequests = {
    */
   'labels.export': request(
     z
-      .object({ file: z.string().min(1), format: z.enum(['stm', 'boris', 'per-frame', 'mmaction']).default('stm'), videoIds: z.array(id).optional() })
+      .object({ file: z.string().min(1), format: z.enum(LABEL_EXPORT_FORMATS).default('stm'), videoIds: z.array(id).optional() })
       .strict(),
   ).returns<LabelExportResult>(),
 } satisfies RequestMap;

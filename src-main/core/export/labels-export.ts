@@ -11,8 +11,7 @@ import { exportBorisTabular } from './labels-export-boris.ts';
 import { exportMmaction, type MmactionProgress } from './labels-export-mmaction.ts';
 import { exportPerFrame } from './labels-export-per-frame.ts';
 
-export const LABEL_EXPORT_FORMATS = ['stm', 'boris', 'per-frame', 'mmaction'] as const;
-export type LabelExportFormat = (typeof LABEL_EXPORT_FORMATS)[number];
+export type LabelExportFormat = 'stm' | 'boris' | 'per-frame' | 'mmaction';
 
 export interface LabelExportResult {
   format: LabelExportFormat;
@@ -43,7 +42,10 @@ export async function exportLabels(project: Project, file: string, opts: LabelEx
   }
   if (format === 'per-frame') {
     const r = await exportPerFrame(project, file, opts);
-    return { format, file, rows: project.clips.count(), files: r.files.map((f) => f.file), notes: ['subjects are not kept: the per-frame layout has no place for them'] };
+    const ids = opts.videoIds ?? project.videos.list().map((v) => v.id);
+    const rows = ids.reduce((n, id) => n + project.clips.count({ videoId: id }), 0);
+    const notes = ids.some((id) => project.clips.subjects(id).length > 0) ? ['subjects are not kept: the per-frame layout has no place for them'] : [];
+    return { format, file, rows, files: r.files.map((f) => f.file), notes };
   }
   if (format === 'mmaction') {
     if (!opts.tools) throw new Error('mmaction export needs ffmpeg tools');

@@ -19,8 +19,7 @@ import { looksLikeLabelStudioCsv, looksLikeLabelStudioJson, readLabelStudio } fr
 import { looksLikePerFrame, readPerFrame } from './labels-per-frame.ts';
 import { looksLikeViaCsv, looksLikeViaProject, readVia } from './labels-via.ts';
 
-export const LABEL_FORMATS = ['auto', 'stm', 'boris', 'via', 'labelstudio', 'per-frame', 'elan'] as const;
-export type LabelFormat = (typeof LABEL_FORMATS)[number];
+export type LabelFormat = 'auto' | 'stm' | 'boris' | 'via' | 'labelstudio' | 'per-frame' | 'elan';
 
 export interface LabelImportResult {
   file: string;

@@ -117,6 +117,7 @@ describe('labels export', () => {
     const source = labelled('frames-src');
     const out = join(dir, 'per-frame');
     const result = await exportLabels(source, out, { format: 'per-frame' });
+    expect(result).toMatchObject({ rows: 6, notes: ['subjects are not kept: the per-frame layout has no place for them'] });
     expect(readdirSync(out).sort()).toEqual(['garden_labels.csv', 'kitchen_labels.csv']);
     expect(result.files).toHaveLength(2);
     const kitchen = readFileSync(join(out, 'kitchen_labels.csv'), 'utf8').trim().split('\n');

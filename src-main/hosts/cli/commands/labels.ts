@@ -2,10 +2,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { printJson, withProject } from '../context.ts';
 import { progressBar } from '../progress.ts';
 import type { CommandGroups } from './index.ts';
-import { LABEL_FORMATS, type LabelFormat } from '../../../core/export/labels-import.ts';
+import { LABEL_EXPORT_FORMATS, LABEL_IMPORT_FORMATS } from '../../../api/contract/project.ts';
 
 interface ImportOptions {
-  format: LabelFormat;
+  format: (typeof LABEL_IMPORT_FORMATS)[number];
   createClasses?: boolean;
   fps?: number;
   observation: string[];
@@ -36,7 +36,7 @@ export function registerLabels(program: Command, _groups: CommandGroups): void {
     )
     .argument('<dir>', 'project folder')
     .argument('<file>', 'labels file')
-    .addOption(new Option('--format <format>', 'file format (auto: recognised from the content)').choices([...LABEL_FORMATS]).default('auto'))
+    .addOption(new Option('--format <format>', 'file format (auto: recognised from the content)').choices([...LABEL_IMPORT_FORMATS]).default('auto'))
     .option('--create-classes', 'create the classes the file names that the project lacks')
     .option('--fps <rate>', "Label Studio: the labelling project's <Video framerate> (default 24)", positiveNumber)
     .option('--observation <id>', 'BORIS project: an observation to import (repeatable; default: every media observation whose videos are in the project)', collect, [])
@@ -76,9 +76,9 @@ export function registerLabels(program: Command, _groups: CommandGroups): void {
     )
     .argument('<dir>', 'project folder')
     .requiredOption('--out <path>', 'file (stm, boris) or folder (per-frame, mmaction) to write')
-    .addOption(new Option('--format <format>', 'what to write').choices(['stm', 'boris', 'per-frame', 'mmaction']).default('stm'))
+    .addOption(new Option('--format <format>', 'what to write').choices([...LABEL_EXPORT_FORMATS]).default('stm'))
     .option('--json', 'print the result as JSON')
-    .action(async (dir: string, opts: { out: string; format: 'stm' | 'boris' | 'per-frame' | 'mmaction'; json?: boolean }) => {
+    .action(async (dir: string, opts: { out: string; format: (typeof LABEL_EXPORT_FORMATS)[number]; json?: boolean }) => {
       await withProject(dir, async ({ client }) => {
         const bar = opts.format === 'mmaction' ? progressBar('cutting clips') : null;
         const stop = client.on('labels.exportProgress', ({ done, total }) => bar?.update(done, total));
