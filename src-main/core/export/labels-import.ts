@@ -98,7 +98,7 @@ export function importLabels(project: Project, file: string, opts: LabelImportOp
     else if (endFrame <= startFrame) {
       problems.add(label.where, `end ${describe(label.end)} is not after start ${describe(label.start)} (frames ${startFrame}–${endFrame})`);
     } else if (video.frameCount !== null && endFrame > video.frameCount) {
-      problems.add(label.where, `end frame ${endFrame} is past the end of ${video.name} (${video.frameCount} frames)`);
+      problems.add(label.where, `end frame ${endFrame} is past the end of ${video.name} (${lengthOf(video)})`);
     } else planned.push({ label, video, startFrame, endFrame });
   }
   problems.throwIfAny(file);
@@ -183,7 +183,7 @@ function pastTheEnd(video: VideoRecord, label: ForeignLabel): string | null {
   for (const [side, time] of [['start', label.start], ['end', label.end]] as const) {
     if ('frame' in time) {
       const limit = side === 'start' ? time.frame >= (video.frameCount ?? Infinity) : false;
-      if (limit) return `start frame ${time.frame} is past the end of ${video.name} (${video.frameCount} frames)`;
+      if (limit) return `start frame ${time.frame} is past the end of ${video.name} (${lengthOf(video)})`;
       continue;
     }
     const duration = video.durationS;
@@ -201,6 +201,11 @@ function findByStem(project: Project, name: string): { id: number } | null {
   if (extname(name) !== '' || name === '') return null;
   const matches = project.videos.list().filter((v) => basename(v.name, extname(v.name)).toLowerCase() === name.toLowerCase());
   return matches.length === 1 ? matches[0]! : null;
+}
+
+/** "300 frames, 12 s long". */
+function lengthOf(video: VideoRecord): string {
+  return `${video.frameCount} frames${video.durationS !== null ? `, ${round(video.durationS)} s long` : ''}`;
 }
 
 function describeMissingVideo(project: Project, video: string): string {

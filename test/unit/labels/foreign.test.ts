@@ -270,7 +270,7 @@ describe('per-frame 0/1 CSV (DeepEthogram)', () => {
     const error = refused(() => run(project, longer));
     // The last bout starts at frame 990 (line 992) and now runs to frame 1002.
     expect(error.message).toContain('1 problem; nothing was imported');
-    expect(error.message).toContain('line 992: end frame 1002 is past the end of arena_b.mp4 (1000 frames)');
+    expect(error.message).toContain('line 992: end frame 1002 is past the end of arena_b.mp4 (1000 frames, 40 s long)');
   });
 });
 

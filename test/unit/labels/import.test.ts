@@ -109,7 +109,7 @@ describe('our labels CSV', () => {
       () => importLabels(project, file),
       'line 2: end frame 5 is not after start frame 10',
       'line 3: start frame -3 is negative',
-      'line 4: end frame 301 is past the end of kitchen.mp4 (300 frames)',
+      'line 4: end frame 301 is past the end of kitchen.mp4 (300 frames, 17.96 s long)',
       'line 5: split "test" must be train, val or empty',
       'line 6: start_frame "abc" is not a number',
       'line 7: class "swim" does not exist',
