@@ -136,7 +136,7 @@ export const projectRequests = {
       .strict(),
   ).returns<LabelImportResult>(),
   /**
-   * Writes the labels as our CSV (`stm`), BORIS tabular events (`boris`, one TSV file), per-frame 0/1 tables
+   * Writes the labels as our CSV (`stm`), BORIS (`boris`: a project when `file` ends in .boris, else tabular events TSV), per-frame 0/1 tables
    * (`per-frame`, a folder of `<video>_labels.csv`) or mmaction2 lists with every clip cut out (`mmaction`, a folder).
    */
   'labels.export': request(

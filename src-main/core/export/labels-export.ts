@@ -7,7 +7,7 @@ import type { Project } from '../store/project.ts';
 import { frameToSeconds } from '../store/timebase.ts';
 import type { VideoRecord } from '../store/videos.ts';
 import { writeLabelsCsv, type LabelCsvRow } from './labels-csv.ts';
-import { exportBorisTabular } from './labels-export-boris.ts';
+import { exportBoris } from './labels-export-boris.ts';
 import { exportMmaction, type MmactionProgress } from './labels-export-mmaction.ts';
 import { exportPerFrame } from './labels-export-per-frame.ts';
 
@@ -36,7 +36,7 @@ export interface LabelExportOptions {
 export async function exportLabels(project: Project, file: string, opts: LabelExportOptions & { format?: LabelExportFormat } = {}): Promise<LabelExportResult> {
   const format = opts.format ?? 'stm';
   if (format === 'boris') {
-    const r = await exportBorisTabular(project, file, opts);
+    const r = await exportBoris(project, file, opts);
     const notes = r.joined ? [`${r.joined} overlapping clip${r.joined === 1 ? '' : 's'} of one class and subject ${r.joined === 1 ? 'was' : 'were'} joined (BORIS cannot hold overlapping states)`] : [];
     return { format, file, rows: r.clips, files: [file], notes };
   }

@@ -105,6 +105,27 @@ describe('labels export', () => {
     expect(clipsOf(target)).toEqual(clipsOf(source));
   });
 
+  it('BORIS project (.boris): one media observation per video with paired state events, read back to the same clips', async () => {
+    const source = labelled('boris-project-src');
+    const file = join(dir, 'labels.boris');
+    expect(await exportLabels(source, file, { format: 'boris' })).toMatchObject({ rows: 6, files: [file] });
+    const boris = JSON.parse(readFileSync(file, 'utf8'));
+    expect(boris.project_format_version).toBe('7.0');
+    expect(Object.keys(boris.observations).sort()).toEqual(['garden.mov', 'kitchen.mp4']);
+    expect(Object.values(boris.behaviors_conf).map((b) => (b as { code: string; type: string }).type + ':' + (b as { code: string }).code).sort()).toEqual(['State event:run', 'State event:walk']);
+    expect(Object.values(boris.subjects_conf).map((s) => (s as { name: string }).name)).toEqual(['mouse 1', 'mouse 2']);
+    const kitchen = boris.observations['kitchen.mp4'];
+    expect(kitchen).toMatchObject({ type: 'MEDIA', 'time offset': 0, file: { 1: ['/data/cam1/kitchen.mp4'] } });
+    expect(kitchen.media_info.length['/data/cam1/kitchen.mp4']).toBeCloseTo(source.videos.findByPathOrName('kitchen.mp4')!.durationS!, 3);
+    const times = kitchen.events.map((e: unknown[]) => e[0] as number);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(kitchen.events).toHaveLength(2 * 4);
+
+    const target = sameVideos(project('boris-project-dst'));
+    expect(importLabels(target, file, { createClasses: true })).toMatchObject({ recognised: 'BORIS project (.boris)', imported: 6 });
+    expect(clipsOf(target)).toEqual(clipsOf(source));
+  });
+
   it('BORIS: overlapping clips of one class and subject are joined, and said so', async () => {
     const p = labelled('boris-overlap');
     const video = p.videos.findByPathOrName('kitchen.mp4')!;

@@ -71,7 +71,7 @@ export function registerLabels(program: Command, _groups: CommandGroups): void {
   labels
     .command('export')
     .description(
-      'export labels: our CSV (stm), BORIS tabular events (boris, a TSV file), per-frame 0/1 CSVs in DeepEthogram\'s layout ' +
+      'export labels: our CSV (stm), BORIS (boris: a project for --out X.boris, else tabular events TSV), per-frame 0/1 CSVs in DeepEthogram\'s layout ' +
         '(per-frame, a folder), or mmaction2 lists with every clip cut into its own file (mmaction, a folder)',
     )
     .argument('<dir>', 'project folder')
