@@ -59,15 +59,14 @@ function refused(action: () => unknown): UserError {
 }
 
 describe('BORIS', () => {
-  it('aggregated events: subjects kept, so two animals doing the same thing are two clips; points are one frame', () => {
+  it('aggregated events: subjects kept, so two animals grooming at once are two clips; points are one frame', () => {
     const { project } = setup();
     const result = run(project, fixture('boris-aggregated.tsv'));
-    expect(result).toMatchObject({ format: 'boris', recognised: 'BORIS aggregated events (TSV)', imported: 4, subjects: ['mouse 1', 'mouse 2'] });
+    expect(result).toMatchObject({ format: 'boris', recognised: 'BORIS aggregated events (TSV)', imported: 3, subjects: ['mouse 1', 'mouse 2'] });
     expect(clipsOf(project)).toEqual([
-      ['arena_a.mp4', 'groom', 250, 363, 'mouse 1'],
-      ['arena_a.mp4', 'groom', 250, 363, 'mouse 2'],
-      ['arena_a.mp4', 'rear', 501, 502, 'mouse 1'],
-      ['arena_a.mp4', 'walk', 750, 825, null],
+      ['arena_a.mp4', 'groom', 250, 313, 'mouse 1'],
+      ['arena_a.mp4', 'groom', 275, 325, 'mouse 2'],
+      ['arena_a.mp4', 'rear', 501, 502, null],
     ]);
   });
 
@@ -105,9 +104,10 @@ describe('BORIS', () => {
   it('tabular events of a two-file observation are placed on each video by the durations the export lists', () => {
     const { project } = setup();
     expect(run(project, fixture('boris-tabular.csv'))).toMatchObject({ recognised: 'BORIS tabular events (CSV)', imported: 3 });
+    // 65 s into the observation is 5 s into arena_b.mp4, which plays after the 60 s of arena_a.mp4.
     expect(clipsOf(project)).toEqual([
       ['arena_a.mp4', 'walk', 25, 50, null],
-      ['arena_b.mp4', 'groom', 250, 300, 'mouse 1'],
+      ['arena_b.mp4', 'groom', 125, 175, 'mouse 1'],
       ['arena_b.mp4', 'rear', 376, 377, 'mouse 1'],
     ]);
   });
@@ -115,7 +115,7 @@ describe('BORIS', () => {
   it('.boris project: every media observation whose videos are here; files in sequence split by their durations', () => {
     const { project } = setup();
     const result = run(project, fixture('arena.boris'));
-    expect(result).toMatchObject({ recognised: 'BORIS project (.boris)', imported: 5 });
+    expect(result).toMatchObject({ recognised: 'BORIS project (.boris)', imported: 6 });
     expect(result.notes.join('\n')).toContain('without media (live or images): live');
     expect(result.notes.join('\n')).toContain('whose videos are not in the project: other lab');
     expect(clipsOf(project)).toEqual([
@@ -125,6 +125,7 @@ describe('BORIS', () => {
       ['arena_a.mp4', 'walk', 25, 50, null],
       // 65 s into the observation is 5 s into arena_b.mp4, which plays after the 60 s of arena_a.mp4.
       ['arena_b.mp4', 'groom', 125, 175, 'mouse 1'],
+      ['arena_b.mp4', 'rear', 376, 377, 'mouse 1'],
     ]);
   });
 
@@ -132,13 +133,13 @@ describe('BORIS', () => {
     const { project, dir } = setup();
     const file = join(dir, 'arena.boris.gz');
     writeFileSync(file, gzipSync(readFileSync(fixture('arena.boris'))));
-    expect(run(project, file)).toMatchObject({ recognised: 'BORIS project (.boris)', imported: 5 });
+    expect(run(project, file)).toMatchObject({ recognised: 'BORIS project (.boris)', imported: 6 });
   });
 
   it('.boris project: --observation picks observations and an unknown one is named', () => {
     const { project } = setup();
-    expect(run(project, fixture('arena.boris'), { observations: ['two files'] })).toMatchObject({ imported: 2 });
-    expect(clipsOf(project).map((r) => r[0])).toEqual(['arena_a.mp4', 'arena_b.mp4']);
+    expect(run(project, fixture('arena.boris'), { observations: ['two files'] })).toMatchObject({ imported: 3 });
+    expect(clipsOf(project).map((r) => r[0])).toEqual(['arena_a.mp4', 'arena_b.mp4', 'arena_b.mp4']);
     const error = refused(() => run(project, fixture('arena.boris'), { observations: ['session 9'] }));
     expect(error.message).toContain('no observation "session 9"');
     expect(error.message).toContain('"session 1", "two files", "live", "other lab"');
