@@ -2,7 +2,8 @@
  * Per-frame 0/1 label tables (DeepEthogram's `<video>_labels.csv`: an unnamed frame-index column, `background`,
  * then one column per behaviour, one row per frame; SimBA- and JAABA-style tables are alike). Bouts of
  * consecutive 1s become clips; `background` is not a class; -1 (not yet labelled) and 0 are both "not this".
- * The video is `options.video`, else the file's stem with a `_labels` suffix dropped.
+ * The video is `options.video`, else the file's stem with a `_labels` (or `_predictions`: DeepEthogram's exported
+ * predictions, same layout without `background`) suffix dropped.
  */
 import { basename, extname } from 'node:path';
 import { parseCsvRecords, type ForeignLabel, type ReadContext, type ReadResult } from './labels-common.ts';
@@ -20,7 +21,7 @@ export function looksLikePerFrame(header: readonly string[], firstRows: Readonly
 }
 
 export function videoForPerFrame(file: string): string {
-  return basename(file, extname(file)).replace(/_labels$/i, '');
+  return basename(file, extname(file)).replace(/_(labels|predictions)$/i, '');
 }
 
 export function readPerFrame(ctx: ReadContext): ReadResult {
