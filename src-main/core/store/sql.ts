@@ -46,13 +46,28 @@ export function writeTx<T>(db: Db, body: () => T): T {
   } catch (err) {
     const code = err instanceof Error && 'code' in err ? String(err.code) : '';
     if (code === 'SQLITE_FULL') {
-      throw new UserError('unavailable', `The disk holding ${db.name} is full: the edit was not saved and nothing changed.`);
+      throw new UserError('unavailable', `The disk holding ${projectFileOf(db)} is full: the edit was not saved and nothing changed.`);
     }
     if (code.startsWith('SQLITE_BUSY')) {
-      throw new UserError('conflict', `Another process kept ${db.name} busy too long: the edit was not saved; try again.`);
+      throw new UserError('conflict', `Another process kept ${projectFileOf(db)} busy too long: the edit was not saved; try again.`);
+    }
+    if (code.startsWith('SQLITE_READONLY')) {
+      throw new UserError('unavailable', `The project ${projectFileOf(db)} is read-only (no write permission for the file or its folder): the edit was not saved.`);
+    }
+    if (code.startsWith('SQLITE_IOERR')) {
+      throw new UserError('unavailable', `The disk holding ${projectFileOf(db)} reported an error (${(err as Error).message}): the edit was not saved; is it full or failing?`);
     }
     throw err;
   }
+}
+
+/** The project file of a connection; an in-memory snapshot (a read-only folder) names itself by its origin. */
+const snapshotNames = new WeakMap<Db, string>();
+export function nameSnapshot(db: Db, file: string): void {
+  snapshotNames.set(db, file);
+}
+function projectFileOf(db: Db): string {
+  return snapshotNames.get(db) ?? db.name;
 }
 
 const statementCaches = new WeakMap<Db, Map<string, Database.Statement>>();
