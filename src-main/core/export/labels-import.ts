@@ -56,15 +56,20 @@ export function importLabels(
     }
     return videos.get(name)!;
   };
+  const classIds = new Map<string, number | null>(); // as written → id, looked up once per name
+  const classIdOf = (name: string): number | null => {
+    if (!classIds.has(name)) classIds.set(name, project.classes.findByName(name)?.id ?? null);
+    return classIds.get(name)!;
+  };
   const missingClasses = new Map<string, string>(); // lower-case name → name as first written
   const planned: Array<{ label: ForeignLabel; video: VideoRecord; startFrame: number; endFrame: number }> = [];
 
   for (const label of labels) {
     const video = videoFor(label.video);
     if (!video) problems.add(label.where, describeMissingVideo(project, label.video));
-    const cls = project.classes.findByName(label.label);
-    if (!cls && !opts.createClasses) problems.add(label.where, `class "${label.label}" does not exist (add it, or import with --create-classes)`);
-    if (!cls && !missingClasses.has(label.label.toLowerCase())) missingClasses.set(label.label.toLowerCase(), label.label);
+    const cls = classIdOf(label.label);
+    if (cls === null && !opts.createClasses) problems.add(label.where, `class "${label.label}" does not exist (add it, or import with --create-classes)`);
+    if (cls === null && !missingClasses.has(label.label.toLowerCase())) missingClasses.set(label.label.toLowerCase(), label.label);
     if (!video) continue;
     const startFrame = toFrame(video, label.start);
     let endFrame = toFrame(video, label.end);
@@ -82,10 +87,11 @@ export function importLabels(
   let duplicates = 0;
   const imported = project.history.edit(`Import ${planned.length} labels from ${file}`, (track) => {
     for (const name of createdClasses) project.classes.addWith({ name }, track);
+    classIds.clear(); // the classes just created have ids now
     const clips: NewClip[] = [];
     const seen = new Set<string>();
     for (const p of planned) {
-      const classId = project.classes.findByName(p.label.label)!.id;
+      const classId = classIdOf(p.label.label)!;
       const key = `${p.video.id}:${classId}:${p.startFrame}:${p.endFrame}`;
       if (seen.has(key) || project.clips.exists(p.video.id, classId, p.startFrame, p.endFrame)) {
         duplicates += 1;
