@@ -3,6 +3,7 @@ import type { ApiContext } from './context.ts';
 import type { Envelope } from './client.ts';
 import { handlers } from './handlers/index.ts';
 import { toErrorPayload, UserError } from '../core/errors.ts';
+import { runWithoutBlocking } from './patient-writes.ts';
 
 function isRequestName(name: string): name is RequestName {
   return Object.prototype.hasOwnProperty.call(requests, name);
@@ -21,7 +22,7 @@ export async function dispatch(ctx: ApiContext, name: string, rawParams: unknown
       throw new UserError('bad_request', `Invalid params for "${name}": ${issues.join('; ')}`, issues);
     }
     const handler = handlers[name] as (p: unknown, c: ApiContext) => unknown;
-    const result = await handler(parsed.data, ctx);
+    const result = await runWithoutBlocking(ctx, () => handler(parsed.data, ctx));
     return { ok: true, result: result ?? null };
   } catch (err) {
     const payload = toErrorPayload(err);

@@ -36,6 +36,13 @@ export function blobToFloat32(blob: SqlValue): Float32Array | null {
   return new Float32Array(copy, 0, blob.byteLength / 4);
 }
 
+const BUSY = { busy: true } as const;
+
+/** Whether `err` is writeTx's report that another connection held the project past the busy wait. */
+export function isProjectBusy(err: unknown): boolean {
+  return err instanceof UserError && err.details === BUSY;
+}
+
 /**
  * Runs `body` in a write transaction taken at BEGIN IMMEDIATE, so two processes queue instead of deadlocking.
  * A full disk or a project held busy past the timeout roll the edit back and say so.
@@ -49,7 +56,7 @@ export function writeTx<T>(db: Db, body: () => T): T {
       throw new UserError('unavailable', `The disk holding ${projectFileOf(db)} is full: the edit was not saved and nothing changed.`);
     }
     if (code.startsWith('SQLITE_BUSY')) {
-      throw new UserError('conflict', `Another process kept ${projectFileOf(db)} busy too long: the edit was not saved; try again.`);
+      throw new UserError('conflict', `Another process kept ${projectFileOf(db)} busy too long: the edit was not saved; try again.`, BUSY);
     }
     if (code.startsWith('SQLITE_READONLY')) {
       throw new UserError('unavailable', `The project ${projectFileOf(db)} is read-only (no write permission for the file or its folder): the edit was not saved.`);
