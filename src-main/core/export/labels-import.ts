@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { UserError } from '../errors.ts';
+import { quoted, UserError } from '../errors.ts';
 import type { NewClip } from '../store/clips.ts';
 import type { Project } from '../store/project.ts';
 import { secondsToFrame } from '../store/timebase.ts';
@@ -68,7 +68,7 @@ export function importLabels(
     const video = videoFor(label.video);
     if (!video) problems.add(label.where, describeMissingVideo(project, label.video));
     const cls = classIdOf(label.label);
-    if (cls === null && !opts.createClasses) problems.add(label.where, `class "${label.label}" does not exist (add it, or import with --create-classes)`);
+    if (cls === null && !opts.createClasses) problems.add(label.where, `class ${quoted(label.label)} does not exist (add it, or import with --create-classes)`);
     if (cls === null && !missingClasses.has(label.label.toLowerCase())) missingClasses.set(label.label.toLowerCase(), label.label);
     if (!video) continue;
     const startFrame = toFrame(video, label.start);

@@ -8,6 +8,7 @@ import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.ts';
+import { removeStalePartials } from '../files/stale-partials.ts';
 
 export type CsvCell = string | number | boolean | null | undefined;
 
@@ -33,6 +34,7 @@ export async function writeCsvTable(
   header: readonly string[],
   rows: Iterable<readonly CsvCell[]> | AsyncIterable<readonly CsvCell[]>,
 ): Promise<number> {
+  removeStalePartials(file);
   const temp = `${file}.${process.pid}.partial`;
   const out = createWriteStream(temp, { encoding: 'utf8' });
   const failed = new Promise<never>((_, reject) => out.once('error', reject));

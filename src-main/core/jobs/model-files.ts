@@ -6,6 +6,7 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, rmSync, renameSync, writeSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { UserError } from '../errors.ts';
+import { removeStalePartials } from '../files/stale-partials.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
 import { resolveStmConfig, type StmConfig } from '../model/config.ts';
@@ -43,6 +44,7 @@ export function partialNameOf(path: string): string {
  * is removed and the file already at `path` stays as it was.
  */
 export function writeFileAtomically(path: string, bytes: Buffer, what: string): void {
+  removeStalePartials(path);
   const temp = partialNameOf(path);
   try {
     const fd = openSync(temp, 'w');
