@@ -5,7 +5,7 @@ import { appVersion } from '../app-info.ts';
 import { UserError } from '../errors.ts';
 import { ClassesRepo } from './classes.ts';
 import { ClipsRepo } from './clips.ts';
-import { History } from './history.ts';
+import { History, type EditOrigin } from './history.ts';
 import { JobsRepo } from './jobs.ts';
 import { ModelsRepo } from './models.ts';
 import { MetricsRepo, PredictionsRepo, ProbesRepo } from './results.ts';
@@ -54,8 +54,10 @@ export class Project {
     readonly db: Db,
     /** Opened for reading only (the file or its folder is not writable): every edit is refused, naming the file. */
     readonly readOnly = false,
+    /** Whose edits this connection records and undoes. */
+    origin: EditOrigin = 'app',
   ) {
-    this.history = new History(db);
+    this.history = new History(db, origin);
     this.videos = new VideosRepo(db, this.history);
     this.classes = new ClassesRepo(db, this.history);
     this.clips = new ClipsRepo(db, this.history);
@@ -115,7 +117,7 @@ export class Project {
  * A file that is not an STM Studio project, or one from a newer version, is refused before anything is
  * written to it.
  */
-export function openProject(dir: string, opts: { create?: boolean } = {}): Project {
+export function openProject(dir: string, opts: { create?: boolean; origin?: EditOrigin } = {}): Project {
   const target = resolve(dir);
   const isFile = existsSync(target) && statSync(target).isFile();
   const projectDir = isFile ? dirname(target) : target;
@@ -130,7 +132,7 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
     inspectExisting(file, opts.create === true);
   }
 
-  if (!opts.create && existsSync(file) && !writable(file, projectDir)) return openReadOnly(projectDir, file);
+  if (!opts.create && existsSync(file) && !writable(file, projectDir)) return openReadOnly(projectDir, file, opts.origin);
   let db: Db;
   try {
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS, ...nativeBindingOption() });
@@ -147,7 +149,7 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
     db.close();
     throw openError(file, err);
   }
-  return new Project(projectDir, file, db);
+  return new Project(projectDir, file, db, false, opts.origin);
 }
 
 /** Whether this process may write the project file and create its journal files beside it. */
@@ -182,7 +184,7 @@ function openError(file: string, err: unknown): UserError {
  * the folder for the journal of a WAL database; when it has none and no journal is pending, the project is
  * read from a snapshot of the file in memory.
  */
-function openReadOnly(projectDir: string, file: string): Project {
+function openReadOnly(projectDir: string, file: string, origin?: EditOrigin): Project {
   let db: Db;
   try {
     db = readOnlyDatabase(file);
@@ -194,7 +196,7 @@ function openReadOnly(projectDir: string, file: string): Project {
   } catch (err) {
     throw openError(file, err);
   }
-  return new Project(projectDir, file, db, true);
+  return new Project(projectDir, file, db, true, origin);
 }
 
 function readOnlyDatabase(file: string): Db {

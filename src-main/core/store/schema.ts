@@ -176,5 +176,11 @@ CREATE TABLE training_steps (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [migration1, migration2];
+/** Who made each edit (the app's windows or the command line), so undo reverts one's own edits only. */
+const migration3 = `
+ALTER TABLE edit_log ADD COLUMN origin TEXT NOT NULL DEFAULT 'app';
+CREATE INDEX edit_log_origin ON edit_log(origin, undone, id);
+`;
+
+export const MIGRATIONS: readonly string[] = [migration1, migration2, migration3];
 export const SCHEMA_VERSION = MIGRATIONS.length;
