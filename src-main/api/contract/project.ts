@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { request, event, type RequestMap, type EventMap } from '../define.ts';
 import type { ProjectSummary } from '../../core/store/project.ts';
-import { MAX_CLASS_NAME, type ClassRecord } from '../../core/store/classes.ts';
+import type { ClassRecord } from '../../core/store/classes.ts';
 import type { ClipRecord } from '../../core/store/clips.ts';
 import type { HistoryState } from '../../core/store/history.ts';
 import type { LabelImportResult } from '../../core/export/labels-import.ts';
@@ -44,7 +44,7 @@ export const projectRequests = {
   'classes.add': request(
     z
       .object({
-        name: z.string().min(1).max(MAX_CLASS_NAME),
+        name: z.string().min(1),
         color: color.optional(),
         hotkey: z.string().nullable().optional(),
         reverseOf: id.nullable().optional(),
@@ -57,7 +57,7 @@ export const projectRequests = {
     z
       .object({
         id,
-        name: z.string().min(1).max(MAX_CLASS_NAME).optional(),
+        name: z.string().min(1).optional(),
         color: color.optional(),
         hotkey: z.string().nullable().optional(),
         reverseOf: id.nullable().optional(),
