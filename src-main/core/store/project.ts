@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { appVersion } from '../app-info.ts';
@@ -11,7 +11,7 @@ import { ModelsRepo } from './models.ts';
 import { MetricsRepo, PredictionsRepo, ProbesRepo } from './results.ts';
 import { nativeBindingOption } from './native-binding.ts';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
-import { nameSnapshot, type Db } from './sql.ts';
+import { describeReadOnly, type Db } from './sql.ts';
 import { VideosRepo } from './videos.ts';
 
 /** A project is a folder holding this SQLite file (plus `models/` for weight files). */
@@ -147,6 +147,8 @@ export function openProject(dir: string, opts: { create?: boolean; origin?: Edit
     mkdirSync(join(projectDir, MODELS_DIR), { recursive: true });
   } catch (err) {
     db.close();
+    // A full disk cannot take SQLite's journal files: the project can still be read, and edits say why not.
+    if (!opts.create && diskTrouble(err) && diskFull(projectDir)) return openReadOnly(projectDir, file, opts.origin, 'the disk is full');
     throw openError(file, err);
   }
   return new Project(projectDir, file, db, false, opts.origin);
@@ -158,6 +160,19 @@ function writable(file: string, dir: string): boolean {
     accessSync(file, constants.W_OK);
     accessSync(dir, constants.W_OK);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+function diskTrouble(err: unknown): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code.startsWith('SQLITE_IOERR');
+}
+
+function diskFull(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
   } catch {
     return false;
   }
@@ -184,10 +199,11 @@ function openError(file: string, err: unknown): UserError {
  * the folder for the journal of a WAL database; when it has none and no journal is pending, the project is
  * read from a snapshot of the file in memory.
  */
-function openReadOnly(projectDir: string, file: string, origin?: EditOrigin): Project {
+function openReadOnly(projectDir: string, file: string, origin?: EditOrigin, reason?: string): Project {
   let db: Db;
   try {
     db = readOnlyDatabase(file);
+    describeReadOnly(db, file, reason);
     if ((db.pragma('user_version', { simple: true }) as number) !== SCHEMA_VERSION) {
       db.close();
       throw new UserError('unavailable', `${file} needs an upgrade to this STM Studio's format, but it is read-only: make it writable and open it again.`);
@@ -206,13 +222,13 @@ function readOnlyDatabase(file: string): Db {
     return db;
   } catch (err) {
     const code = String((err as { code?: unknown }).code ?? '');
-    if (!(code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN') || existsSync(`${file}-wal`)) throw err;
+    // Without write access (or room) for the journal files, read a snapshot, unless a journal holds commits.
+    const noJournalFiles = code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || diskTrouble(err);
+    if (!noJournalFiles || (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0)) throw err;
     const bytes = readFileSync(file);
     // A WAL file's header says "WAL" (format bytes 18-19 = 2), which an in-memory copy cannot honour.
     if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1;
-    const snapshot = new Database(bytes, { readonly: true, ...nativeBindingOption() });
-    nameSnapshot(snapshot, file);
-    return snapshot;
+    return new Database(bytes, { readonly: true, ...nativeBindingOption() });
   }
 }
 

@@ -59,7 +59,7 @@ export function writeTx<T>(db: Db, body: () => T): T {
       throw new UserError('conflict', `Another process kept ${projectFileOf(db)} busy too long: the edit was not saved; try again.`, BUSY);
     }
     if (code.startsWith('SQLITE_READONLY')) {
-      throw new UserError('unavailable', `The project ${projectFileOf(db)} is read-only (no write permission for the file or its folder): the edit was not saved.`);
+      throw new UserError('unavailable', `The project ${projectFileOf(db)} is open read-only (${readOnlyReasons.get(db) ?? PERMISSIONS}): the edit was not saved.`);
     }
     if (code.startsWith('SQLITE_IOERR')) {
       throw new UserError('unavailable', `The disk holding ${projectFileOf(db)} reported an error (${(err as Error).message}): the edit was not saved; is it full or failing?`);
@@ -68,10 +68,13 @@ export function writeTx<T>(db: Db, body: () => T): T {
   }
 }
 
-/** The project file of a connection; an in-memory snapshot (a read-only folder) names itself by its origin. */
+const PERMISSIONS = 'no write permission for the file or its folder';
+/** The project file of a read-only connection (an in-memory snapshot has no file name of its own) and why. */
 const snapshotNames = new WeakMap<Db, string>();
-export function nameSnapshot(db: Db, file: string): void {
+const readOnlyReasons = new WeakMap<Db, string>();
+export function describeReadOnly(db: Db, file: string, reason = PERMISSIONS): void {
   snapshotNames.set(db, file);
+  readOnlyReasons.set(db, reason);
 }
 function projectFileOf(db: Db): string {
   return snapshotNames.get(db) ?? db.name;

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openProject, PROJECT_FILE } from '../../../src-main/core/store/project.ts';
 import { addVideo, removeDir, tempDir } from './fixtures.ts';
@@ -22,7 +22,10 @@ afterAll(() => {
 });
 
 function cliAsOtherUser(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  return cli(process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [], args);
+}
+
+function cli(asNobody: string[], args: string[]): { status: number | null; stdout: string; stderr: string } {
   const [cmd, ...rest] = [...asNobody, process.execPath, BIN, ...args];
   const r = spawnSync(cmd!, rest, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, HOME: home, XDG_CONFIG_HOME: home } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -38,7 +41,42 @@ function makeProject(name: string): { dir: string; file: string } {
   return { dir, file: join(dir, PROJECT_FILE) };
 }
 
+/** A 600 KiB file system of its own (root only: mount a tmpfs), or null where that is not possible. */
+function smallDisk(): { dir: string; unmount(): void } | null {
+  if (process.getuid?.() !== 0) return null;
+  const dir = join(root, 'small-disk');
+  mkdirSync(dir);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', dir]);
+  if (mounted.status !== 0) return null;
+  return { dir, unmount: () => void spawnSync('umount', [dir]) };
+}
+
 describe('read-only projects', () => {
+  it('a project on a full disk opens for reading; an edit names the file and says the disk is full', (ctx) => {
+    const disk = smallDisk();
+    if (!disk) return ctx.skip();
+    try {
+      const dir = join(disk.dir, 'p');
+      const project = openProject(dir, { create: true });
+      project.classes.add({ name: 'walk' });
+      project.close();
+      try {
+        writeFileSync(join(disk.dir, 'filler'), Buffer.alloc(4 * 1024 * 1024));
+      } catch {
+        // ENOSPC: the disk is full now, as intended
+      }
+      const info = cli([], ['project', 'info', dir, '--json']);
+      expect([info.status, info.stderr]).toEqual([0, '']);
+      expect(JSON.parse(info.stdout)).toMatchObject({ classes: 1 });
+      const add = cli([], ['class', 'add', dir, 'run']);
+      expect(add.status).toBe(1);
+      expect(add.stderr).toContain(join(dir, PROJECT_FILE));
+      expect(add.stderr).toMatch(/disk is full/);
+    } finally {
+      disk.unmount();
+    }
+  });
+
   it('a read-only folder opens for reading; an edit names the file as read-only', () => {
     const { dir, file } = makeProject('folder');
     chmodSync(file, 0o444);
