@@ -6,6 +6,7 @@ import type { ClipRecord } from '../../core/store/clips.ts';
 import type { HistoryState } from '../../core/store/history.ts';
 import type { LabelFormat, LabelImportResult } from '../../core/export/labels-import.ts';
 import type { LabelExportFormat, LabelExportResult } from '../../core/export/labels-export.ts';
+import { CLIPS_PAGE } from './paging.ts';
 
 export type { ProjectSummary, ClassRecord, ClipRecord, HistoryState, LabelImportResult, LabelExportResult };
 
@@ -86,7 +87,7 @@ export const projectRequests = {
         source: z.enum(['manual', 'imported', 'prediction']).optional(),
         fromFrame: frame.optional(),
         toFrame: frame.optional(),
-        limit: z.number().int().positive().optional(),
+        limit: z.number().int().positive().max(CLIPS_PAGE).default(CLIPS_PAGE),
         offset: z.number().int().min(0).optional(),
       })
       .strict(),

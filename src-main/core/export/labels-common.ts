@@ -71,7 +71,8 @@ const SHOWN_LIMIT = 40;
 export class ProblemList {
   readonly items: LabelProblem[] = [];
   add(where: string, message: string): void {
-    this.items.push({ where, message });
+    // A problem may quote a field of the file: a field of megabytes is not echoed whole.
+    this.items.push({ where, message: message.length > 300 ? `${message.slice(0, 300)}…` : message });
   }
   /** Throws every problem noted, in file order. */
   throwIfAny(file: string): void {

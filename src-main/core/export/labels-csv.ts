@@ -3,7 +3,7 @@
  * end exclusive; `subject` is empty for a clip without one (files written before it existed lack the column). Frames win over seconds when both are present; seconds are mapped through the video's
  * decoded timestamps.
  */
-import { seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
+import { readingSpreadsheetText, seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
 import type { ClipSplit } from '../store/clips.ts';
 import { numberCell, parseCsvRecords, type ProblemList, requireColumns, type ForeignLabel, type LabelTime, type ReadContext, type ReadResult } from './labels-common.ts';
 
@@ -40,8 +40,9 @@ export function readLabelsCsv({ file, text, problems }: ReadContext): ReadResult
   const { header, records } = parseCsvRecords(file, text, { delimiter: ',' });
   requireColumns(file, header, [['video', 'video_path'], ['start_frame', 'start_s'], ['end_frame', 'end_s'], ['label']], 'labels CSV');
   const labels: ForeignLabel[] = [];
-  for (const { line, values } of records) {
+  for (const { line, values: raw } of records) {
     const where = `line ${line}`;
+    const values = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, readingSpreadsheetText(v)]));
     const video = values.video_path || values.video || '';
     if (!video) problems.add(where, 'video and video_path are both empty');
     const label = values.label ?? '';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { basename, extname } from 'node:path';
-import { UserError } from '../errors.ts';
+import { quoted, UserError } from '../errors.ts';
 import type { NewClip } from '../store/clips.ts';
 import type { Project } from '../store/project.ts';
 import { secondsToFrame } from '../store/timebase.ts';
@@ -68,6 +68,11 @@ export function importLabels(project: Project, file: string, opts: LabelImportOp
     throw new UserError('invalid_input', `${file} (${kind}) holds no labels${notes.length ? ` (${notes.join('; ')})` : ''}; nothing was imported.`);
   }
 
+  const classIds = new Map<string, number | null>(); // as written → id, looked up once per name
+  const classIdOf = (name: string): number | null => {
+    if (!classIds.has(name)) classIds.set(name, project.classes.findByName(name)?.id ?? null);
+    return classIds.get(name)!;
+  };
   const missingClasses = new Map<string, string>(); // lower-case name → name as first written
   const planned: Array<{ label: ForeignLabel; video: VideoRecord; startFrame: number; endFrame: number }> = [];
   const rateWarned = new Set<number>();
@@ -75,9 +80,9 @@ export function importLabels(project: Project, file: string, opts: LabelImportOp
   for (const label of labels) {
     const video = [label.video, ...(label.videoAlternatives ?? [])].map(videoFor).find((v) => v !== null) ?? null;
     if (!video) problems.add(label.where, describeMissingVideo(project, label.video));
-    const cls = project.classes.findByName(label.label);
-    if (!cls && !opts.createClasses) problems.add(label.where, `class "${label.label}" does not exist (add it, or import with --create-classes)`);
-    if (!cls && !missingClasses.has(label.label.toLowerCase())) missingClasses.set(label.label.toLowerCase(), label.label);
+    const cls = classIdOf(label.label);
+    if (cls === null && !opts.createClasses) problems.add(label.where, `class ${quoted(label.label)} does not exist (add it, or import with --create-classes)`);
+    if (cls === null && !missingClasses.has(label.label.toLowerCase())) missingClasses.set(label.label.toLowerCase(), label.label);
     if (!video) continue;
     if (label.assumedFps !== undefined && video.fps && Math.abs(video.fps - label.assumedFps) > 0.01 && !rateWarned.has(video.id)) {
       rateWarned.add(video.id);
@@ -107,10 +112,11 @@ export function importLabels(project: Project, file: string, opts: LabelImportOp
   let duplicates = 0;
   const imported = project.history.edit(`Import ${planned.length} labels from ${basename(file)}`, (track) => {
     for (const name of createdClasses) project.classes.addWith({ name }, track);
+    classIds.clear(); // the classes just created have ids now
     const clips: NewClip[] = [];
     const seen = new Set<string>();
     for (const p of planned) {
-      const classId = project.classes.findByName(p.label.label)!.id;
+      const classId = classIdOf(p.label.label)!;
       const subject = p.label.subject ?? null;
       const key = `${p.video.id}:${classId}:${p.startFrame}:${p.endFrame}:${subject ?? ''}`;
       if (seen.has(key) || project.clips.exists(p.video.id, classId, p.startFrame, p.endFrame, subject)) {

@@ -4,6 +4,18 @@ import { Playback } from './playback.svelte.ts';
 import type { ClassRecord, ClipRecord, HistoryState, ProjectChanged } from '../../../src-main/api/contract/project.ts';
 import type { VideoListItem } from '../../../src-main/api/contract/media.ts';
 import type { Lane } from './timeline-types.ts';
+import type { Params } from '../../../src-main/api/contract.ts';
+import { CLIPS_PAGE } from '../../../src-main/api/contract/paging.ts';
+
+/** Clips matching `query`, page by page (the host answers other requests between pages), at most `cap`. */
+async function listClips(query: Omit<Params<'clips.list'>, 'limit' | 'offset'>, cap = Infinity): Promise<ClipRecord[]> {
+  const clips: ClipRecord[] = [];
+  for (;;) {
+    const page = await api.call('clips.list', { ...query, limit: Math.min(CLIPS_PAGE, cap - clips.length), offset: clips.length });
+    for (const clip of page) clips.push(clip);
+    if (page.length < CLIPS_PAGE || clips.length >= cap) return clips;
+  }
+}
 
 /**
  * The open project as the Label view sees it: videos, classes, the clips of the current video, the
@@ -95,7 +107,7 @@ export class ProjectState {
       this.clips = [];
       return;
     }
-    const clips = await guard(api.call('clips.list', { videoId: id }), this.clips);
+    const clips = await guard(listClips({ videoId: id }), this.clips);
     if (id === this.videoId) this.clips = clips;
   }
 
@@ -208,7 +220,7 @@ export class ProjectState {
   allClips = $state.raw<ClipRecord[] | null>(null);
 
   async loadAllClips(): Promise<void> {
-    this.allClips = await guard(api.call('clips.list', { limit: 20_000 }), this.allClips);
+    this.allClips = await guard(listClips({}, 20_000), this.allClips);
   }
 
   /** Selects a clip and puts the playhead on its first frame, opening its video first when needed. */
