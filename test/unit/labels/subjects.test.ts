@@ -24,7 +24,7 @@ describe('clip subjects', () => {
     old.close();
     // Bring the file back to schema 2 as an older STM Studio left it.
     const db = new Database(join(dir, PROJECT_FILE));
-    db.exec('ALTER TABLE clips DROP COLUMN subject');
+    db.exec('DROP INDEX edit_log_origin; ALTER TABLE edit_log DROP COLUMN origin; ALTER TABLE clips DROP COLUMN subject');
     db.pragma('user_version = 2');
     db.close();
 
