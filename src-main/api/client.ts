@@ -35,10 +35,10 @@ export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error
 /** The web host's WebSocket protocol, typed once for the server and the browser client. A call: */
 export interface WsCall {
   /** Chosen by the client; its response carries it back (null when the message could not be read). */
-  id: number;
+  id: number | string;
   name: string;
   params: unknown;
 }
 
 /** What the server sends: the response to a call, or an event for every client. */
-export type WsServerMessage = ({ type: 'response'; id: number | null } & Envelope) | { type: 'event'; name: string; payload: unknown };
+export type WsServerMessage = ({ type: 'response'; id: number | string | null } & Envelope) | { type: 'event'; name: string; payload: unknown };

@@ -39,6 +39,7 @@ export function createLocalApi(host: HostName, options: LocalApiOptions = {}): L
   const session = new Session(options.services ?? sessionServices);
   session.emit = hub.emit;
   const isApp = host !== 'cli';
+  session.editOrigin = isApp ? 'app' : 'cli';
   const context: ApiContext = {
     host,
     backgroundWork: options.backgroundWork ?? isApp,

@@ -1,4 +1,5 @@
 import { openProject, type Project } from '../core/store/project.ts';
+import type { EditOrigin } from '../core/store/history.ts';
 import { UserError } from '../core/errors.ts';
 import type { Emit } from './events.ts';
 
@@ -14,6 +15,8 @@ export class Session {
   private readonly openedHooks: Array<(p: Project) => void> = [];
   private readonly closingHooks: Array<(p: Project) => void> = [];
   emit: Emit = () => {};
+  /** Whose edits this session records and undoes: the app's windows or the command line (see History). */
+  editOrigin: EditOrigin = 'app';
 
   constructor(services: readonly SessionService[] = []) {
     for (const install of services) install(this);
@@ -34,7 +37,7 @@ export class Session {
   }
 
   open(dir: string, opts: { create?: boolean } = {}): Project {
-    const next = openProject(dir, opts);
+    const next = openProject(dir, { ...opts, origin: this.editOrigin });
     this.close();
     this.current = next;
     for (const hook of this.openedHooks) hook(next);

@@ -2,11 +2,12 @@
  * One way to replace a file so that readers (and the next start after a crash or power cut) see the old file
  * or the new one, never half of one: write a temporary file in the same folder, fsync it, rename it over the
  * target, fsync the folder so the rename itself is on disk. On failure the temporary file is removed and the
- * file already at the target stays as it was.
+ * file already at the target stays as it was; leftovers of writers that died midway are removed first.
  */
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.ts';
+import { removeStalePartials } from './stale-partials.ts';
 
 /** The temporary name a file is written under, beside it (same folder, so the rename stays on one disk). */
 export function partialNameOf(path: string): string {
@@ -55,6 +56,7 @@ function writeError(err: unknown, path: string, what: string): UserError {
 
 /** Replaces `path` with `data` atomically and durably (see above); throws a UserError naming the file. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, what = 'file'): void {
+  removeStalePartials(path);
   const temp = partialNameOf(path);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -76,6 +78,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, what = 
 
 /** Copies `source` over `path` atomically and durably. */
 export function copyFileAtomic(source: string, path: string, what = 'file'): void {
+  removeStalePartials(path);
   const temp = partialNameOf(path);
   try {
     copyFileSync(source, temp);

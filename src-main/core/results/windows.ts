@@ -70,9 +70,9 @@ export function predictedVideos(
   modelId: number,
   direction: 'forward' | 'reversed',
   onlyJob?: number,
-): Array<{ video: VideoRecord; rows: PredictionRecord[] }> {
+): Array<{ video: VideoRecord; rows: PredictionRecord[]; jobId: number | null }> {
   return project.predictions
     .videoIds(modelId, onlyJob)
-    .map((id) => ({ video: project.videos.require(id), rows: predictionsFor(project, modelId, id, direction, onlyJob).rows }))
+    .map((id) => ({ video: project.videos.require(id), ...predictionsFor(project, modelId, id, direction, onlyJob) }))
     .filter((v) => v.rows.length > 0);
 }

@@ -26,8 +26,8 @@ function recorder() {
 }
 
 const lanes: Lane[] = [
-  { classId: 1, name: 'open lid', color: '#aa0000', hotkey: null, clips: [{ id: 10, startFrame: 0, endFrame: 10 }, { id: 11, startFrame: 50, endFrame: 60 }] },
-  { classId: 2, name: 'close lid', color: '#00aa00', hotkey: null, clips: [{ id: 20, startFrame: 40, endFrame: 80 }] },
+  { key: '1', classId: 1, subject: null, name: 'open lid', color: '#aa0000', hotkey: null, clips: [{ id: 10, startFrame: 0, endFrame: 10 }, { id: 11, startFrame: 50, endFrame: 60 }] },
+  { key: '2', classId: 2, subject: null, name: 'close lid', color: '#00aa00', hotkey: null, clips: [{ id: 20, startFrame: 40, endFrame: 80 }] },
 ];
 
 function fitted(width = 1000, frames = 100): TimelineView {
