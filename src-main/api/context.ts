@@ -10,6 +10,8 @@ export interface HostTraits {
   backgroundWork: boolean;
   /** A project opened here becomes the one the app reopens on its next start. */
   remembersProject: boolean;
+  /** The host serves clients from its event loop, so a request never waits there on the project lock (patient-writes.ts). */
+  servesClients: boolean;
 }
 
 /** What a handler sees: the session (open project, settings), a way to push events to every client, the host. */

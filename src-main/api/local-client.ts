@@ -44,6 +44,7 @@ export function createLocalApi(host: HostName, options: LocalApiOptions = {}): L
     host,
     backgroundWork: options.backgroundWork ?? isApp,
     remembersProject: options.remembersProject ?? isApp,
+    servesClients: options.servesClients ?? isApp,
     session,
     emit: hub.emit,
   };

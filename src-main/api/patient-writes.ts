@@ -18,7 +18,7 @@ const MAX_PAUSE_MS = 500;
 const waiting = new WeakMap<Session, Promise<unknown>>();
 
 export async function runWithoutBlocking<T>(ctx: ApiContext, run: () => T | Promise<T>): Promise<T> {
-  if (ctx.host === 'cli') return run();
+  if (!ctx.servesClients) return run();
   try {
     return await withShortBusyWait(ctx, run);
   } catch (err) {

@@ -37,7 +37,7 @@ export const buildPendingDemo: SessionService = (session) => {
   session.onProjectOpened((project) => {
     if (pendingDemo === null || resolve(project.dir) !== pendingDemo) return;
     pendingDemo = null;
-    const api = callerOf({ session, emit: (name, payload) => session.emit(name, payload), host: 'cli', backgroundWork: false, remembersProject: false });
+    const api = callerOf({ session, emit: (name, payload) => session.emit(name, payload), host: 'cli', backgroundWork: false, remembersProject: false, servesClients: false });
     // The app stays usable meanwhile: training runs in the job queue's worker, whose progress the jobs panel shows.
     buildDemoProject(api, project.dir, DEMO_SETTINGS).catch((err: unknown) => {
       console.error(`The demo project could not be built: ${err instanceof Error ? err.message : String(err)}`);
