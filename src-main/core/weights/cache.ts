@@ -5,7 +5,7 @@
  * that are not in the catalogue are kept in `custom/`.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { userDataDir } from '../user-data.ts';
@@ -82,7 +82,6 @@ export function listCustom(): CachedWeights[] {
 
 /** Moves a verified file into the cache (rename) and records it; the record is written last. */
 export function fileIntoCache(verified: string, target: string, record: Omit<CachedWeights, 'path'>): CachedWeights {
-  mkdirSync(join(target, '..'), { recursive: true });
   renameSync(verified, target);
   writeSmallFileAtomically(recordPathOf(target), `${JSON.stringify({ ...record, path: basename(target) }, null, 2)}\n`);
   return { ...record, path: target };

@@ -3,8 +3,8 @@
  * a lab's own checkpoint) into the per-user cache: a file whose sha256 is a catalogue entry's goes in under
  * that entry's name; any other one is "custom" after the same loading checks as a training start.
  */
-import { copyFileSync, existsSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { createStmNetwork } from '../model/network.ts';
 import { importPretrained, normalizedNames, readWeightsFile, type PretrainedSource } from '../model/pretrained.ts';
@@ -61,7 +61,16 @@ function backboneLayout(path: string, tensors: Map<string, { shape: number[] }>)
  * wrong shape or a file that is not a checkpoint is a UserError naming the file.
  */
 export function checkStartingWeights(path: string): WeightsCheck {
-  const file = readWeightsFile(path);
+  let file;
+  try {
+    file = readWeightsFile(path);
+  } catch (err) {
+    // A file that is neither format falls through to the safetensors reader: say what was expected.
+    if (err instanceof UserError && /not a safetensors file/.test(err.message)) {
+      throw new UserError('invalid_input', `${path}: not a weights file (neither a PyTorch checkpoint nor safetensors)`);
+    }
+    throw err;
+  }
   const ours = file.metadata.format === CHECKPOINT_FORMAT;
   const layout = ours
     ? (() => {
@@ -92,6 +101,7 @@ export interface ImportedWeights {
 function copyIntoCache(file: string, target: string, record: Omit<CachedWeights, 'path'>): CachedWeights {
   const temp = `${target}.${process.pid}.partial`;
   try {
+    mkdirSync(dirname(target), { recursive: true });
     copyFileSync(file, temp);
     if (statSync(temp).size !== record.bytes) throw new Error(`${file} changed while it was copied`);
     return fileIntoCache(temp, target, record);

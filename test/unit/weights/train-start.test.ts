@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTrainJob } from '../../../src-main/core/jobs/train.ts';
+import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../../../src-main/core/jobs/params.ts';
+import { readCheckpointInfo } from '../../../src-main/core/model/checkpoint.ts';
+import { readSafetensors } from '../../../src-main/core/model/safetensors.ts';
+import { readWeightsFile } from '../../../src-main/core/model/pretrained.ts';
+import { importWeightsFile } from '../../../src-main/core/weights/import.ts';
+import { CATALOGUE_FILE_ENV } from '../../../src-main/core/weights/catalogue.ts';
+import { labelledProject, recordingHooks, TINY_TRAIN, type LabelledProject } from '../jobs/project-fixture.ts';
+import { fixture, sha256Of, testCatalogue, writeCatalogueFile } from '../../helpers/weights-catalogue.ts';
+
+const saved = { home: process.env.STM_STUDIO_HOME, catalogue: process.env[CATALOGUE_FILE_ENV] };
+let home: string;
+let f: LabelledProject;
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'stm-weights-train-'));
+  process.env.STM_STUDIO_HOME = home;
+  process.env[CATALOGUE_FILE_ENV] = writeCatalogueFile(home, testCatalogue());
+  await importWeightsFile(fixture('weights-tsm-k400-tiny.pth'), testCatalogue());
+  f = await labelledProject();
+});
+
+afterAll(() => {
+  f.cleanup();
+  rmSync(home, { recursive: true, force: true });
+  for (const [key, value] of [['STM_STUDIO_HOME', saved.home], [CATALOGUE_FILE_ENV, saved.catalogue]] as const) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+const params = (extra: Partial<TrainParams>): TrainParams => ({ ...DEFAULT_TRAIN_PARAMS, ...TINY_TRAIN, epochs: 1, from: { kind: 'scratch' }, ...extra });
+const values = (t: { data: ArrayLike<number> } | undefined) => Array.from(t?.data ?? []);
+
+describe('a fine-tune that starts from cached pretrained weights', () => {
+  it('takes the layout of the weights, loads them, and records their name and sha256 on the model card', async () => {
+    // The form's layout (ResNet-50) is not the fixture's: the weights' own layout wins.
+    const job = f.project.jobs.insert('train', params({ from: { kind: 'pretrained', name: 'tsm-r50-kinetics400' }, layers: [3, 4, 6, 3], width: 64, freeze: 2 }));
+    const hooks = recordingHooks();
+    const outcome = await runTrainJob(f.project, f.project.jobs.require(job.id), hooks);
+    const sha256 = sha256Of(fixture('weights-tsm-k400-tiny.pth'));
+    expect(hooks.lines.join('\n')).toMatch(new RegExp(`starting from tsm-r50-kinetics400 \\(sha256 ${sha256}\\), layout 1,1,1,1 width 16: \\d+ tensors loaded`));
+
+    const model = f.project.models.require(outcome.modelId!);
+    expect(model.arch).toMatchObject({ layers: [1, 1, 1, 1], baseWidth: 16, startedFrom: { name: 'tsm-r50-kinetics400', sha256 } });
+    const checkpoint = join(f.dir, model.weightsPath!);
+    expect(readCheckpointInfo(checkpoint).extra).toMatchObject({ started_from: 'tsm-r50-kinetics400', started_from_sha256: sha256 });
+
+    // Frozen early stages keep the Kinetics weights exactly; the head is this project's (2 classes).
+    const trained = readSafetensors(checkpoint).tensors;
+    const source = readWeightsFile(fixture('weights-tsm-k400-tiny.pth')).tensors;
+    expect(values(trained.get('layer1.0.conv1.weight'))).toEqual(values(source.get('backbone.layer1.0.conv1.conv.net.weight')));
+    expect(values(trained.get('bn1.weight'))).toEqual(values(source.get('backbone.conv1.bn.weight')));
+    expect(trained.get('fc.weight')!.shape).toEqual([2, 512]);
+  }, 120_000);
+
+  it('fails with the command to run when the weights are not downloaded', async () => {
+    const job = f.project.jobs.insert('train', params({ from: { kind: 'pretrained', name: 'tsm-r50-sthv2' } }));
+    await expect(runTrainJob(f.project, f.project.jobs.require(job.id), recordingHooks())).rejects.toThrow(
+      'The weights "tsm-r50-sthv2" are not downloaded yet: run "stm-studio weights get tsm-r50-sthv2" (or pick them under "Start from" in the app).',
+    );
+  });
+});
