@@ -6,6 +6,7 @@ import { downloadEntry, type DownloadProgress } from '../../../src-main/core/wei
 import { cachedEntry, cachedPathOf, partialBytesOf } from '../../../src-main/core/weights/cache.ts';
 import { fetchWeights, cancelWeightsDownload } from '../../../src-main/core/weights/downloads.ts';
 import { listStartingPoints } from '../../../src-main/core/weights/starting-points.ts';
+import { findEntry } from '../../../src-main/core/weights/catalogue.ts';
 import { readWeightsFile } from '../../../src-main/core/model/pretrained.ts';
 import { fixture, servedFiles, sha256Of, testCatalogue } from '../../helpers/weights-catalogue.ts';
 import { startForwardProxy, startWeightsServer, type WeightsServer } from '../../helpers/weights-server.ts';
@@ -129,6 +130,10 @@ describe('downloading catalogue weights', () => {
       new RegExp(`${server.url}/models/weights-resnet18-tiny\\.pth: checksum mismatch for tampered: expected sha256 ${e.sha256}, got sha256 ${sha256Of(fixture('weights-resnet18-tiny.pth'))}\\. The downloaded file was deleted; nothing was added to the cache\\.`),
     );
     expect(cacheFiles()).toEqual([]);
+  });
+
+  it('names the known weights when asked for an unknown name', () => {
+    expect(() => findEntry(catalogue, 'resnet-2000')).toThrow('No weights named "resnet-2000" in the catalogue (known: resnet50-imagenet1k-v1, tsm-r50-kinetics400,');
   });
 
   it('reports a 404 with the URL and writes nothing', async () => {

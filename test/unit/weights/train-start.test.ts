@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runTrainJob } from '../../../src-main/core/jobs/train.ts';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../../../src-main/core/jobs/params.ts';
 import { readCheckpointInfo } from '../../../src-main/core/model/checkpoint.ts';
-import { readSafetensors } from '../../../src-main/core/model/safetensors.ts';
+import { readSafetensors, type StoredTensor } from '../../../src-main/core/model/safetensors.ts';
 import { readWeightsFile } from '../../../src-main/core/model/pretrained.ts';
 import { importWeightsFile } from '../../../src-main/core/weights/import.ts';
 import { CATALOGUE_FILE_ENV } from '../../../src-main/core/weights/catalogue.ts';
@@ -34,12 +34,12 @@ afterAll(() => {
 });
 
 const params = (extra: Partial<TrainParams>): TrainParams => ({ ...DEFAULT_TRAIN_PARAMS, ...TINY_TRAIN, epochs: 1, from: { kind: 'scratch' }, ...extra });
-const values = (t: { data: ArrayLike<number> } | undefined) => Array.from(t?.data ?? []);
+const values = (t: StoredTensor | undefined): number[] => Array.from((t?.data ?? new Float32Array()) as Float32Array);
 
 describe('a fine-tune that starts from cached pretrained weights', () => {
   it('takes the layout of the weights, loads them, and records their name and sha256 on the model card', async () => {
     // The form's layout (ResNet-50) is not the fixture's: the weights' own layout wins.
-    const job = f.project.jobs.insert('train', params({ from: { kind: 'pretrained', name: 'tsm-r50-kinetics400' }, layers: [3, 4, 6, 3], width: 64, freeze: 2 }));
+    const job = f.project.jobs.insert('train', { ...params({ from: { kind: 'pretrained', name: 'tsm-r50-kinetics400' }, layers: [3, 4, 6, 3], width: 64, freeze: 2 }) });
     const hooks = recordingHooks();
     const outcome = await runTrainJob(f.project, f.project.jobs.require(job.id), hooks);
     const sha256 = sha256Of(fixture('weights-tsm-k400-tiny.pth'));
@@ -59,7 +59,7 @@ describe('a fine-tune that starts from cached pretrained weights', () => {
   }, 120_000);
 
   it('fails with the command to run when the weights are not downloaded', async () => {
-    const job = f.project.jobs.insert('train', params({ from: { kind: 'pretrained', name: 'tsm-r50-sthv2' } }));
+    const job = f.project.jobs.insert('train', { ...params({ from: { kind: 'pretrained', name: 'tsm-r50-sthv2' } }) });
     await expect(runTrainJob(f.project, f.project.jobs.require(job.id), recordingHooks())).rejects.toThrow(
       'The weights "tsm-r50-sthv2" are not downloaded yet: run "stm-studio weights get tsm-r50-sthv2" (or pick them under "Start from" in the app).',
     );

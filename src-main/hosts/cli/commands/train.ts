@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { LocalApi } from '../../../api/local-client.ts';
 import type { JobView } from '../../../api/contract/jobs.ts';
+import type { TrainSource } from '../../../core/jobs/params.ts';
 import { floatOption, intOption, printJson, UsageError, withProject } from '../context.ts';
 import { progressBar, interruptSignal } from '../progress.ts';
 import { parseLayers } from '../../../core/model/config.ts';
@@ -91,7 +92,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     .command('train')
     .description('fine-tune an STM model on the labelled clips of a project')
     .argument('<dir>', 'project folder')
-    .option('--from <model|weights>', 'start from a project model (id or name) or a weights file (ImageNet ResNet-50, TSM, our checkpoint); default: scratch')
+    .option('--from <model|weights>', 'start from a project model (id or name), a weights file (ImageNet ResNet-50, TSM, our checkpoint) or downloaded weights by name ("weights list"; they bring their layout); default: scratch')
     .option('--name <name>', 'name of the new model')
     .option('--variant <variant>', 'stm | cstm | cmm | tsn', 'stm')
     .option('--layers <a,b,c,d>', 'blocks per stage', '3,4,6,3')
@@ -147,10 +148,12 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     });
 }
 
-async function trainSource(local: LocalApi, ref: string): Promise<{ kind: 'model'; modelId: number } | { kind: 'weights'; path: string }> {
+async function trainSource(local: LocalApi, ref: string): Promise<TrainSource> {
   const models = await local.client.call('models.list', {});
   const match = models.find((m) => String(m.id) === ref || m.name === ref);
   if (match) return { kind: 'model', modelId: match.id };
   if (existsSync(ref)) return { kind: 'weights', path: ref };
-  throw new UsageError(`--from: no model "${ref}" in the project and no such weights file`);
+  const weights = await local.client.call('weights.list', {});
+  if ([...weights.catalogue, ...weights.custom].some((w) => w.name === ref)) return { kind: 'pretrained', name: ref };
+  throw new UsageError(`--from: no model "${ref}" in the project, no such weights file and no such name in "stm-studio weights list"`);
 }
