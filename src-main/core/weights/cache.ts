@@ -82,14 +82,15 @@ export function listCustom(): CachedWeights[] {
 
 /** Moves a verified file into the cache (rename) and records it; the record is written last. */
 export function fileIntoCache(verified: string, target: string, record: Omit<CachedWeights, 'path'>): CachedWeights {
-  renameSync(verified, target);
+  if (verified !== target) renameSync(verified, target);
   writeSmallFileAtomically(recordPathOf(target), `${JSON.stringify({ ...record, path: basename(target) }, null, 2)}\n`);
   return { ...record, path: target };
 }
 
-export function removeFromCache(file: string): void {
+/** Removes a file's record (it no longer vouches for the file) and, unless told otherwise, the file. */
+export function removeFromCache(file: string, options: { keepFile?: boolean } = {}): void {
   rmSync(recordPathOf(file), { force: true });
-  rmSync(file, { force: true });
+  if (!options.keepFile) rmSync(file, { force: true });
 }
 
 /** sha256 of a whole file, streamed. */

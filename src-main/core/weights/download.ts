@@ -6,13 +6,15 @@
  * through undici's EnvHttpProxyAgent (Node's own fetch ignores them).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvHttpProxyAgent, fetch } from 'undici';
 import { UserError } from '../errors.ts';
 import { downloadUrlOf, hashMatches, isFullHash, type CatalogueEntry } from './catalogue.ts';
-import { cachedEntry, cachedPathOf, fileIntoCache, partialPathOf, writeSmallFileAtomically, type CachedWeights } from './cache.ts';
+import {
+  cachedEntry, cachedPathOf, fileIntoCache, partialPathOf, removeFromCache, sha256File, writeSmallFileAtomically, type CachedWeights,
+} from './cache.ts';
 
 export interface DownloadProgress {
   name: string;
@@ -75,16 +77,65 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
+/**
+ * Takes `<partial>.lock` for this process, so that two processes (the app and a CLI run) never append to one
+ * partial file; a lock left by a process that no longer runs is taken over.
+ */
+function lockDownload(entry: CatalogueEntry, lock: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError('unavailable', `Cannot write ${lock}: ${(err as Error).message}`);
+      const pid = Number(readFileSync(lock, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) {
+        throw new UserError('conflict', `${entry.name} is being downloaded by another STM Studio process (pid ${pid}); wait for it, or stop it and run again.`);
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new UserError('conflict', `Cannot take the download lock ${lock}.`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Downloads and verifies one entry (or returns it at once when it is already in the cache). */
 export async function downloadEntry(entry: CatalogueEntry, options: DownloadOptions = {}): Promise<CachedWeights> {
   const cached = cachedEntry(entry);
   if (cached) return cached;
+  const target = cachedPathOf(entry);
+  mkdirSync(dirname(target), { recursive: true });
+  const unlock = lockDownload(entry, `${partialPathOf(target)}.lock`);
+  try {
+    // A file renamed into place whose record was never written (the process stopped in between) is kept if it checks out.
+    if (existsSync(target)) {
+      const sha256 = await sha256File(target);
+      const bytes = statSync(target).size;
+      if (hashMatches(entry, sha256) && (entry.bytes === null || entry.bytes === bytes)) {
+        removeFromCache(target, { keepFile: true });
+        return fileIntoCache(target, target, { name: entry.name, sha256, bytes, origin: downloadUrlOf(entry, options.env), addedAt: new Date().toISOString() });
+      }
+      removeFromCache(target);
+    }
+    return await transfer(entry, target, options);
+  } finally {
+    unlock();
+  }
+}
+
+async function transfer(entry: CatalogueEntry, target: string, options: DownloadOptions): Promise<CachedWeights> {
   const env = options.env ?? process.env;
   const url = downloadUrlOf(entry, env);
-  const target = cachedPathOf(entry);
   const partial = partialPathOf(target);
   const partialRecordPath = `${partial}.json`;
-  mkdirSync(dirname(target), { recursive: true });
   const previous = readPartialRecord(partialRecordPath);
   if (existsSync(partial) && (!previous || previous.url !== url || previous.sha256 !== entry.sha256)) rmSync(partial, { force: true });
 

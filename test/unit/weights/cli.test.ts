@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CATALOGUE_FILE_ENV, BASE_URL_ENV } from '../../../src-main/core/weights/catalogue.ts';
@@ -15,13 +15,21 @@ let server: WeightsServer;
 let proxy: ForwardProxy;
 let env: NodeJS.ProcessEnv;
 
+const running: ChildProcess[] = [];
+
 /** The CLI in a child process (asynchronously: the download site and the proxy run in this one). */
 function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 90_000, env: { ...env, ...extraEnv } }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 90_000, env: { ...env, ...extraEnv } }, (err, stdout, stderr) => {
       resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    running.push(child);
   });
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 600 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!condition()) throw new Error('timed out');
 }
 
 beforeAll(async () => {
@@ -77,6 +85,22 @@ describe('stm-studio weights', () => {
     expect(list.stdout).toMatch(/^tsm-r50-sthv2 {2}not downloaded$/m);
   });
 
+  it('get: Ctrl-C cancels and keeps what was downloaded; the next run resumes it with a Range request', async () => {
+    server.throttleMs = 40;
+    const first = run(['weights', 'get', 'tsm-r50-sthv2']);
+    await waitFor(() => existsSync(join(home, 'weights', 'weights-tsm-sthv2-tiny.pth.partial')) && statSync(join(home, 'weights', 'weights-tsm-sthv2-tiny.pth.partial')).size > 200_000);
+    running.at(-1)!.kill('SIGINT');
+    const cancelled = await first;
+    expect(cancelled.status).toBe(130);
+    expect(cancelled.stderr).toMatch(/Download of tsm-r50-sthv2 cancelled; \d+\.\d MB kept in .*weights-tsm-sthv2-tiny\.pth\.partial: "stm-studio weights get tsm-r50-sthv2" resumes it\./);
+    const kept = statSync(join(home, 'weights', 'weights-tsm-sthv2-tiny.pth.partial')).size;
+    server.throttleMs = 0;
+    const resumed = await run(['weights', 'get', 'tsm-r50-sthv2']);
+    expect(resumed.status).toBe(0);
+    expect(server.requests.at(-1)!.range).toBe(`bytes=${kept}-`);
+    expect(readdirSync(join(home, 'weights')).filter((f) => f.includes('sthv2'))).toEqual(['weights-tsm-sthv2-tiny.pth', 'weights-tsm-sthv2-tiny.pth.json']);
+  });
+
   it('get: a 404 and a checksum mismatch fail with the reason, exit 1, and leave nothing in the cache', async () => {
     const before = readdirSync(join(home, 'weights')).sort();
     const missing = await run(['weights', 'get', 'moved']);
@@ -90,10 +114,12 @@ describe('stm-studio weights', () => {
 
   it('import: a known file is filed under its catalogue name, an unknown ResNet as custom, ResNet-18 refused', async () => {
     const offline = join(root, 'from a USB stick.pth');
-    copyFileSync(fixture('weights-tsm-sthv2-tiny.pth'), offline);
+    copyFileSync(fixture('weights-resnet-tiny.pth'), offline);
     const known = await run(['weights', 'import', offline]);
     expect(known.status).toBe(0);
-    expect(known.stdout).toMatch(/^tsm-r50-sthv2: filed in the cache at .*weights-tsm-sthv2-tiny\.pth \(TSM ResNet-50, 8 frames, Something-Something v2 \(mmaction2\), recognised by its sha256 [0-9a-f]{64}\)\n$/);
+    expect(known.stdout).toBe(
+      `resnet50-imagenet1k-v1: filed in the cache at ${join(home, 'weights', 'weights-resnet-tiny.pth')} (ResNet-50, ImageNet-1k (torchvision IMAGENET1K_V1), recognised by its sha256 ${sha256Of(offline)})\n`,
+    );
 
     const lab = join(root, 'lab-resnet.pth');
     copyFileSync(fixture('weights-resnet-tiny.pth'), lab);

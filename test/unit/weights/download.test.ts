@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadEntry, type DownloadProgress } from '../../../src-main/core/weights/download.ts';
@@ -130,6 +130,30 @@ describe('downloading catalogue weights', () => {
       new RegExp(`${server.url}/models/weights-resnet18-tiny\\.pth: checksum mismatch for tampered: expected sha256 ${e.sha256}, got sha256 ${sha256Of(fixture('weights-resnet18-tiny.pth'))}\\. The downloaded file was deleted; nothing was added to the cache\\.`),
     );
     expect(cacheFiles()).toEqual([]);
+  });
+
+  it('never lets two processes append to one partial file; a lock of a process that is gone is taken over', async () => {
+    const e = entry('tsm-r50-sthv2');
+    mkdirSync(join(home, 'weights'), { recursive: true });
+    const lock = `${cachedPathOf(e)}.partial.lock`;
+    writeFileSync(lock, String(process.ppid));
+    await expect(downloadEntry(e)).rejects.toThrow(`tsm-r50-sthv2 is being downloaded by another STM Studio process (pid ${process.ppid}); wait for it, or stop it and run again.`);
+    expect(server.requests).toHaveLength(0);
+    writeFileSync(lock, '2147483646');
+    const weights = await downloadEntry(e);
+    expect(weights.sha256.startsWith(e.sha256)).toBe(true);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('adopts a verified file whose record was never written (stopped between rename and record)', async () => {
+    const e = entry('resnet50-imagenet1k-v1');
+    mkdirSync(join(home, 'weights'), { recursive: true });
+    copyFileSync(fixture('weights-resnet-tiny.pth'), cachedPathOf(e));
+    expect(cachedEntry(e)).toBeNull();
+    const weights = await downloadEntry(e);
+    expect(weights.sha256).toBe(e.sha256);
+    expect(server.requests).toHaveLength(0);
+    expect(cacheFiles()).toEqual(['weights-resnet-tiny.pth', 'weights-resnet-tiny.pth.json']);
   });
 
   it('names the known weights when asked for an unknown name', () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandGroups } from './index.ts';
 import type { DownloadProgress, StartingPoint } from '../../../api/contract/weights.ts';
+import { ApiError } from '../../../api/client.ts';
 import { printJson, withoutProject } from '../context.ts';
 import { interruptSignal, progressBar } from '../progress.ts';
 
@@ -65,6 +66,11 @@ export function registerWeights(program: Command, _groups: CommandGroups): void 
         bar.stop();
         if (opts.json) printJson(result);
         else process.stdout.write(`${result.name}: ${result.path} (${mb(result.bytes)}, sha256 ${result.sha256})\n`);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 'cancelled')) throw err;
+        bar.stop();
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = 130;
       } finally {
         bar.stop();
         stop();
