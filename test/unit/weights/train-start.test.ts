@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,8 @@ describe('a fine-tune that starts from cached pretrained weights', () => {
     expect(model.arch).toMatchObject({ layers: [1, 1, 1, 1], baseWidth: 16, startedFrom: { name: 'tsm-r50-kinetics400', sha256 } });
     const checkpoint = join(f.dir, model.weightsPath!);
     expect(readCheckpointInfo(checkpoint).extra).toMatchObject({ started_from: 'tsm-r50-kinetics400', started_from_sha256: sha256 });
+    const describe = spawnSync(process.execPath, [join(import.meta.dirname, '../../../bin/stm-studio.mjs'), 'model', 'describe', checkpoint], { encoding: 'utf8' });
+    expect(describe.stdout).toContain(`started from: tsm-r50-kinetics400 (sha256 ${sha256}, ${join(home, 'weights', 'weights-tsm-k400-tiny.pth')})\n`);
 
     // Frozen early stages keep the Kinetics weights exactly; the head is this project's (2 classes).
     const trained = readSafetensors(checkpoint).tensors;
