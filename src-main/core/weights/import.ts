@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { createStmNetwork } from '../model/network.ts';
 import { importPretrained, normalizedNames, readWeightsFile, type PretrainedSource } from '../model/pretrained.ts';
+import type { SafetensorsFile } from '../model/safetensors.ts';
 import { CHECKPOINT_FORMAT, checkpointInfoFromMetadata } from '../model/checkpoint.ts';
 import { hashMatches, type CatalogueEntry } from './catalogue.ts';
 import { cachedEntry, cachedPathOf, fileIntoCache, listCustom, sha256File, weightsCacheDir, type CachedWeights } from './cache.ts';
@@ -25,8 +26,8 @@ export interface WeightsCheck {
 type Layers = [number, number, number, number];
 
 /** Reads the backbone layout from tensor names and shapes (bottleneck ResNet: conv1–conv3 per block). */
-function backboneLayout(path: string, tensors: Map<string, { shape: number[] }>): { source: PretrainedSource; layers: Layers; width: number } {
-  const { source, names } = normalizedNames(tensors.keys());
+function backboneLayout(path: string, tensors: Map<string, { shape: number[] }>): { layers: Layers; width: number } {
+  const { names } = normalizedNames(tensors.keys());
   const depth = [0, 0, 0, 0];
   let bottleneck = false;
   let width = 0;
@@ -53,7 +54,7 @@ function backboneLayout(path: string, tensors: Map<string, { shape: number[] }>)
         "STM's blocks are bottlenecks (ResNet-50 family), so these weights cannot start it.",
     );
   }
-  return { source, layers: depth as Layers, width };
+  return { layers: depth as Layers, width };
 }
 
 /**
@@ -61,6 +62,32 @@ function backboneLayout(path: string, tensors: Map<string, { shape: number[] }>)
  * wrong shape or a file that is not a checkpoint is a UserError naming the file.
  */
 export function checkStartingWeights(path: string): WeightsCheck {
+  const { file, layout } = readWithLayout(path);
+  const network = createStmNetwork({ variant: 'stm', layers: layout.layers, baseWidth: layout.width, classes: 2 }, { seed: 1 });
+  try {
+    const report = importPretrained(network, file, { label: path });
+    return { source: report.source, layers: layout.layers, width: layout.width, matched: report.matched.length, keptInit: report.missing.length };
+  } finally {
+    network.dispose();
+  }
+}
+
+/** Worker entry of checkStartingWeights (runInWorker passes the path as `args`). */
+export function checkStartingWeightsTask(path: unknown): WeightsCheck {
+  return checkStartingWeights(String(path));
+}
+
+/**
+ * The same check without holding up the host's event loop for seconds on a 100 MB file: the file is read and
+ * its layout found here (bad files fail fast), the network is built and loaded in a worker thread.
+ */
+export async function checkStartingWeightsOffThread(path: string): Promise<WeightsCheck> {
+  readWithLayout(path);
+  const { runInWorker } = await import('../compute/worker-pool.ts');
+  return runInWorker<WeightsCheck>(new URL('./import.ts', import.meta.url), 'checkStartingWeightsTask', path, { backend: 'cpu' });
+}
+
+function readWithLayout(path: string): { file: SafetensorsFile; layout: { layers: Layers; width: number } } {
   let file;
   try {
     file = readWeightsFile(path);
@@ -71,20 +98,11 @@ export function checkStartingWeights(path: string): WeightsCheck {
     }
     throw err;
   }
-  const ours = file.metadata.format === CHECKPOINT_FORMAT;
-  const layout = ours
-    ? (() => {
-        const info = checkpointInfoFromMetadata(file.metadata, path);
-        return { source: 'stm' as const, layers: [...info.config.layers] as Layers, width: info.config.baseWidth };
-      })()
-    : backboneLayout(path, file.tensors);
-  const network = createStmNetwork({ variant: 'stm', layers: layout.layers, baseWidth: layout.width, classes: 2 }, { seed: 1 });
-  try {
-    const report = importPretrained(network, file, { label: path });
-    return { source: report.source, layers: layout.layers, width: layout.width, matched: report.matched.length, keptInit: report.missing.length };
-  } finally {
-    network.dispose();
+  if (file.metadata.format === CHECKPOINT_FORMAT) {
+    const info = checkpointInfoFromMetadata(file.metadata, path);
+    return { file, layout: { layers: [...info.config.layers] as Layers, width: info.config.baseWidth } };
   }
+  return { file, layout: backboneLayout(path, file.tensors) };
 }
 
 export interface ImportedWeights {
@@ -133,7 +151,7 @@ export async function importWeightsFile(file: string, catalogue: readonly Catalo
   }
   const same = listCustom().find((c) => c.sha256 === sha256);
   if (same) return { weights: same, entry: null, check: null, alreadyCached: true };
-  const check = checkStartingWeights(file);
+  const check = await checkStartingWeightsOffThread(file);
   const name = customNameOf(file, sha256);
   const target = join(weightsCacheDir(), 'custom', `${name}${/\.safetensors$/i.test(file) ? '.safetensors' : '.pth'}`);
   const weights = copyIntoCache(file, target, { name, sha256, bytes, origin, addedAt, layers: check.layers, width: check.width });
