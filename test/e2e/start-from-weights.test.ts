@@ -130,6 +130,15 @@ describe('New fine-tune starts from pretrained weights', () => {
     await waitForJobs(page, 2);
     server.throttleMs = 0;
     await expect.poll(() => page.getByTestId('started-from').first().innerText()).toMatch(/^started from tsm-r50-sthv2 · sha256 [0-9a-f]{16}…$/);
+
+    // Offline: a file picked by path goes into the cache, recognised by its hash, and becomes the start.
+    await page.getByRole('button', { name: 'New fine-tune…' }).first().click();
+    await startFrom.selectOption('weights');
+    await form.getByRole('textbox', { name: 'Weights file path' }).fill(fixture('weights-resnet-tiny.pth'));
+    await form.getByRole('button', { name: 'Add to the weights cache' }).click();
+    await expect.poll(() => startFrom.inputValue()).toBe('pretrained:resnet50-imagenet1k-v1');
+    expect(await startFrom.locator('option:checked').innerText()).toBe('ResNet-50, ImageNet-1k (torchvision IMAGENET1K_V1) — downloaded');
+    await form.getByRole('button', { name: 'Cancel' }).click();
     expect(errors).toEqual([]);
   });
 });
