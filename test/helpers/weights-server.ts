@@ -15,8 +15,8 @@ export interface SeenRequest {
 export interface WeightsServer {
   url: string;
   requests: SeenRequest[];
-  /** Cut the connection of the next request for `path` after this many bytes of the body. */
-  cutNext(path: string, afterBytes: number): void;
+  /** Cut the connection of the next `times` requests for `path` after this many bytes of the body. */
+  cutNext(path: string, afterBytes: number, times?: number): void;
   /** Send bodies in 64 KiB pieces, waiting this long between them (0: all at once). */
   throttleMs: number;
   close(): Promise<void>;
@@ -25,7 +25,7 @@ export interface WeightsServer {
 /** Serves `files` (URL path → local file) over HTTP, or HTTPS when given a key and certificate. */
 export async function startWeightsServer(files: Record<string, string>, tls?: { key: string; cert: string }): Promise<WeightsServer> {
   const requests: SeenRequest[] = [];
-  const cuts = new Map<string, number>();
+  const cuts = new Map<string, { afterBytes: number; times: number }>();
   const state = { throttleMs: 0 };
   const sockets = new Set<Socket>();
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -52,8 +52,8 @@ export async function startWeightsServer(files: Record<string, string>, tls?: { 
     const body = bytes.subarray(start);
     const cut = cuts.get(path);
     if (cut !== undefined) {
-      cuts.delete(path);
-      res.write(body.subarray(0, cut), () => setTimeout(() => req.socket.destroy(), 20));
+      if (--cut.times <= 0) cuts.delete(path);
+      res.write(body.subarray(0, cut.afterBytes), () => setTimeout(() => req.socket.destroy(), 20));
       return;
     }
     if (!state.throttleMs) {
@@ -77,7 +77,7 @@ export async function startWeightsServer(files: Record<string, string>, tls?: { 
   return {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
-    cutNext: (path, afterBytes) => cuts.set(path, afterBytes),
+    cutNext: (path, afterBytes, times = 1) => void cuts.set(path, { afterBytes, times }),
     get throttleMs() {
       return state.throttleMs;
     },

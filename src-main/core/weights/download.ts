@@ -201,6 +201,7 @@ async function transfer(entry: CatalogueEntry, target: string, options: Download
       else if (Number.isFinite(length) && length > 0) total = done + length;
       writeSmallFileAtomically(partialRecordPath, JSON.stringify({ url, sha256: entry.sha256 } satisfies PartialRecord));
       const file: FileHandle = await open(partial, 'a');
+      const startedAt = done;
       let cut: unknown = null;
       try {
         report('downloading', true);
@@ -220,8 +221,10 @@ async function transfer(entry: CatalogueEntry, target: string, options: Download
       }
       if (cut === null && (total === null || done >= total)) break;
       if (options.signal?.aborted) throw cancelled();
+      // Retries count cuts in a row: a flaky link that keeps making progress is never given up on.
+      if (done > startedAt) attempt = 0;
       if (++attempt > retries) {
-        throw new UserError('unavailable', `The connection to ${url} was cut ${attempt} times; ${mb(done)} of ${total === null ? '?' : mb(total)} kept in ${partial}: run again to resume.`);
+        throw new UserError('unavailable', `The connection to ${url} was cut ${attempt} time${attempt === 1 ? '' : 's'} in a row; ${mb(done)} of ${total === null ? '?' : mb(total)} kept in ${partial}: run again to resume.`);
       }
       report('retrying', true, `connection cut at ${mb(done)}, resuming (${attempt}/${retries})`);
       await sleep(250 * attempt, options.signal);

@@ -86,6 +86,24 @@ describe('downloading catalogue weights', () => {
     expect(readFileSync(weights.path).equals(readFileSync(file))).toBe(true);
   });
 
+  it('keeps resuming a link that is cut again and again while it makes progress, and gives up on one that makes none', async () => {
+    const flaky = entry('tsm-r50-kinetics400');
+    const path = new URL(flaky.url).pathname;
+    server.cutNext(path, 150_000, 8);
+    const weights = await downloadEntry(flaky, { retries: 2 });
+    expect(server.requests).toHaveLength(9);
+    expect(weights.sha256).toBe(sha256Of(fixture('weights-tsm-k400-tiny.pth')));
+
+    const dead = entry('tsm-r50-sthv2');
+    const deadPath = new URL(dead.url).pathname;
+    server.cutNext(deadPath, 100_000);
+    server.requests.length = 0;
+    await expect(downloadEntry(dead, { retries: 0 })).rejects.toThrow(/The connection to .*weights-tsm-sthv2-tiny\.pth was cut 1 time in a row; 0\.1 MB of 2\.0 MB kept in .*\.partial: run again to resume\./);
+    server.cutNext(deadPath, 0, 3);
+    await expect(downloadEntry(dead, { retries: 2 })).rejects.toThrow(/was cut 3 times in a row; 0\.1 MB of 2\.0 MB kept/);
+    expect(server.requests.slice(1).map((r) => r.range)).toEqual(['bytes=100000-', 'bytes=100000-', 'bytes=100000-']);
+  });
+
   it('can be cancelled, keeps what it has, and a later run (a restart) resumes from there', async () => {
     server.throttleMs = 15;
     const e = entry('resnet50-imagenet1k-v1');
