@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +9,11 @@ import { readCheckpointInfo } from '../../../src-main/core/model/checkpoint.ts';
 import { readSafetensors, type StoredTensor } from '../../../src-main/core/model/safetensors.ts';
 import { readWeightsFile } from '../../../src-main/core/model/pretrained.ts';
 import { importWeightsFile } from '../../../src-main/core/weights/import.ts';
-import { CATALOGUE_FILE_ENV } from '../../../src-main/core/weights/catalogue.ts';
+import { BASE_URL_ENV, CATALOGUE_FILE_ENV } from '../../../src-main/core/weights/catalogue.ts';
+import { openProject } from '../../../src-main/core/store/project.ts';
+import { startWeightsServer } from '../../helpers/weights-server.ts';
 import { labelledProject, recordingHooks, TINY_TRAIN, type LabelledProject } from '../jobs/project-fixture.ts';
-import { fixture, sha256Of, testCatalogue, writeCatalogueFile } from '../../helpers/weights-catalogue.ts';
+import { fixture, servedFiles, sha256Of, testCatalogue, writeCatalogueFile } from '../../helpers/weights-catalogue.ts';
 
 const saved = { home: process.env.STM_STUDIO_HOME, catalogue: process.env[CATALOGUE_FILE_ENV] };
 let home: string;
@@ -38,6 +40,13 @@ const params = (extra: Partial<TrainParams>): TrainParams => ({ ...DEFAULT_TRAIN
 const values = (t: StoredTensor | undefined): number[] => Array.from((t?.data ?? new Float32Array()) as Float32Array);
 
 describe('a fine-tune that starts from cached pretrained weights', () => {
+  it('fails with the command to run when the weights are not downloaded', async () => {
+    const job = f.project.jobs.insert('train', { ...params({ from: { kind: 'pretrained', name: 'tsm-r50-sthv2' } }) });
+    await expect(runTrainJob(f.project, f.project.jobs.require(job.id), recordingHooks())).rejects.toThrow(
+      'The weights "tsm-r50-sthv2" are not downloaded yet: run "stm-studio weights get tsm-r50-sthv2" (or pick them under "Start from" in the app).',
+    );
+  });
+
   it('takes the layout of the weights, loads them, and records their name and sha256 on the model card', async () => {
     // The form's layout (ResNet-50) is not the fixture's: the weights' own layout wins.
     const job = f.project.jobs.insert('train', { ...params({ from: { kind: 'pretrained', name: 'tsm-r50-kinetics400' }, layers: [3, 4, 6, 3], width: 64, freeze: 2 }) });
@@ -61,10 +70,33 @@ describe('a fine-tune that starts from cached pretrained weights', () => {
     expect(trained.get('fc.weight')!.shape).toEqual([2, 512]);
   }, 120_000);
 
-  it('fails with the command to run when the weights are not downloaded', async () => {
-    const job = f.project.jobs.insert('train', { ...params({ from: { kind: 'pretrained', name: 'tsm-r50-sthv2' } }) });
-    await expect(runTrainJob(f.project, f.project.jobs.require(job.id), recordingHooks())).rejects.toThrow(
-      'The weights "tsm-r50-sthv2" are not downloaded yet: run "stm-studio weights get tsm-r50-sthv2" (or pick them under "Start from" in the app).',
-    );
+  it('stm-studio train --from NAME downloads catalogue weights first (progress on stderr), then trains from them', async () => {
+    const server = await startWeightsServer(servedFiles(testCatalogue()));
+    const g = await labelledProject();
+    g.project.close();
+    try {
+      const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [join(import.meta.dirname, '../../../bin/stm-studio.mjs'), 'train', g.dir, '--from', 'tsm-r50-sthv2', '--epochs', '1', '--frames', '4', '--size', '32', '--batch', '4', '--backend', 'wasm', '--json'],
+          { encoding: 'utf8', timeout: 120_000, env: { ...process.env, [BASE_URL_ENV]: server.url } },
+          (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      expect(result.stderr).toMatch(/tsm-r50-sthv2 \(MB\): .*(verified|MB\/s)/);
+      expect(result.code).toBe(0);
+      expect(server.requests.map((r) => r.path)).toEqual([expect.stringMatching(/weights-tsm-sthv2-tiny\.pth$/)]);
+      const project = openProject(g.dir);
+      try {
+        const model = project.models.list().at(-1)!;
+        expect(model.arch).toMatchObject({ startedFrom: { name: 'tsm-r50-sthv2', sha256: sha256Of(fixture('weights-tsm-sthv2-tiny.pth')) } });
+      } finally {
+        project.close();
+      }
+    } finally {
+      await server.close();
+      rmSync(g.dir, { recursive: true, force: true });
+    }
   });
+
 });

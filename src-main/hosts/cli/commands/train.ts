@@ -8,6 +8,7 @@ import { progressBar, interruptSignal } from '../progress.ts';
 import { parseLayers } from '../../../core/model/config.ts';
 import { UserError } from '../../../core/errors.ts';
 import type { CommandGroups } from './index.ts';
+import { downloadWithProgress } from './weights.ts';
 
 /**
  * Waits for a job with a progress bar on stderr; the first Ctrl-C cancels the job and waits for it to stop.
@@ -119,6 +120,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
           job = await local.client.call('jobs.resume', { id: opts.resume });
         } else {
           const from = opts.from === undefined ? { kind: 'scratch' as const } : await trainSource(local, opts.from);
+          if (!from) return;
           job = await local.client.call('train.start', {
             from,
             ...(opts.name ? { name: opts.name } : {}),
@@ -148,12 +150,15 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     });
 }
 
-async function trainSource(local: LocalApi, ref: string): Promise<TrainSource> {
+async function trainSource(local: LocalApi, ref: string): Promise<TrainSource | null> {
   const models = await local.client.call('models.list', {});
   const match = models.find((m) => String(m.id) === ref || m.name === ref);
   if (match) return { kind: 'model', modelId: match.id };
   if (existsSync(ref)) return { kind: 'weights', path: ref };
   const weights = await local.client.call('weights.list', {});
-  if ([...weights.catalogue, ...weights.custom].some((w) => w.name === ref)) return { kind: 'pretrained', name: ref };
+  const entry = weights.catalogue.find((w) => w.name === ref);
+  // Catalogue weights that are not cached yet are downloaded first (Ctrl-C cancels: null, exit code 130).
+  if (entry && entry.status !== 'cached' && !(await downloadWithProgress(local.client, ref))) return null;
+  if (entry || weights.custom.some((w) => w.name === ref)) return { kind: 'pretrained', name: ref };
   throw new UsageError(`--from: no model "${ref}" in the project, no such weights file and no such name in "stm-studio weights list"`);
 }

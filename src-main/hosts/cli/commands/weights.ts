@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandGroups } from './index.ts';
-import type { DownloadProgress, StartingPoint } from '../../../api/contract/weights.ts';
+import type { CachedWeights, DownloadProgress, StartingPoint } from '../../../api/contract/weights.ts';
+import type { ApiClient } from '../../../api/client.ts';
 import { ApiError } from '../../../api/client.ts';
 import { printJson, withoutProject } from '../context.ts';
 import { interruptSignal, progressBar } from '../progress.ts';
@@ -53,30 +54,10 @@ export function registerWeights(program: Command, _groups: CommandGroups): void 
     .argument('<name>', 'catalogue name (see "weights list")')
     .option('--json', 'print one JSON object')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const { client } = withoutProject();
-      const bar = progressBar(`${name} (MB)`);
-      const interrupt = interruptSignal();
-      const stop = client.on('weights.progress', (p) => {
-        if (p.name === name) bar.update(Math.round(p.done / 1e5) / 10, Math.max(Math.round((p.total ?? p.done) / 1e5) / 10, 0.1), progressNote(p));
-      });
-      const onAbort = () => void client.call('weights.cancel', { name });
-      interrupt.signal.addEventListener('abort', onAbort);
-      try {
-        const result = await client.call('weights.get', { name });
-        bar.stop();
-        if (opts.json) printJson(result);
-        else process.stdout.write(`${result.name}: ${result.path} (${mb(result.bytes)}, sha256 ${result.sha256})\n`);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 'cancelled')) throw err;
-        bar.stop();
-        process.stderr.write(`${err.message}\n`);
-        process.exitCode = 130;
-      } finally {
-        bar.stop();
-        stop();
-        interrupt.signal.removeEventListener('abort', onAbort);
-        interrupt.dispose();
-      }
+      const result = await downloadWithProgress(withoutProject().client, name);
+      if (!result) return;
+      if (opts.json) printJson(result);
+      else process.stdout.write(`${result.name}: ${result.path} (${mb(result.bytes)}, sha256 ${result.sha256})\n`);
     });
 
   weights
@@ -96,4 +77,34 @@ export function registerWeights(program: Command, _groups: CommandGroups): void 
           : `custom, sha256 ${w.sha256}`;
       process.stdout.write(`${w.name}: ${result.alreadyCached ? 'already in the cache' : 'filed in the cache'} at ${w.path} (${what})\n`);
     });
+}
+
+/**
+ * Downloads catalogue weights with a progress bar (MB, rate, ETA) on stderr; the first Ctrl-C cancels and keeps
+ * what was downloaded (exit 130). Resolves with the cached file, or null when cancelled.
+ */
+export async function downloadWithProgress(client: ApiClient, name: string): Promise<CachedWeights | null> {
+  const bar = progressBar(`${name} (MB)`);
+  const interrupt = interruptSignal();
+  const stop = client.on('weights.progress', (p) => {
+    if (p.name === name) bar.update(Math.round(p.done / 1e5) / 10, Math.max(Math.round((p.total ?? p.done) / 1e5) / 10, 0.1), progressNote(p));
+  });
+  const onAbort = () => void client.call('weights.cancel', { name });
+  interrupt.signal.addEventListener('abort', onAbort);
+  try {
+    const result = await client.call('weights.get', { name });
+    bar.stop();
+    return result;
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 'cancelled')) throw err;
+    bar.stop();
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 130;
+    return null;
+  } finally {
+    bar.stop();
+    stop();
+    interrupt.signal.removeEventListener('abort', onAbort);
+    interrupt.dispose();
+  }
 }
