@@ -208,13 +208,19 @@ async function transfer(entry: CatalogueEntry, target: string, options: Download
         if (!response.body) throw new Error('empty response body');
         for await (const chunk of response.body) {
           const bytes = chunk as Uint8Array;
-          await file.write(bytes);
+          try {
+            await file.write(bytes);
+          } catch (err) {
+            throw writeFailure(err, partial, done);
+          }
           hash.update(bytes);
           done += bytes.length;
           report('downloading');
         }
         await file.sync();
       } catch (err) {
+        // A failed write is not a cut connection: retrying would not help.
+        if (err instanceof UserError) throw err;
         cut = err;
       } finally {
         await file.close();
@@ -247,6 +253,12 @@ async function transfer(entry: CatalogueEntry, target: string, options: Download
   rmSync(partialRecordPath, { force: true });
   options.onProgress?.({ name: entry.name, phase: 'verifying', done: size, total: size, rate: 0, etaS: 0, note: 'verified' });
   return result;
+}
+
+function writeFailure(err: unknown, partial: string, done: number): UserError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what = code === 'ENOSPC' || code === 'EDQUOT' ? 'Disk full' : `Cannot write (${(err as Error).message})`;
+  return new UserError('unavailable', `${what} while downloading into ${partial}; ${mb(done)} kept: free some space and run again to resume.`);
 }
 
 function removePartial(partial: string): void {

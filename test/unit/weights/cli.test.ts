@@ -135,4 +135,23 @@ describe('stm-studio weights', () => {
     expect(resnet18.stderr).toContain(`error: ${fixture('weights-resnet18-tiny.pth')}: a ResNet with basic blocks`);
     expect(readdirSync(join(home, 'weights', 'custom')).sort()).toEqual(['custom-lab-resnet.pth', 'custom-lab-resnet.pth.json']);
   });
+
+  it('get: a failed write (file too large, disk full) says so and keeps what was written; the next run resumes', async () => {
+    const cached = join(home, 'weights', 'weights-tsm-k400-tiny.pth');
+    rmSync(cached);
+    rmSync(`${cached}.json`);
+    // `ulimit -f` caps file size at 1000 KiB (bash counts 1024-byte blocks): the write past it fails with EFBIG, like a full disk.
+    const capped = await new Promise<{ status: number; stderr: string }>((resolve) => {
+      execFile('bash', ['-c', `ulimit -f 1000; exec "${process.execPath}" "${bin}" weights get tsm-r50-kinetics400`], { encoding: 'utf8', env }, (err, _stdout, stderr) =>
+        resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+    expect(capped.status).toBe(1);
+    expect(capped.stderr).toContain(`error: Cannot write (EFBIG: file too large, write) while downloading into ${cached}.partial; 1.0 MB kept: free some space and run again to resume.`);
+    expect(statSync(`${cached}.partial`).size).toBe(1_024_000);
+    const resumed = await run(['weights', 'get', 'tsm-r50-kinetics400']);
+    expect(resumed.status).toBe(0);
+    expect(server.requests.at(-1)!.range).toBe('bytes=1024000-');
+    expect(sha256Of(cached)).toBe(sha256Of(fixture('weights-tsm-k400-tiny.pth')));
+  });
 });
