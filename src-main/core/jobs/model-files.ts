@@ -168,7 +168,9 @@ export function buildStartingNetwork(
   const path = from.kind === 'model' ? weightsFileOf(project, project.models.require(from.modelId)) : from.path;
   const label = from.kind === 'model' ? `model ${from.modelId}` : path;
   const file = readWeightsFile(path);
-  const startedFrom = from.kind === 'weights' ? { name: basename(path), file: path, sha256: sha256Of(path) } : null;
+  // A model fine-tuned from a project model keeps the pretrained weights at the root of its lineage.
+  const startedFrom =
+    from.kind === 'weights' ? { name: basename(path), file: path, sha256: sha256Of(path) } : ((project.models.require(from.modelId).arch.startedFrom as StartedFrom | undefined) ?? null);
   if (isOurCheckpoint(file.metadata)) {
     const info = checkpointInfoFromMetadata(file.metadata, label);
     const config = resolveStmConfig({ ...info.config, classes: classNames.length, frames: params.frames, inputSize: params.size, dropout: params.dropout });

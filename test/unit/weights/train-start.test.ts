@@ -68,6 +68,11 @@ describe('a fine-tune that starts from cached pretrained weights', () => {
     expect(values(trained.get('layer1.0.conv1.weight'))).toEqual(values(source.get('backbone.layer1.0.conv1.conv.net.weight')));
     expect(values(trained.get('bn1.weight'))).toEqual(values(source.get('backbone.conv1.bn.weight')));
     expect(trained.get('fc.weight')!.shape).toEqual([2, 512]);
+
+    // A fine-tune of that model keeps the pretrained weights at the root of its lineage.
+    const next = f.project.jobs.insert('train', { ...params({ from: { kind: 'model', modelId: model.id } }) });
+    const nextOutcome = await runTrainJob(f.project, f.project.jobs.require(next.id), recordingHooks());
+    expect(f.project.models.require(nextOutcome.modelId!)).toMatchObject({ parentModelId: model.id, arch: { startedFrom: { name: 'tsm-r50-kinetics400', sha256 } } });
   }, 120_000);
 
   it('stm-studio train --from NAME downloads catalogue weights first (progress on stderr), then trains from them', async () => {
