@@ -41,7 +41,3 @@ export function cancelWeightsDownload(name: string): boolean {
   current.controller.abort();
   return true;
 }
-
-export function downloadsInProgress(): string[] {
-  return [...running.keys()];
-}
