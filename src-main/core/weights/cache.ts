@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.ts';
+import { removeStalePartials } from '../files/stale-partials.ts';
 import { userDataDir } from '../user-data.ts';
 import { fileNameOf, type CatalogueEntry } from './catalogue.ts';
 
@@ -39,6 +40,7 @@ export function cachedPathOf(entry: CatalogueEntry): string {
 /** Writes a small file via a temp name + rename, so a reader never sees half of it. */
 export function writeSmallFileAtomically(path: string, text: string): void {
   const temp = `${path}.${process.pid}.tmp`;
+  removeStalePartials(path);
   try {
     writeFileSync(temp, text);
     renameSync(temp, path);

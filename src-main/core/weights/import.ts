@@ -6,6 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
+import { removeStalePartials } from '../files/stale-partials.ts';
 import { createStmNetwork } from '../model/network.ts';
 import { importPretrained, normalizedNames, readWeightsFile, type PretrainedSource } from '../model/pretrained.ts';
 import type { SafetensorsFile } from '../model/safetensors.ts';
@@ -120,6 +121,7 @@ function copyIntoCache(file: string, target: string, record: Omit<CachedWeights,
   const temp = `${target}.${process.pid}.partial`;
   try {
     mkdirSync(dirname(target), { recursive: true });
+    removeStalePartials(target);
     copyFileSync(file, temp);
     if (statSync(temp).size !== record.bytes) throw new Error(`${file} changed while it was copied`);
     return fileIntoCache(temp, target, record);
