@@ -74,6 +74,8 @@ describe('train, predict, review, probe and export from the UI', () => {
     const form = page.getByRole('dialog', { name: 'New fine-tune' });
     await form.getByText('Advanced').click();
     await form.getByRole('textbox', { name: 'Run name' }).fill('lids v1');
+    // Pretrained weights cached for this user would be preselected: this run starts from scratch.
+    await form.getByRole('combobox', { name: 'Start from' }).selectOption('scratch');
     await form.getByRole('combobox', { name: 'Network size' }).selectOption('small');
     await form.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('2');
     await form.getByRole('spinbutton', { name: 'Frames per clip' }).fill('4');

@@ -22,7 +22,7 @@ import { evaluate, softmax, argmax, type Evaluation } from './metrics.ts';
 import { splitClips, shuffled } from './split.ts';
 import { loadDataset, type LabelledClip, type ProjectDataset } from './dataset.ts';
 import { chunks, loadBatch, statisticsBatches, type Batch, type BatchSampling } from './train-batches.ts';
-import { archOf, buildStartingNetwork, saveCheckpointAtomically, writeFileAtomically } from './model-files.ts';
+import { archOf, buildStartingNetwork, saveCheckpointAtomically, startedFromMetadata, writeFileAtomically, type StartedFrom } from './model-files.ts';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
 import { recomputeBatchNormStatistics } from './train-bn.ts';
 import { clearTrainStepsFrom, recordTrainStep, StepCurve, type TrainStepPoint } from './train-steps.ts';
@@ -174,7 +174,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     network = start.network;
     model = project.models.insert({
       name: params.name ?? `${network.config.variant} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
-      arch: archOf(network.config),
+      arch: { ...archOf(network.config), ...(start.startedFrom ? { startedFrom: start.startedFrom } : {}) },
       classes: classNames,
       parentModelId: start.parentModelId,
     });
@@ -267,6 +267,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         saveCheckpointAtomically(join(project.dir, bestCheckpointRelative(model.id)), network, classNames, {
           model_name: model.name,
           epoch: String(epoch),
+          ...startedFromMetadata(model.arch.startedFrom as StartedFrom | undefined),
         });
         model = project.models.update(model.id, { weightsPath: bestCheckpointRelative(model.id), metrics: modelMetrics(state, lastVal, split.note, split.val) });
       }
