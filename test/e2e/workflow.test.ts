@@ -162,7 +162,7 @@ describe('train, predict, review, probe and export from the UI', () => {
     await dialog.getByRole('textbox', { name: 'Output file' }).fill(labelsCsv);
     await dialog.getByRole('button', { name: 'Export' }).click();
     await dialog.getByText(/Wrote 7 rows/).waitFor();
-    expect(readFileSync(labelsCsv, 'utf8').split('\n')[0]).toBe('video,video_path,start_frame,end_frame,start_s,end_s,label,split,source');
+    expect(readFileSync(labelsCsv, 'utf8').split('\n')[0]).toBe('video,video_path,start_frame,end_frame,start_s,end_s,label,split,source,subject');
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
 
     // A longer run: the running loss shows batch by batch; Stop keeps the partial curve.
