@@ -29,15 +29,17 @@ export interface Classifier {
 }
 
 /** Runs the tfjs network on normalised clips. */
-export function classifyWithTfjs(network: StmNetwork, clips: readonly Uint8Array[], normalization: Normalization): Float32Array[] {
+export async function classifyWithTfjs(network: StmNetwork, clips: readonly Uint8Array[], normalization: Normalization): Promise<Float32Array[]> {
   const { frames, inputSize: size } = network.config;
   const clipValues = frames * size * size * 3;
   const x = new Float32Array(clips.length * clipValues);
   clips.forEach((clip, i) => normalizeInto(clip, x, i * clipValues, normalization));
-  const logits = tf.tidy(() =>
-    network.forward(tf.tensor4d(x, [clips.length * frames, size, size, 3]), { training: false }).clipLogits.arraySync(),
-  );
-  return logits.map((row) => softmax(row));
+  const clipLogits = tf.tidy(() => network.forward(tf.tensor4d(x, [clips.length * frames, size, size, 3]), { training: false }).clipLogits);
+  try {
+    return (await clipLogits.array()).map((row) => softmax(row));
+  } finally {
+    clipLogits.dispose();
+  }
 }
 
 const GPU_BACKENDS: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu'];
@@ -82,7 +84,7 @@ export async function openClassifier(
   const { network, info } = loadProjectModel(project, modelId);
   return {
     model, info, frames: network.config.frames, size: network.config.inputSize,
-    classify: async (clips) => classifyWithTfjs(network, clips, info.normalization),
+    classify: (clips) => classifyWithTfjs(network, clips, info.normalization),
     dispose: async () => network.dispose(),
   };
 }

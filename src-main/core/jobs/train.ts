@@ -104,7 +104,7 @@ function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number
 }
 
 async function saveResumable(path: string, network: StmNetwork, optimizer: tf.Optimizer, classNames: string[], state: Omit<TrainState, 'optimizerNames'>): Promise<void> {
-  const tensors = network.stateDict();
+  const tensors = await network.stateDict();
   const slots = await optimizer.getWeights();
   const names: string[] = [];
   for (const [i, slot] of slots.entries()) {
@@ -170,7 +170,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     }
     hooks.log(`resuming from the checkpoint after epoch ${state.epoch} (best so far: epoch ${state.bestEpoch})`);
   } else {
-    const start = buildStartingNetwork(project, params, classNames, hooks);
+    const start = await buildStartingNetwork(project, params, classNames, hooks);
     network = start.network;
     model = project.models.insert({
       name: params.name ?? `${network.config.variant} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
@@ -225,7 +225,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         const batch = await next;
         if (b + 1 < order.length) next = loadBatch(frameCache, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
         optimizer.setLearningRate(learningRateAt(params, (epoch - 1) * trainBatches + b, params.epochs * trainBatches));
-        const { loss, predicted } = trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
+        const { loss, predicted } = await trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
         const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
         lossSum += loss * batch.labels.length;
         correct += batchCorrect;
@@ -264,7 +264,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         ? { epoch, bestEpoch: epoch, bestTop1: top1, bestLoss: loss, stale: 0 }
         : { ...state, epoch, stale: state.stale + 1 };
       if (improved) {
-        saveCheckpointAtomically(join(project.dir, bestCheckpointRelative(model.id)), network, classNames, {
+        await saveCheckpointAtomically(join(project.dir, bestCheckpointRelative(model.id)), network, classNames, {
           model_name: model.name,
           epoch: String(epoch),
         });
@@ -319,7 +319,7 @@ function modelMetrics(
   };
 }
 
-function trainStep(
+async function trainStep(
   network: StmNetwork,
   optimizer: tf.Optimizer,
   trainable: tf.Variable[],
@@ -328,9 +328,9 @@ function trainStep(
   weights: number[],
   k: number,
   params: TrainParams,
-): { loss: number; predicted: number[] } {
+): Promise<{ loss: number; predicted: number[] }> {
   const { frames, inputSize: size } = network.config;
-  return tf.tidy(() => {
+  const [loss, logits] = tf.tidy((): [tf.Scalar, tf.Tensor2D] => {
     const x = tf.tensor4d(batch.x, [batch.labels.length * frames, size, size, 3]);
     let logits: tf.Tensor2D | null = null;
     const { value, grads } = tf.variableGrads(() => {
@@ -344,11 +344,15 @@ function trainStep(
       return loss;
     }, trainable);
     optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-    const kept = logits as unknown as tf.Tensor2D;
-    const scores = kept.arraySync();
-    kept.dispose();
-    return { loss: value.dataSync()[0], predicted: scores.map((row) => argmax(row)) };
+    return [value, logits as unknown as tf.Tensor2D];
   });
+  try {
+    // Read back asynchronously: a GPU backend has no synchronous read in Node.
+    const [lossValue, scores] = await Promise.all([loss.data(), logits.array()]);
+    return { loss: lossValue[0], predicted: scores.map((row) => argmax(row)) };
+  } finally {
+    tf.dispose([loss, logits]);
+  }
 }
 
 async function validate(
@@ -372,10 +376,12 @@ async function validate(
   for (let b = 0; b < batches.length; b++) {
     hooks.throwIfCancelled();
     const batch = await loadBatch(frameCache, dataset, batches[b], classIndex, { ...sampleOptions, training: false });
-    const logits = tf.tidy(() => {
+    const clipLogits = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.labels.length * network.config.frames, network.config.inputSize, network.config.inputSize, 3]);
-      return network.forward(x, { training: false }).clipLogits.arraySync();
+      return network.forward(x, { training: false }).clipLogits;
     });
+    const logits = await clipLogits.array();
+    clipLogits.dispose();
     logits.forEach((row, i) => {
       const p = softmax(row);
       const label = batch.labels[i];
