@@ -118,6 +118,10 @@ export async function whileDeviceAlive<T>(work: Promise<T>): Promise<T> {
     await Promise.race([watched.lost, new Promise((resolve) => setTimeout(resolve, 100))]);
     throw err;
   }
-  if (watched.error) throw new UserError('unavailable', `${watched.error[0]!.toUpperCase()}${watched.error.slice(1)}; the job stopped.`);
+  const error = watched.error;
+  if (error) {
+    watched.error = null; // reported once, by the read that noticed it
+    throw new UserError('unavailable', `${error[0]!.toUpperCase()}${error.slice(1)}; the job stopped.`);
+  }
   return result;
 }

@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clipsPerRun, largestBufferPerClip } from '../../../src-main/core/compute/webgpu-device.ts';
+import { selectBackend } from '../../../src-main/core/compute/backends.ts';
+import { clipsPerRun, largestBufferPerClip, watchGpuDevice, whileDeviceAlive } from '../../../src-main/core/compute/webgpu-device.ts';
 import { archOf, saveCheckpointAtomically } from '../../../src-main/core/jobs/model-files.ts';
 import { createStmNetwork } from '../../../src-main/core/model/network.ts';
 import { useSwiftShader } from '../../helpers/swiftshader.ts';
@@ -54,6 +55,18 @@ describe('webgpu jobs at the adapter’s limits (SwiftShader)', () => {
     const done = await api.client.call('jobs.wait', { id: job.id });
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/One clip \(4 frames of 4096×4096, width 16\) needs a 1026 MiB GPU buffer, but this GPU adapter allows 1024 MiB per buffer/);
+  });
+
+  it('turns an error the GPU reports during a pass into a failure with its message, not a read of zeros', async () => {
+    useSwiftShader();
+    const tf = await import('@tensorflow/tfjs');
+    await selectBackend('webgpu');
+    watchGpuDevice();
+    const device = (tf.backend() as unknown as { device: { createBuffer(d: { size: number; usage: number }): unknown } }).device;
+    const x = tf.ones([4]);
+    device.createBuffer({ size: 4, usage: 0 }); // invalid: the driver reports it asynchronously, to nobody in particular
+    await expect(whileDeviceAlive(x.data())).rejects.toThrow('The GPU reported an error: Buffer usages must not be 0; the job stopped.');
+    x.dispose();
   });
 
   it('fails a training job with the device’s reason when the GPU is lost mid-job', async () => {
