@@ -88,7 +88,7 @@ function watch(device: WatchedDevice): { lost: Promise<never>; error: string | n
     };
     state.lost.catch(() => {}); // observed through `whileDeviceAlive`; never an unhandled rejection
     device.addEventListener('uncapturederror', (event) => {
-      state.error ??= `${event.error.constructor.name === 'GPUOutOfMemoryError' ? 'the GPU ran out of memory' : 'the GPU reported an error'}: ${event.error.message.split('\n')[0]}`;
+      state.error ??= `${event.error.constructor.name === 'GPUOutOfMemoryError' ? 'the GPU ran out of memory' : 'the GPU reported an error'}: ${event.error.message.split('\n')[0]!.replace(/\.$/, '')}`;
     });
     problems.set(device, state);
     watched = state;

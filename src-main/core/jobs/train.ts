@@ -226,11 +226,18 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
       const curve = new StepCurve(epoch, order.length);
       let lossSum = 0;
       let correct = 0;
-      let next = loadBatch(frameCache, dataset, order[0], classIndex, { ...sampleOptions, training: true });
+      // The next batch loads while this one trains; a step that fails first leaves it unread, so its own
+      // failure (its files removed meanwhile) must not become an unhandled rejection.
+      const prefetch = (clips: (typeof order)[number]) => {
+        const loading = loadBatch(frameCache, dataset, clips, classIndex, { ...sampleOptions, training: true });
+        loading.catch(() => {});
+        return loading;
+      };
+      let next = prefetch(order[0]);
       for (let b = 0; b < order.length; b++) {
         hooks.throwIfCancelled();
         const batch = await next;
-        if (b + 1 < order.length) next = loadBatch(frameCache, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
+        if (b + 1 < order.length) next = prefetch(order[b + 1]);
         optimizer.setLearningRate(learningRateAt(params, (epoch - 1) * trainBatches + b, params.epochs * trainBatches));
         const { loss, predicted } = await trainStep(network, optimizer, trainable, decayed, batch, weights, k, params, run.clips);
         const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
