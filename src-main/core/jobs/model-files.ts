@@ -68,12 +68,12 @@ export function writeFileAtomically(path: string, bytes: Buffer, what: string): 
   }
 }
 
-export function saveCheckpointAtomically(
+export async function saveCheckpointAtomically(
   path: string,
   network: StmNetwork,
   classNames: string[],
   extra: Record<string, string> = {},
-): void {
+): Promise<void> {
   const metadata = checkpointMetadata({
     config: network.config,
     classNames,
@@ -81,23 +81,23 @@ export function saveCheckpointAtomically(
     sampling: { strategy: 'tsn-segments', frames: network.config.frames, size: network.config.inputSize },
     extra,
   });
-  writeFileAtomically(path, encodeSafetensors(network.stateDict(), metadata), 'checkpoint');
+  writeFileAtomically(path, encodeSafetensors(await network.stateDict(), metadata), 'checkpoint');
 }
 
 /**
  * Copies the head rows of classes present in both lists (by name); other rows keep their fresh init.
  * Returns the names that were carried over.
  */
-function mapHead(
+async function mapHead(
   network: StmNetwork,
   source: ReadonlyMap<string, StoredTensor>,
   sourceClasses: readonly string[],
   targetClasses: readonly string[],
-): string[] {
+): Promise<string[]> {
   const weight = source.get('fc.weight');
   const bias = source.get('fc.bias');
   if (!weight || !bias) return [];
-  const current = network.stateDict();
+  const current = await network.stateDict();
   const w = current.get('fc.weight')!;
   const b = current.get('fc.bias')!;
   const features = w.shape[1];
@@ -140,12 +140,12 @@ export function startedFromMetadata(startedFrom: StartedFrom | null | undefined)
  * gets a new head; rows of classes with the same name keep their trained weights. Pretrained weights of
  * the cache bring their own backbone layout (stage depths and width) whatever the form said.
  */
-export function buildStartingNetwork(
+export async function buildStartingNetwork(
   project: Project,
   params: TrainParams,
   classNames: string[],
   hooks: Pick<JobHooks, 'log'>,
-): { network: StmNetwork; parentModelId: number | null; startedFrom: StartedFrom | null } {
+): Promise<{ network: StmNetwork; parentModelId: number | null; startedFrom: StartedFrom | null }> {
   const archFromParams = (layout: { layers: TrainParams['layers']; width: number } = { layers: params.layers, width: params.width }): StmConfig =>
     resolveStmConfig({
       variant: params.variant, layers: layout.layers, baseWidth: layout.width, frames: params.frames,
@@ -179,7 +179,7 @@ export function buildStartingNetwork(
     const network = createStmNetwork(config, { seed: params.seed });
     const backbone = new Map([...file.tensors].filter(([name]) => !name.startsWith('fc.')));
     network.loadState(backbone, { strict: false, source: label });
-    const carried = mapHead(network, file.tensors, info.classNames, classNames);
+    const carried = await mapHead(network, file.tensors, info.classNames, classNames);
     const fresh = classNames.filter((c) => !carried.includes(c));
     hooks.log(`starting from ${label} (${info.config.variant}); head: ${carried.length} class(es) kept by name${fresh.length ? `, new: ${fresh.join(', ')}` : ''}`);
     return { network, parentModelId: from.kind === 'model' ? from.modelId : null, startedFrom };
