@@ -1,15 +1,11 @@
 /** Per-user state of the app (where it lives, the project it reopens); imports nothing of the app. */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/files/atomic-write.ts';
+import { userDataDir } from '../core/user-data.ts';
 
-/** Where STM Studio keeps per-user state (recent projects, the default project, caches, settings). */
-export function appDataDir(): string {
-  if (process.env.STM_STUDIO_HOME) return process.env.STM_STUDIO_HOME;
-  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(base, 'stm-studio');
-}
+/** Where STM Studio keeps per-user state (recent projects, the default project, caches, settings, weights). */
+export const appDataDir = userDataDir;
 
 const stateFile = () => join(appDataDir(), 'state.json');
 

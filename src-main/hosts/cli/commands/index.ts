@@ -11,6 +11,7 @@ import { registerPredict } from './predict.ts';
 import { registerProbe } from './probe.ts';
 import { registerExport } from './export.ts';
 import { registerDemo } from './demo.ts';
+import { registerWeights } from './weights.ts';
 
 export function registerDomainCommands(program: Command): void {
   const groups: CommandGroups = {
@@ -27,4 +28,5 @@ export function registerDomainCommands(program: Command): void {
   registerProbe(program, groups);
   registerExport(program, groups);
   registerDemo(program, groups);
+  registerWeights(program, groups);
 }
