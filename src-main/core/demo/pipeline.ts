@@ -12,6 +12,7 @@ import { requireFfmpegTools } from '../media/locate.ts';
 import { demoClasses } from './catalogue.ts';
 import { generateDemoVideos, type GeneratedVideo } from './generate.ts';
 import type { DemoSettings } from './settings.ts';
+import { removeDemoBuildMark, writeDemoBuildMark } from './build-mark.ts';
 
 export type DemoStage = 'generate' | 'import' | 'train stm' | 'train tsn' | 'probe' | 'predict' | 'export';
 
@@ -58,12 +59,21 @@ export async function buildDemoProject(api: DemoApi, dir: string, settings: Demo
     throw new UserError('conflict', `${dir} already holds a project with ${summary.videos} videos and ${summary.clips} clips; give the demo an empty folder.`);
   }
 
+  // What the project holds as the builder leaves it, so a later start never deletes a demo someone worked in.
+  const demoModels = ['stm', 'tsn'].map(modelName);
+  const mark = async () => {
+    const [now, history] = await Promise.all([api.call('project.summary', {}), api.call('history.state', {})]);
+    writeDemoBuildMark(dir, { undoCount: history.undoCount, videos: now.videos, classes: now.classes, clips: now.clips, demoModels });
+  };
+  await mark();
+
   const tools = await requireFfmpegTools();
   const videos = await generateDemoVideos(tools.ffmpeg, join(dir, DEMO_VIDEOS_DIR), settings.data, {
     signal: hooks.signal,
     onVideo: (done, total) => progress('generate', done, total),
   });
   const videoIds = await importDemo(api, videos, (done, total) => progress('import', done, total));
+  await mark();
   hooks.signal?.throwIfAborted();
 
   const stmId = await trainModel(api, 'stm', settings, hooks);
@@ -83,6 +93,7 @@ export async function buildDemoProject(api: DemoApi, dir: string, settings: Demo
   progress('export', exports.length, exports.length);
   const outcome: DemoOutcome = { dir, stm, tsn, exports, seconds: (Date.now() - started) / 1000 };
   await writeFile(join(dir, DEMO_SUMMARY_FILE), `${JSON.stringify({ ...outcome, settings }, null, 2)}\n`);
+  removeDemoBuildMark(dir);
   return outcome;
 }
 
@@ -120,10 +131,12 @@ async function importDemo(api: DemoApi, videos: GeneratedVideo[], onProgress: (d
   return videoIds;
 }
 
+const modelName = (variant: string) => `demo ${variant.toUpperCase()}`;
+
 async function trainModel(api: DemoApi, variant: 'stm' | 'tsn', settings: DemoSettings, hooks: DemoHooks): Promise<number> {
   const t = settings.train;
   const job = await api.call('train.start', {
-    name: `demo ${variant.toUpperCase()}`,
+    name: modelName(variant),
     from: { kind: 'scratch' },
     variant,
     layers: t.layers,

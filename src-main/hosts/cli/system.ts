@@ -38,9 +38,15 @@ export function registerSystem(program: Command): void {
     .action(async (project: string | undefined, opts: { port: number; host: string; open?: boolean }) => {
       const { startWebHost } = await import('../web/server.ts');
       const { openInBrowser } = await import('../web/open-browser.ts');
-      const { resolveStartupProject } = await import('../../api/startup.ts');
+      const { rememberProject, resolveStartupProject } = await import('../../api/startup.ts');
+      const { noteRecentProject } = await import('../../api/recent-projects.ts');
       const projectDir = project ?? (await resolveStartupProject());
       const host = await startWebHost({ projectDir, port: opts.port, host: opts.host });
+      // The browser app's project, like the window's: reopened next start, listed under recent projects.
+      if (host.projectDir) {
+        rememberProject(host.projectDir);
+        noteRecentProject(host.projectDir);
+      }
       process.stdout.write(`STM Studio is serving ${host.projectDir ?? 'no project'} at ${host.url}\n`);
       if (opts.open) openInBrowser(host.url);
       await new Promise<void>((resolveStop) => {
