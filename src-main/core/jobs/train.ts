@@ -191,6 +191,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     const baseOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe, reverse: params.reverseAugment, partnerOf };
     let lastVal: Evaluation | null = null;
     let lastTrainLoss = NaN;
+    let lastPenalty = NaN;
     let stoppedEarly = false;
     hooks.log(`learning rate ${params.lr}${params.lrSchedule === 'cosine' ? `, cosine decay to 0 over ${params.epochs * trainBatches} steps` : ', constant'}`);
     if (params.reverseAugment) {
@@ -218,6 +219,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
       const order = chunks(shuffled(split.train, rng), params.batch);
       const curve = new StepCurve(epoch, order.length);
       let lossSum = 0;
+      let penalty = 0;
       let correct = 0;
       let next = loadBatch(frameCache, dataset, order[0], classIndex, { ...sampleOptions, training: true });
       for (let b = 0; b < order.length; b++) {
@@ -225,7 +227,8 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         const batch = await next;
         if (b + 1 < order.length) next = loadBatch(frameCache, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
         optimizer.setLearningRate(learningRateAt(params, (epoch - 1) * trainBatches + b, params.epochs * trainBatches));
-        const { loss, predicted } = trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
+        const { loss, penalty: batchPenalty, predicted } = trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
+        penalty = batchPenalty;
         const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
         lossSum += loss * batch.labels.length;
         correct += batchCorrect;
@@ -257,7 +260,9 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         });
       }
       if (epoch === firstEpoch) hooks.log(frameCacheNote(frameCache));
-      hooks.log(`epoch ${epoch}: train loss ${lastTrainLoss.toFixed(4)}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
+      lastPenalty = penalty;
+      const penaltyNote = params.weightDecay > 0 ? ` (weight-decay penalty ${penalty.toFixed(4)} apart)` : '';
+      hooks.log(`epoch ${epoch}: train loss ${lastTrainLoss.toFixed(4)}${penaltyNote}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
 
       const improved = top1 > state.bestTop1 || (top1 === state.bestTop1 && loss < state.bestLoss);
       state = improved
@@ -285,6 +290,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         epochs: state.epoch,
         best_epoch: state.bestEpoch,
         train_loss: Number.isFinite(lastTrainLoss) ? lastTrainLoss : null,
+        weight_decay_penalty: Number.isFinite(lastPenalty) ? lastPenalty : null,
         val_top1: split.val.length ? state.bestTop1 : null,
         val_loss: split.val.length ? state.bestLoss : null,
         stopped_early: stoppedEarly ? 1 : 0,
@@ -328,18 +334,20 @@ function trainStep(
   weights: number[],
   k: number,
   params: TrainParams,
-): { loss: number; predicted: number[] } {
+): { loss: number; penalty: number; predicted: number[] } {
   const { frames, inputSize: size } = network.config;
   return tf.tidy(() => {
     const x = tf.tensor4d(batch.x, [batch.labels.length * frames, size, size, 3]);
     let logits: tf.Tensor2D | null = null;
+    let dataLoss: tf.Scalar | null = null;
     const { value, grads } = tf.variableGrads(() => {
       const { clipLogits } = network.forward(x, { training: true });
       logits = tf.keep(clipLogits);
-      let loss = weightedLoss(clipLogits, batch.labels, weights, k);
+      const loss = tf.keep(weightedLoss(clipLogits, batch.labels, weights, k));
+      dataLoss = loss;
       if (params.weightDecay > 0 && decayed.length) {
         const l2 = tf.addN(decayed.map((v) => tf.sum(tf.square(v))));
-        loss = tf.add(loss, tf.mul(l2, params.weightDecay / 2)) as tf.Scalar;
+        return tf.add(loss, tf.mul(l2, params.weightDecay / 2)) as tf.Scalar;
       }
       return loss;
     }, trainable);
@@ -347,7 +355,12 @@ function trainStep(
     const kept = logits as unknown as tf.Tensor2D;
     const scores = kept.arraySync();
     kept.dispose();
-    return { loss: value.dataSync()[0], predicted: scores.map((row) => argmax(row)) };
+    // The loss reported is the data loss alone, comparable with validation; the weight-decay penalty apart.
+    const keptLoss = dataLoss as unknown as tf.Scalar;
+    const data = keptLoss.dataSync()[0];
+    const total = value.dataSync()[0];
+    keptLoss.dispose();
+    return { loss: data, penalty: total - data, predicted: scores.map((row) => argmax(row)) };
   });
 }
 
