@@ -4,6 +4,7 @@ import type { JobKind, JobOutcome, JobProgress, JobStatus } from '../../core/job
 import type { ModelRecord } from '../../core/store/models.ts';
 import type { ClipRecord } from '../../core/store/clips.ts';
 import type { ProbeSummary } from '../../core/jobs/probe-summary.ts';
+import type { SplitPreview } from '../../core/jobs/split-preview.ts';
 import type { Segment } from '../../core/jobs/segments.ts';
 import type {
   CsvExportResult, EpochMetrics, MetricsResult, ProbeResultView, ReviewItem, WindowPrediction, WindowsResult,
@@ -11,7 +12,7 @@ import type {
 
 export type {
   JobKind, JobOutcome, JobProgress, JobStatus, ModelRecord, ProbeSummary, Segment, CsvExportResult, EpochMetrics,
-  MetricsResult, ProbeResultView, ReviewItem, WindowPrediction, WindowsResult,
+  MetricsResult, ProbeResultView, ReviewItem, SplitPreview, WindowPrediction, WindowsResult,
 };
 
 /** A job as lists show it (the log is fetched separately with jobs.log). */
@@ -64,7 +65,7 @@ export const trainStartParams = z
     freeze: z.number().int().min(0).max(4).default(0),
     flip: z.boolean().default(false),
     reverseAugment: z.boolean().default(false),
-    split: z.enum(['video', 'fixed']).default('video'),
+    split: z.enum(['video', 'clip', 'fixed']).default('video'),
     valFraction: z.number().min(0).lt(1).default(0.2),
     seed: z.number().int().default(1),
     backend,
@@ -116,6 +117,10 @@ export const jobsRequests = {
   'jobs.log': request(z.object({ id }).strict()).returns<{ id: number; log: string }>(),
 
   'train.start': request(trainStartParams).returns<JobView>(),
+  /** The train/validation split a run would make now (before starting one). */
+  'train.splitPreview': request(
+    z.object({ split: z.enum(['video', 'clip', 'fixed']), valFraction: z.number().min(0).lt(1), seed: z.number().int().default(1) }).strict(),
+  ).returns<SplitPreview>(),
   'predict.start': request(predictStartParams).returns<JobView>(),
   'probe.start': request(probeStartParams).returns<JobView>(),
 

@@ -13,6 +13,7 @@ import {
   acceptPrediction, exportCsv, probeResults, probeSummary, trainingMetrics, videoSegments, windowPredictions,
 } from '../../core/jobs/results.ts';
 import { openReviewQueue } from '../../core/jobs/review.ts';
+import { previewSplit } from '../../core/jobs/split-preview.ts';
 
 /** The job queue of each session's open project: created when a project opens, closed with it. */
 const queues = new WeakMap<Session, JobQueue>();
@@ -67,6 +68,7 @@ export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
   'jobs.log': ({ id }, ctx) => ({ id, log: ctx.session.project.jobs.require(id).log }),
 
   'train.start': (params, ctx) => viewOf(queueOf(ctx).submit('train', withBackendPreference(params))),
+  'train.splitPreview': (params, ctx) => previewSplit(ctx.session.project, params),
   'predict.start': (params, ctx) => {
     ctx.session.project.models.require(params.modelId);
     return viewOf(queueOf(ctx).submit('predict', withBackendPreference(params)));

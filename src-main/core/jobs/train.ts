@@ -151,6 +151,8 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   const partnerOf = new Map(dataset.classes.flatMap((c) => (c.reverseOf !== null && classIndex.has(c.reverseOf) ? [[c.id, c.reverseOf] as const] : [])));
   const split = splitClips(dataset.clips, params.split, { valFraction: params.valFraction, seed: params.seed });
   hooks.log(split.note);
+  // Every progress report carries the split, so the run page can say when there is no validation.
+  const validation = { clips: split.val.length, note: split.note };
   if (split.train.length === 0) throw new UserError('invalid_input', 'No clip is left for training after the split; mark fewer clips as validation.');
   const weights = classWeights(split.train, classIndex, k, params.classWeighting);
 
@@ -210,7 +212,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
       const base = (epoch - 1) * perEpoch;
       const report = (done: number, note: string, trainStep?: TrainStepPoint) =>
-        hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note, ...(trainStep ? { trainStep } : {}) });
+        hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note, validation, ...(trainStep ? { trainStep } : {}) });
       report(0, `epoch ${epoch}/${params.epochs}`);
       clearTrainStepsFrom(project, job.id, epoch);
       // One random stream per epoch: a resumed run samples exactly what an uninterrupted one would.

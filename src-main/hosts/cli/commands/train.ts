@@ -76,7 +76,7 @@ interface TrainOptions {
   optimizer: 'sgd' | 'adam';
   freeze: number;
   patience: number;
-  split: 'video' | 'fixed';
+  split: 'video' | 'clip' | 'fixed';
   flip?: boolean;
   reverseAugment?: boolean;
   classWeighting: boolean;
@@ -104,7 +104,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     .option('--optimizer <name>', 'sgd (momentum 0.9, as in the paper) | adam', 'sgd')
     .option('--freeze <n>', 'keep the stem and the first N stages fixed', intOption('--freeze', 0), 0)
     .option('--patience <n>', 'early stopping: epochs without a better validation score (0: off)', intOption('--patience', 0), 0)
-    .option('--split <mode>', 'video (no clip of a validation video in training) | fixed (the split stored on clips)', 'video')
+    .option('--split <mode>', 'video (no clip of a validation video in training) | clip (a share of each class\'s clips, for one-video projects) | fixed (the split stored on clips)', 'video')
     .option('--flip', 'horizontal flip for classes marked flip-safe')
     .option('--reverse-augment', 'play clips of classes with a reverse partner backwards half the time, labelled as the partner')
     .option('--no-class-weighting', 'do not weight the loss by inverse class frequency')
