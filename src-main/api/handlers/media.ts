@@ -7,7 +7,9 @@ import { appDataDir, type Session } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Project } from '../../core/store/project.ts';
 import { requireFfmpegTools } from '../../core/media/locate.ts';
-import { addVideos, findVideo, listVideosWithStatus, needsProxy, proxyTarget, relinkVideo, scrubDir } from '../../core/media/library.ts';
+import {
+  addVideos, findVideo, listVideosWithStatus, needsProxy, playbackCopyReason, proxyTarget, relinkVideo, requestPlayableCopy, scrubDir,
+} from '../../core/media/library.ts';
 import { cachedScrubProxy, removeScrubProxy, scrubDecision } from '../../core/media/scrub.ts';
 import { MediaBackground } from '../../core/media/background.ts';
 import { cachedFilmstrip } from '../../core/media/filmstrip.ts';
@@ -73,7 +75,7 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
       const scrub = cachedScrubProxy(scrubs, video.fingerprint) ? 'ready' : scrubTask === 'queued' || scrubTask === 'running' ? 'making' : null;
       const scrubUndecided = !proxied && !scrubDecision(scrubs, video.fingerprint);
       if (video.status === 'ok' && background && (!strip || (proxied && !proxyReady) || scrubUndecided)) background.enqueue(video.id);
-      return { ...video, playback, scrub, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
+      return { ...video, playback, playbackNote: playbackCopyReason(video), scrub, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
     });
     return items;
   },
@@ -92,6 +94,16 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
     const video = await relinkVideo(ctx.session.project, await requireFfmpegTools(), id, path);
     ctx.emit('project.changed', { what: 'videos', ids: [id] });
     return video;
+  },
+
+  async 'videos.playbackFailed'({ id, error }, ctx) {
+    const project = ctx.session.project;
+    const copying = requestPlayableCopy(project, id);
+    if (copying) {
+      ctx.emit('project.changed', { what: 'videos', ids: [id] });
+      await scheduleMedia(ctx, [id]);
+    }
+    return { copying };
   },
 
   'videos.frameInfo'({ id }, ctx) {
