@@ -150,9 +150,10 @@ export const jobsRequests = {
    * CSV per DESIGN §4; predictions/segments/probe are of a model (the newest one when omitted), from its
    * latest job per video, or only from `jobId` (one predict or probe run).
    */
+  /** `download`: in the browser host, the id under which the written file can be downloaded (/download/<id>). */
   'export.csv': request(
     z.object({ kind: z.enum(['labels', 'predictions', 'segments', 'probe']), file: z.string().min(1), modelId: id.optional(), jobId: id.optional(), ...segmentOptions }).strict(),
-  ).returns<CsvExportResult>(),
+  ).returns<CsvExportResult & { download: string | null }>(),
 } satisfies RequestMap;
 
 export const jobsEvents = {

@@ -14,6 +14,7 @@ import {
 } from '../../core/jobs/results.ts';
 import { openReviewQueue } from '../../core/jobs/review.ts';
 import { previewSplit } from '../../core/jobs/split-preview.ts';
+import { offerDownload } from '../downloads.ts';
 
 /** The job queue of each session's open project: created when a project opens, closed with it. */
 const queues = new WeakMap<Session, JobQueue>();
@@ -101,5 +102,9 @@ export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
   'probe.results': (params, ctx) => probeResults(ctx.session.project, params),
   'probe.summary': (params, ctx) => probeSummary(ctx.session.project, params),
 
-  'export.csv': (params, ctx) => exportCsv(ctx.session.project, params),
+  'export.csv': async (params, ctx) => {
+    const written = await exportCsv(ctx.session.project, params);
+    // The browser may run on another machine than the server: offer the file as a download too.
+    return { ...written, download: ctx.host === 'web' ? offerDownload(ctx.session, written.file) : null };
+  },
 };

@@ -22,6 +22,8 @@ export function filmstripCacheDir(): string {
   return join(appDataDir(), 'cache', 'filmstrips');
 }
 
+const byName = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
 const backgrounds = new WeakMap<Project, Promise<MediaBackground>>();
 const hookedSessions = new WeakSet<Session>();
 
@@ -77,7 +79,8 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
       if (video.status === 'ok' && background && (!strip || (proxied && !proxyReady) || scrubUndecided)) background.enqueue(video.id);
       return { ...video, playback, playbackNote: playbackCopyReason(video), scrub, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
     });
-    return items;
+    // As a file manager lists them: "cam2" before "Cam10", whatever the case.
+    return items.sort((a, b) => byName.compare(a.name, b.name) || a.id - b.id);
   },
 
   'videos.remove'({ id }, ctx) {

@@ -112,7 +112,7 @@ async function importDemo(api: DemoApi, videos: GeneratedVideo[], onProgress: (d
   for (const demoClass of demoClasses()) {
     // reverse_of is symmetric: setting it on the first of a pair links both.
     if (demoClass.reverseOf && classIds.get(demoClass.name)! < classIds.get(demoClass.reverseOf)!) {
-      await api.call('classes.update', { id: classIds.get(demoClass.name)!, reverseOf: classIds.get(demoClass.reverseOf)! });
+      await api.call('classes.update', { id: classIds.get(demoClass.name)!, reverseOf: classIds.get(demoClass.reverseOf)!, flipSafe: demoClass.flipSafe });
     }
   }
   for (const [i, video] of videos.entries()) {

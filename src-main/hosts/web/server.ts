@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createLocalApi } from '../../api/local-client.ts';
@@ -9,6 +9,7 @@ import { dispatch } from '../../api/router.ts';
 import { packageRoot } from '../../core/app-info.ts';
 import { serveFile } from './serve-file.ts';
 import { resolveMediaFile } from './media-routes.ts';
+import { offeredDownload } from '../../api/downloads.ts';
 import type { Session } from '../../api/session.ts';
 
 export interface WebHostOptions {
@@ -94,6 +95,17 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     const setCookie = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'text/plain' }).end('method not allowed');
+      return;
+    }
+    const download = /^\/download\/([0-9a-f-]{36})$/.exec(url.pathname);
+    if (download) {
+      const file = offeredDownload(context.session, download[1]!);
+      if (!file) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('no such download (exports are offered until the server stops)');
+        return;
+      }
+      res.setHeader('content-disposition', `attachment; filename="${basename(file).replace(/["\\\r\n]/g, '_')}"`);
+      serveFile(req, res, file, file.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream');
       return;
     }
     const media = /^\/media\/([a-z]+)\/([^/]+)$/.exec(url.pathname);
