@@ -90,7 +90,8 @@ function splitByClip<C extends SplittableClip>(clips: readonly C[], valFraction:
   const valIds = new Set<number>();
   for (const classId of [...new Set(clips.map((c) => c.classId))]) {
     const own = clips.filter((c) => c.classId === classId);
-    const take = Math.min(own.length - 1, Math.round(own.length * valFraction));
+    // At least one of a class with two or more clips, so even a small first project gets a validation figure.
+    const take = valFraction > 0 && own.length >= 2 ? Math.min(own.length - 1, Math.max(1, Math.round(own.length * valFraction))) : 0;
     for (const clip of shuffled(own, random).slice(0, Math.max(0, take))) valIds.add(clip.id);
   }
   const val = clips.filter((c) => valIds.has(c.id));
