@@ -29,7 +29,7 @@ export interface ModelFigures {
   temporalTop1: number;
   /** Top-1 over clips of the scene classes. */
   sceneTop1: number;
-  /** Share of temporal clips whose reversed playback is predicted as the partner class. */
+  /** Share of temporal clips whose prediction flipped: reversed, the forward top-1 turned into its partner. */
   flipRate: number;
 }
 
