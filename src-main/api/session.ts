@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { openProject, type Project } from '../core/store/project.ts';
+import type { EditOrigin } from '../core/store/history.ts';
 import { UserError } from '../core/errors.ts';
 import type { Emit } from './context.ts';
 
@@ -28,6 +29,8 @@ export class Session {
   private readonly openedHooks: Array<(p: Project) => void> = [];
   private readonly closingHooks: Array<(p: Project) => void> = [];
   emit: Emit = () => {};
+  /** Whose edits this session records and undoes: the app's windows or the command line (see History). */
+  editOrigin: EditOrigin = 'app';
 
   constructor() {
     for (const install of sessionServices) install(this);
@@ -48,7 +51,7 @@ export class Session {
   }
 
   open(dir: string, opts: { create?: boolean } = {}): Project {
-    const next = openProject(dir, opts);
+    const next = openProject(dir, { ...opts, origin: this.editOrigin });
     this.close();
     this.current = next;
     for (const hook of this.openedHooks) hook(next);

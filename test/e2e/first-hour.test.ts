@@ -136,8 +136,11 @@ describe('export in the browser host', () => {
     await download.saveAs(saved);
     expect(readFileSync(saved, 'utf8')).toBe(readFileSync(join(media, 'project', 'exports', 'labels.csv'), 'utf8'));
     // Nothing but an offered export can be fetched that way.
-    const other = await page.evaluate(async () => (await fetch('/download/00000000-0000-0000-0000-000000000000')).status);
-    expect(other).toBe(404);
+    const [other, noToken] = await page.evaluate(async () => [
+      (await fetch(`/download/00000000-0000-0000-0000-000000000000?token=${encodeURIComponent(sessionStorage.getItem('stm-token') ?? '')}`)).status,
+      (await fetch(new URL(document.querySelector<HTMLAnchorElement>('a[download]')!.href).pathname)).status,
+    ]);
+    expect([other, noToken]).toEqual([404, 401]);
     expect(errors).toEqual([]);
     await page.close();
   });

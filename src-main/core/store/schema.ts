@@ -176,12 +176,23 @@ CREATE TABLE training_steps (
 );
 `;
 
+/** A clip may name who does the action (an animal, a person, a track id): one lane per subject on the timeline. */
+const migration3 = `
+ALTER TABLE clips ADD COLUMN subject TEXT CHECK (subject IS NULL OR length(trim(subject)) > 0);
+`;
+
+/** Who made each edit (the app's windows or the command line), so undo reverts one's own edits only. */
+const migration4 = `
+ALTER TABLE edit_log ADD COLUMN origin TEXT NOT NULL DEFAULT 'app';
+CREATE INDEX edit_log_origin ON edit_log(origin, undone, id);
+`;
+
 /**
  * The reversal probe's \`flipped\` means the prediction flipped: the forward top-1 has a reverse partner and the
  * reversed top-1 is that partner. Before, it meant "reversed top-1 = the label's expected class", which is kept
  * as \`reversed_as_expected\`; stored rows are recomputed from the classes' partners.
  */
-const migration3 = `
+const migration5 = `
 ALTER TABLE probe_results ADD COLUMN forward_partner TEXT;                         -- the forward top-1's reverse_of
 ALTER TABLE probe_results ADD COLUMN invariant INTEGER NOT NULL DEFAULT 0;        -- no partner, reversed top-1 = forward
 ALTER TABLE probe_results ADD COLUMN reversed_as_expected INTEGER NOT NULL DEFAULT 0;
@@ -194,5 +205,5 @@ UPDATE probe_results SET
   invariant = (forward_partner IS NULL AND reversed_top1 = forward_top1);
 `;
 
-export const MIGRATIONS: readonly string[] = [migration1, migration2, migration3];
+export const MIGRATIONS: readonly string[] = [migration1, migration2, migration3, migration4, migration5];
 export const SCHEMA_VERSION = MIGRATIONS.length;
