@@ -13,6 +13,7 @@ export const DEMO_BUILD_MARK_FILE = 'demo-build.json';
 export interface DemoBuildMark {
   /** Edits in the project's history when the builder last wrote (its own labels). */
   undoCount: number;
+  /** What the builder itself made: videos, classes and clips. */
   videos: number;
   classes: number;
   clips: number;
@@ -68,10 +69,11 @@ export function demoUntouched(dir: string): boolean {
     const project = openProject(dir);
     try {
       const summary = project.summary();
-      const history = project.history.state();
+      // Every edit, whoever made it (the app's windows or a terminal): the builder's are all there were.
+      const edits = project.db.prepare('SELECT count(*) AS done, coalesce(sum(undone), 0) AS undone FROM edit_log').get() as { done: number; undone: number };
       const demoModels = new Set(mark.demoModels);
       return (
-        history.undoCount === mark.undoCount && history.redoCount === 0 && summary.videos === mark.videos &&
+        edits.done === mark.undoCount && edits.undone === 0 && summary.videos === mark.videos &&
         summary.classes === mark.classes && summary.clips === mark.clips && project.models.list().every((m) => demoModels.has(m.name))
       );
     } finally {

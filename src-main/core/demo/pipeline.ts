@@ -59,13 +59,14 @@ export async function buildDemoProject(api: DemoApi, dir: string, settings: Demo
     throw new UserError('conflict', `${dir} already holds a project with ${summary.videos} videos and ${summary.clips} clips; give the demo an empty folder.`);
   }
 
-  // What the project holds as the builder leaves it, so a later start never deletes a demo someone worked in.
+  // What the builder has made so far (counted by the builder, so someone else's edit never passes for its own),
+  // so a later start never deletes a demo someone worked in.
   const demoModels = ['stm', 'tsn'].map(modelName);
-  const mark = async () => {
-    const [now, history] = await Promise.all([api.call('project.summary', {}), api.call('history.state', {})]);
-    writeDemoBuildMark(dir, { undoCount: history.undoCount, videos: now.videos, classes: now.classes, clips: now.clips, demoModels });
+  const mark = async (made: { videos: number; classes: number; clips: number }) => {
+    const history = await api.call('history.state', {});
+    writeDemoBuildMark(dir, { undoCount: history.undoCount, ...made, demoModels });
   };
-  await mark();
+  await mark({ videos: 0, classes: 0, clips: 0 });
 
   const tools = await requireFfmpegTools();
   const videos = await generateDemoVideos(tools.ffmpeg, join(dir, DEMO_VIDEOS_DIR), settings.data, {
@@ -73,7 +74,7 @@ export async function buildDemoProject(api: DemoApi, dir: string, settings: Demo
     onVideo: (done, total) => progress('generate', done, total),
   });
   const videoIds = await importDemo(api, videos, (done, total) => progress('import', done, total));
-  await mark();
+  await mark({ videos: videos.length, classes: demoClasses().length, clips: videos.reduce((n, v) => n + v.labels.length, 0) });
   hooks.signal?.throwIfAborted();
 
   const stmId = await trainModel(api, 'stm', settings, hooks);

@@ -31,21 +31,29 @@ afterEach(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-/** Starts the demo build in the first-run folder and stops it once its labels are in (the app was closed). */
-async function interruptedDemo(userEdit?: (api: ReturnType<typeof createLocalApi>['client']) => Promise<void>): Promise<string> {
+type Client = ReturnType<typeof createLocalApi>['client'];
+
+/**
+ * Starts the demo build in the first-run folder and stops it once its labels are in (the app was closed);
+ * `whileGenerating` runs while its videos are made, `userEdit` after it stopped.
+ */
+async function interruptedDemo(userEdit?: (api: Client) => Promise<void>, whileGenerating?: (api: Client) => Promise<void>): Promise<string> {
   // The folder a first start picks (each test has its own per-user folder, so no start of another test builds here).
   const dir = demoProjectDir();
   const local = createLocalApi('cli');
   local.context.session.open(dir, { create: true });
   const stop = new AbortController();
+  const pending: Array<Promise<void>> = [];
   await expect(
     buildDemoProject(local.client, dir, tiny, {
       signal: stop.signal,
       onProgress: (stage, done, total) => {
+        if (stage === 'generate' && done === 1 && whileGenerating) pending.push(whileGenerating(local.client));
         if (stage === 'import' && done === total) stop.abort();
       },
     }),
   ).rejects.toThrow();
+  await Promise.all(pending);
   await userEdit?.(local.client);
   local.context.session.close();
   return dir;
@@ -57,6 +65,14 @@ describe('an unfinished demo on the next start', () => {
     expect(existsSync(join(dir, PROJECT_FILE))).toBe(true);
     expect(await resolveStartupProject()).toBe(dir);
     expect(existsSync(join(dir, PROJECT_FILE))).toBe(false);
+  }, 120_000);
+
+  it('is kept when the user added a class while the demo was being made', async () => {
+    const dir = await interruptedDemo(undefined, async (api) => {
+      await api.call('classes.add', { name: 'my early class' });
+    });
+    expect(await resolveStartupProject()).toBe(`${dir}-2`);
+    expect(existsSync(join(dir, PROJECT_FILE))).toBe(true);
   }, 120_000);
 
   it('keeps a folder holding the user labels and rebuilds beside it', async () => {
