@@ -9,16 +9,25 @@ export const appDataDir = userDataDir;
 
 const stateFile = () => join(appDataDir(), 'state.json');
 
-interface AppState {
+export interface AppState {
   lastProject?: string;
+  /** Projects the app opened, newest first (recent-projects.ts). */
+  recentProjects?: string[];
 }
 
-function readState(): AppState {
+export function readState(): AppState {
   try {
-    return JSON.parse(readFileSync(stateFile(), 'utf8')) as AppState;
+    const state: unknown = JSON.parse(readFileSync(stateFile(), 'utf8'));
+    return state && typeof state === 'object' ? (state as AppState) : {};
   } catch {
     return {};
   }
+}
+
+/** Replaces some fields of the per-user state, keeping the others. */
+export function updateState(fields: AppState): void {
+  mkdirSync(appDataDir(), { recursive: true });
+  writeFileAtomic(stateFile(), JSON.stringify({ ...readState(), ...fields }, null, 2), 'app state');
 }
 
 /** The project the app opened last, if it remembered one. */
@@ -28,6 +37,5 @@ export function lastProject(): string | undefined {
 
 /** The app reopens this project on its next start. */
 export function rememberProject(dir: string): void {
-  mkdirSync(appDataDir(), { recursive: true });
-  writeFileAtomic(stateFile(), JSON.stringify({ ...readState(), lastProject: dir }, null, 2), 'app state');
+  updateState({ lastProject: dir });
 }

@@ -12,6 +12,7 @@ import { requireFfmpegTools } from '../core/media/locate.ts';
 import { demoClasses } from '../core/demo/catalogue.ts';
 import { generateDemoVideos, type GeneratedVideo } from '../core/demo/generate.ts';
 import type { DemoSettings } from '../core/demo/settings.ts';
+import { removeDemoBuildMark, writeDemoBuildMark } from '../core/demo/build-mark.ts';
 
 export type DemoStage = 'generate' | 'import' | 'train stm' | 'train tsn' | 'probe' | 'predict' | 'export';
 
@@ -28,7 +29,7 @@ export interface ModelFigures {
   temporalTop1: number;
   /** Top-1 over clips of the scene classes. */
   sceneTop1: number;
-  /** Share of temporal clips whose reversed playback is predicted as the partner class. */
+  /** Share of temporal clips whose prediction flipped: reversed, the forward top-1 turned into its partner. */
   flipRate: number;
 }
 
@@ -58,12 +59,22 @@ export async function buildDemoProject(api: DemoApi, dir: string, settings: Demo
     throw new UserError('conflict', `${dir} already holds a project with ${summary.videos} videos and ${summary.clips} clips; give the demo an empty folder.`);
   }
 
+  // What the builder has made so far (counted by the builder, so someone else's edit never passes for its own),
+  // so a later start never deletes a demo someone worked in.
+  const demoModels = ['stm', 'tsn'].map(modelName);
+  const mark = async (made: { videos: number; classes: number; clips: number }) => {
+    const history = await api.call('history.state', {});
+    writeDemoBuildMark(dir, { undoCount: history.undoCount, ...made, demoModels });
+  };
+  await mark({ videos: 0, classes: 0, clips: 0 });
+
   const tools = await requireFfmpegTools();
   const videos = await generateDemoVideos(tools.ffmpeg, join(dir, DEMO_VIDEOS_DIR), settings.data, {
     signal: hooks.signal,
     onVideo: (done, total) => progress('generate', done, total),
   });
   const videoIds = await importDemo(api, videos, (done, total) => progress('import', done, total));
+  await mark({ videos: videos.length, classes: demoClasses().length, clips: videos.reduce((n, v) => n + v.labels.length, 0) });
   hooks.signal?.throwIfAborted();
 
   const stmId = await trainModel(api, 'stm', settings, hooks);
@@ -83,6 +94,7 @@ export async function buildDemoProject(api: DemoApi, dir: string, settings: Demo
   progress('export', exports.length, exports.length);
   const outcome: DemoOutcome = { dir, stm, tsn, exports, seconds: (Date.now() - started) / 1000 };
   await writeFile(join(dir, DEMO_SUMMARY_FILE), `${JSON.stringify({ ...outcome, settings }, null, 2)}\n`);
+  removeDemoBuildMark(dir);
   return outcome;
 }
 
@@ -101,7 +113,7 @@ async function importDemo(api: DemoApi, videos: GeneratedVideo[], onProgress: (d
   for (const demoClass of demoClasses()) {
     // reverse_of is symmetric: setting it on the first of a pair links both.
     if (demoClass.reverseOf && classIds.get(demoClass.name)! < classIds.get(demoClass.reverseOf)!) {
-      await api.call('classes.update', { id: classIds.get(demoClass.name)!, reverseOf: classIds.get(demoClass.reverseOf)! });
+      await api.call('classes.update', { id: classIds.get(demoClass.name)!, reverseOf: classIds.get(demoClass.reverseOf)!, flipSafe: demoClass.flipSafe });
     }
   }
   for (const [i, video] of videos.entries()) {
@@ -120,10 +132,12 @@ async function importDemo(api: DemoApi, videos: GeneratedVideo[], onProgress: (d
   return videoIds;
 }
 
+const modelName = (variant: string) => `demo ${variant.toUpperCase()}`;
+
 async function trainModel(api: DemoApi, variant: 'stm' | 'tsn', settings: DemoSettings, hooks: DemoHooks): Promise<number> {
   const t = settings.train;
   const job = await api.call('train.start', {
-    name: `demo ${variant.toUpperCase()}`,
+    name: modelName(variant),
     from: { kind: 'scratch' },
     variant,
     layers: t.layers,

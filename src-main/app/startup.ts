@@ -6,6 +6,8 @@ import { callerOf } from '../api/local-client.ts';
 import type { SessionService } from '../api/session.ts';
 import { buildDemoProject, DEMO_SUMMARY_FILE } from './demo-pipeline.ts';
 import { DEMO_SETTINGS } from '../core/demo/settings.ts';
+import { demoUntouched, hasDemoBuildMark, keepAsUserProject, keptAsUserProject } from '../core/demo/build-mark.ts';
+import { noteRecentProject } from '../api/recent-projects.ts';
 
 /** Where the app keeps the demo project it opens on first run. */
 export function demoProjectDir(): string {
@@ -15,21 +17,39 @@ export function demoProjectDir(): string {
 /** The demo folder this process should fill once a session opens it (set by resolveStartupProject). */
 let pendingDemo: string | null = null;
 
+/** A demo project whose build never finished (the app closed while it trained). */
+function unfinishedDemo(dir: string): boolean {
+  if (existsSync(join(dir, DEMO_SUMMARY_FILE)) || keptAsUserProject(dir)) return false;
+  return hasDemoBuildMark(dir) || resolve(dir) === resolve(demoProjectDir());
+}
+
+/** The first of `<dir>-2`, `<dir>-3`, … that does not exist yet. */
+function besideFolder(dir: string): string {
+  for (let n = 2; ; n++) if (!existsSync(`${dir}-${n}`)) return `${dir}-${n}`;
+}
+
 /**
  * The project the app opens on start: the last one; else, the first time, the demo project (built in the
- * background once the session opens it, see below); else the default project folder.
+ * background once the session opens it, see below). An unfinished demo is built again: in place when nobody
+ * worked in it, else beside it, so labels made in it meanwhile are never deleted.
  */
 export async function resolveStartupProject(): Promise<string> {
   const last = lastProject();
-  const demo = resolve(demoProjectDir());
-  if (last && existsSync(last) && resolve(last) !== demo) return last;
-  if (!existsSync(join(demo, DEMO_SUMMARY_FILE))) {
-    // A demo that never finished (the app closed while it trained) starts over; nobody has worked in it.
-    rmSync(demo, { recursive: true, force: true });
-    pendingDemo = demo;
+  if (last && existsSync(last) && !unfinishedDemo(last)) return last;
+  const demo = last && existsSync(last) ? resolve(last) : resolve(demoProjectDir());
+  let target = demo;
+  if (unfinishedDemo(demo)) {
+    if (demoUntouched(demo)) {
+      rmSync(demo, { recursive: true, force: true });
+    } else {
+      keepAsUserProject(demo);
+      noteRecentProject(demo);
+      target = besideFolder(demo);
+    }
+    pendingDemo = target;
   }
-  rememberProject(demo);
-  return demo;
+  rememberProject(target);
+  return target;
 }
 
 /** Builds the demo in the pending demo folder when a session opens it; events reach the host's clients. */

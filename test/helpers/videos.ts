@@ -100,6 +100,24 @@ export function truncateCopy(source: string, path: string, fraction = 0.5): stri
 }
 
 /**
+ * An H.264 MP4 with one damaged slice, like a file from a flaky camera card: the first IDR slice's header
+ * says "P slice" (as in OpenCV's sample box.mp4). ffmpeg skips the broken group of pictures and decodes the
+ * rest; Chromium refuses the file at once with a decode error.
+ */
+export async function makeDamagedH264(path: string, opts: Pick<TestVideoOptions, 'frames' | 'fps' | 'size'> = {}): Promise<string> {
+  await makeTestVideo(path, { frames: 60, fps: 25, ...opts, gop: 12, faststart: true });
+  const bytes = readFileSync(path);
+  // The mdat box holds length-prefixed NAL units (AVCC); the first of type 5 is the first IDR slice.
+  let at = bytes.indexOf('mdat') + 4;
+  while (at + 5 < bytes.length && (bytes[at + 4]! & 0x1f) !== 5) at += 4 + bytes.readUInt32BE(at);
+  // first_mb_in_slice 0 ("1"), slice_type 7 ("0001000") is 0x88; "1" then ue(5) "00110" makes a P slice.
+  if (bytes[at + 5] !== 0x88) throw new Error(`unexpected IDR slice header in ${path}`);
+  bytes[at + 5] = 0x98;
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/**
  * Reads the frame index painted by `frameIndexCoded` from one centre-cropped RGB frame of side `size`,
  * checking every pixel of the inner half of each cell: returns null if any pixel is neither clearly black
  * nor clearly white, a cell is mixed or cropped away (use a square video). `videoSize` is its display size.

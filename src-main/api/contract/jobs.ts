@@ -5,6 +5,7 @@ import { DEFAULT_PREDICT_PARAMS, DEFAULT_PROBE_PARAMS, DEFAULT_TRAIN_PARAMS } fr
 import type { ModelRecord } from '../../core/store/models.ts';
 import type { ClipRecord } from '../../core/store/clips.ts';
 import type { ProbeSummary } from '../../core/figures/probe-summary.ts';
+import type { SplitPreview } from '../../core/jobs/split-preview.ts';
 import type { Segment } from '../../core/jobs/segments.ts';
 import type { EpochMetrics, MetricsResult } from '../../core/results/training.ts';
 import type { WindowPrediction, WindowsResult } from '../../core/results/windows.ts';
@@ -14,7 +15,7 @@ import type { CsvExportResult } from '../../core/results/csv-exports.ts';
 
 export type {
   JobKind, JobOutcome, JobProgress, JobStatus, ModelRecord, ProbeSummary, Segment, CsvExportResult, EpochMetrics,
-  MetricsResult, ProbeResultView, ReviewItem, WindowPrediction, WindowsResult,
+  MetricsResult, ProbeResultView, ReviewItem, SplitPreview, WindowPrediction, WindowsResult,
 };
 
 /** A job as lists show it (the log is fetched separately with jobs.log). */
@@ -73,7 +74,7 @@ export const trainStartParams = z
     freeze: z.number().int().min(0).max(4).default(train.freeze),
     flip: z.boolean().default(train.flip),
     reverseAugment: z.boolean().default(train.reverseAugment),
-    split: z.enum(['video', 'fixed']).default(train.split),
+    split: z.enum(['video', 'clip', 'fixed']).default(train.split),
     valFraction: z.number().min(0).lt(1).default(train.valFraction),
     seed: z.number().int().default(train.seed),
     preciseBnBatches: z.number().int().min(0).default(train.preciseBnBatches),
@@ -126,6 +127,10 @@ export const jobsRequests = {
   'jobs.log': request(z.object({ id }).strict()).returns<{ id: number; log: string }>(),
 
   'train.start': request(trainStartParams).returns<JobView>(),
+  /** The train/validation split a run would make now (before starting one). */
+  'train.splitPreview': request(
+    z.object({ split: z.enum(['video', 'clip', 'fixed']), valFraction: z.number().min(0).lt(1), seed: z.number().int().default(1) }).strict(),
+  ).returns<SplitPreview>(),
   'predict.start': request(predictStartParams).returns<JobView>(),
   'probe.start': request(probeStartParams).returns<JobView>(),
 
@@ -155,9 +160,10 @@ export const jobsRequests = {
    * CSV as docs/formats.md describes; predictions/segments/probe are of a model (the newest one when omitted), from its
    * latest job per video, or only from `jobId` (one predict or probe run).
    */
+  /** `download`: in the browser host, the id under which the written file can be downloaded (/download/<id>). */
   'export.csv': request(
     z.object({ kind: z.enum(['labels', 'predictions', 'segments', 'probe']), file: z.string().min(1), modelId: id.optional(), jobId: id.optional(), ...segmentOptions }).strict(),
-  ).returns<CsvExportResult>(),
+  ).returns<CsvExportResult & { download: string | null }>(),
 } satisfies RequestMap;
 
 export const jobsEvents = {

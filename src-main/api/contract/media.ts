@@ -8,6 +8,8 @@ import type { MediaTaskProgress } from '../../core/media/background.ts';
 export interface VideoListItem extends VideoInfo {
   /** `original`: served as is; `proxy`: served from its H.264 copy; `converting`: the copy is being made; `unplayable`: no copy (yet). */
   playback: 'original' | 'proxy' | 'converting' | 'unplayable';
+  /** Why a converted copy plays instead of the original; null when the original plays. */
+  playbackNote: string | null;
   /**
    * The scrub proxy (a short-keyframe-interval copy that seeks fast; fetch it from mediaUrl('scrub', id)):
    * `ready` to use, `making` while it is made, null when the video seeks fast as it is or has not been looked at.
@@ -44,6 +46,11 @@ export const mediaRequests = {
   /** Points a moved video at its new path; refused unless the file's fingerprint matches. */
   'videos.relink': request(z.object({ id, path: z.string().min(1) }).strict()).returns<VideoInfo>(),
   'videos.frameInfo': request(z.object({ id }).strict()).returns<VideoFrameInfo>(),
+  /**
+   * The window could not play a video it should have (`error`: what the browser engine said): the video plays
+   * through an H.264 copy from now on, made in the background. `copying` is false when it already did.
+   */
+  'videos.playbackFailed': request(z.object({ id, error: z.string().max(500) }).strict()).returns<{ copying: boolean }>(),
   /** Samples frames as the model sees them and writes them to a safetensors file (`frames`, `frame_indices`). */
   'videos.exportFrames': request(
     z

@@ -6,9 +6,10 @@ import type { ClipRecord } from '../../core/store/clips.ts';
 import type { HistoryState } from '../../core/store/history.ts';
 import type { LabelFormat, LabelImportResult } from '../../core/export/labels-import.ts';
 import type { LabelExportFormat, LabelExportResult } from '../../core/export/labels-export.ts';
+import type { RecentProject } from '../recent-projects.ts';
 import { CLIPS_PAGE } from './paging.ts';
 
-export type { ProjectSummary, ClassRecord, ClipRecord, HistoryState, LabelImportResult, LabelExportResult };
+export type { ProjectSummary, ClassRecord, ClipRecord, HistoryState, LabelImportResult, LabelExportResult, RecentProject };
 
 const id = z.number().int().positive();
 const frame = z.number().int().min(0);
@@ -44,7 +45,13 @@ export interface ProjectChanged {
 
 export const projectRequests = {
   'project.open': request(z.object({ dir: z.string().min(1), create: z.boolean().optional() }).strict()).returns<ProjectSummary>(),
+  /** A new, empty project in `dir`; refused when that folder already exists with anything in it. */
+  'project.create': request(z.object({ dir: z.string().min(1) }).strict()).returns<ProjectSummary>(),
   'project.close': request(empty).returns<{ closed: boolean }>(),
+  /** The projects the app opened, newest first; folders gone since are marked `missing`. */
+  'project.recent': request(empty).returns<RecentProject[]>(),
+  /** Takes a project off the recent list (nothing is deleted). Returns the list left. */
+  'project.forgetRecent': request(z.object({ dir: z.string().min(1) }).strict()).returns<RecentProject[]>(),
   'project.summary': request(empty).returns<ProjectSummary>(),
 
   'classes.list': request(z.object({ includeArchived: z.boolean().optional() }).strict()).returns<ClassRecord[]>(),

@@ -10,12 +10,16 @@ export interface BrowseEntry {
   path: string;
   kind: 'dir' | 'video';
   sizeBytes: number | null;
+  /** A folder holding an STM Studio project. */
+  project?: boolean;
 }
 
 export interface BrowseResult {
   dir: string;
   parent: string | null;
   home: string;
+  /** The folder itself holds an STM Studio project. */
+  project: boolean;
   entries: BrowseEntry[];
 }
 
@@ -24,7 +28,7 @@ const reviewWindow = z.object({ modelId: id, videoId: id, windowIndex: z.number(
 
 /** Requests that exist only to serve the UI (view state, aggregates for drawing). */
 export const uiRequests = {
-  /** Folders and video files of one folder on the machine running the core (default: the home folder). */
+  /** Folders (projects marked) and video files of one folder on the machine running the core (default: the home folder). */
   'ui.browse': request(z.object({ dir: z.string().optional() }).strict()).returns<BrowseResult>(),
   /**
    * Where an export dialog will write: the absolute path, relative names taken inside the project folder,

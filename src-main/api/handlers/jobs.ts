@@ -17,6 +17,8 @@ import { exportCsv } from '../../core/results/csv-exports.ts';
 
 /** Model files go through the network code, which loads tfjs: only when a request needs them. */
 const loadModelFiles = () => import('../../core/jobs/model-files.ts');
+import { previewSplit } from '../../core/jobs/split-preview.ts';
+import { offerDownload } from '../downloads.ts';
 
 /** The job queue of each session's open project: created when a project opens, closed with it. */
 const queues = new WeakMap<Session, JobQueue>();
@@ -72,6 +74,7 @@ export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
   'jobs.log': ({ id }, ctx) => ({ id, log: ctx.session.project.jobs.require(id).log }),
 
   'train.start': (params, ctx) => viewOf(queueOf(ctx).submit('train', withBackendPreference(params))),
+  'train.splitPreview': (params, ctx) => previewSplit(ctx.session.project, params),
   'predict.start': (params, ctx) => {
     ctx.session.project.models.require(params.modelId);
     return viewOf(queueOf(ctx).submit('predict', withBackendPreference(params)));
@@ -105,5 +108,9 @@ export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
   'probe.results': (params, ctx) => probeResults(ctx.session.project, params),
   'probe.summary': (params, ctx) => probeSummary(ctx.session.project, params),
 
-  'export.csv': (params, ctx) => exportCsv(ctx.session.project, params),
+  'export.csv': async (params, ctx) => {
+    const written = await exportCsv(ctx.session.project, params);
+    // The browser may run on another machine than the server: offer the file as a download too.
+    return { ...written, download: ctx.host === 'web' ? offerDownload(ctx.session, written.file) : null };
+  },
 };

@@ -8,7 +8,9 @@ import type { SessionService } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Project } from '../../core/store/project.ts';
 import { requireFfmpegTools } from '../../core/media/locate.ts';
-import { addVideos, findVideo, listVideosWithStatus, needsProxy, proxyTarget, relinkVideo, scrubDir } from '../../core/media/library.ts';
+import {
+  addVideos, findVideo, listVideosWithStatus, needsProxy, playbackCopyReason, proxyTarget, relinkVideo, requestPlayableCopy, scrubDir,
+} from '../../core/media/library.ts';
 import { cachedScrubProxy, removeScrubProxy, scrubDecision } from '../../core/media/scrub.ts';
 import { MediaBackground } from '../../core/media/background.ts';
 import { cachedFilmstrip } from '../../core/media/filmstrip.ts';
@@ -20,6 +22,8 @@ import { writeSafetensors } from '../../core/model/safetensors.ts';
 export function filmstripCacheDir(): string {
   return join(appDataDir(), 'cache', 'filmstrips');
 }
+
+const byName = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
 const backgrounds = new WeakMap<Project, Promise<MediaBackground>>();
 
@@ -74,9 +78,10 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
       const scrub = cachedScrubProxy(scrubs, video.fingerprint) ? 'ready' : scrubTask === 'queued' || scrubTask === 'running' ? 'making' : null;
       const scrubUndecided = !proxied && !scrubDecision(scrubs, video.fingerprint);
       if (video.status === 'ok' && background && (!strip || (proxied && !proxyReady) || scrubUndecided)) background.enqueue(video.id);
-      return { ...video, playback, scrub, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
+      return { ...video, playback, playbackNote: playbackCopyReason(video), scrub, filmstrip: strip ? { columns: strip.columns, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, frames: strip.frames } : null };
     });
-    return items;
+    // As a file manager lists them: "cam2" before "Cam10", whatever the case.
+    return items.sort((a, b) => byName.compare(a.name, b.name) || a.id - b.id);
   },
 
   'videos.remove'({ id }, ctx) {
@@ -93,6 +98,16 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
     const video = await relinkVideo(ctx.session.project, await requireFfmpegTools(), id, path);
     ctx.emit('project.changed', { what: 'videos', ids: [id] });
     return video;
+  },
+
+  async 'videos.playbackFailed'({ id, error }, ctx) {
+    const project = ctx.session.project;
+    const copying = requestPlayableCopy(project, id);
+    if (copying) {
+      ctx.emit('project.changed', { what: 'videos', ids: [id] });
+      await scheduleMedia(ctx, [id]);
+    }
+    return { copying };
   },
 
   'videos.frameInfo'({ id }, ctx) {

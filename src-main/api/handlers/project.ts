@@ -1,8 +1,12 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { HandlersFor } from '../handler-types.ts';
 import type { projectRequests } from '../contract/project.ts';
 import { rememberProject } from '../app-state.ts';
 import type { SessionService } from '../session.ts';
+import { forgetRecentProject, noteRecentProject, recentProjects } from '../recent-projects.ts';
+import { UserError } from '../../core/errors.ts';
+import type { ApiContext } from '../context.ts';
 import { importLabels } from '../../core/export/labels-import.ts';
 import { exportLabels } from '../../core/export/labels-export.ts';
 import { requireFfmpegTools } from '../../core/media/locate.ts';
@@ -30,11 +34,32 @@ export const watchExternalChanges: SessionService = (session) => {
   });
 };
 
+/** The app (Electron or web) reopens the project next start and lists it as recent; a CLI run is not the app's choice. */
+function appOpened(ctx: ApiContext, dir: string): void {
+  if (!ctx.remembersProject) return;
+  rememberProject(dir);
+  noteRecentProject(dir);
+}
+
 export const projectHandlers: HandlersFor<typeof projectRequests> = {
   'project.open': ({ dir, create }, ctx) => {
     const project = ctx.session.open(resolve(dir), { create });
-    if (ctx.remembersProject) rememberProject(project.dir);
+    appOpened(ctx, project.dir);
     return project.summary();
+  },
+  'project.create': ({ dir }, ctx) => {
+    const target = resolve(dir);
+    if (existsSync(target) && readdirSync(target).length > 0) {
+      throw new UserError('conflict', `${target} already exists and is not empty: choose a new folder name, or use "Open project…" for a project that is there.`);
+    }
+    const project = ctx.session.open(target, { create: true });
+    appOpened(ctx, project.dir);
+    return project.summary();
+  },
+  'project.recent': () => recentProjects(),
+  'project.forgetRecent': ({ dir }) => {
+    forgetRecentProject(dir);
+    return recentProjects();
   },
   'project.close': (_p, ctx) => {
     const closed = ctx.session.hasProject;

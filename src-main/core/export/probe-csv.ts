@@ -14,7 +14,7 @@ export interface ProbeCsvRow extends ProbeOutcome {
 
 export const PROBE_CSV_HEADER = [
   'video', 'clip', 'label', 'start_frame', 'end_frame', 'start_s', 'end_s', 'forward_top1', 'forward_score',
-  'reversed_top1', 'reversed_score', 'expected_reversed', 'flipped', 'js_divergence',
+  'reversed_top1', 'reversed_score', 'expected_reversed', 'flipped', 'invariant', 'reversed_as_expected', 'js_divergence',
 ];
 
 export async function writeProbeCsv(file: string, rows: Iterable<ProbeCsvRow>): Promise<number> {
@@ -22,7 +22,8 @@ export async function writeProbeCsv(file: string, rows: Iterable<ProbeCsvRow>): 
     for (const r of rows) {
       yield [
         r.video, r.clip, r.label, r.startFrame, r.endFrame, seconds(r.startS), seconds(r.endS), r.forwardTop1,
-        r.forwardScore, r.reversedTop1, r.reversedScore, r.expectedReversed, r.flipped, r.jsDivergence,
+        r.forwardScore, r.reversedTop1, r.reversedScore, r.expectedReversed, r.flipped, r.invariant,
+        r.reversedAsExpected, r.jsDivergence,
       ];
     }
   }

@@ -1,6 +1,8 @@
 /**
- * The reversal probe's figures: for each clip, forward and reversed predictions and whether the reversed one
- * is the class the reversed action should look like; summed up per class and for the whole model.
+ * The reversal probe's figures: for each clip, forward and reversed predictions; whether the prediction
+ * flipped (the forward class turned into its reverse partner) or stayed put where the class has no partner;
+ * and whether the reversed one is the class the labelled action should look like reversed. Summed up per
+ * class and for the whole model.
  */
 import { argmax, jensenShannon } from './metrics.ts';
 
@@ -11,27 +13,41 @@ export interface ProbeOutcome {
   reversedScore: number;
   /** The label's `reverse_of` class, or the label itself where it has none. */
   expectedReversed: string;
-  /** The reversed prediction equals `expectedReversed`. */
+  /** The forward top-1's `reverse_of` partner at probe time; null where that class has none. */
+  forwardPartner: string | null;
+  /** The prediction flipped: the forward top-1 has a reverse partner and the reversed top-1 is that partner. */
   flipped: boolean;
+  /** The forward top-1 has no reverse partner and the reversed top-1 is the same class. */
+  invariant: boolean;
+  /** The reversed top-1 equals `expectedReversed` (whatever the forward prediction was). */
+  reversedAsExpected: boolean;
   jsDivergence: number;
 }
 
-/** Compares the forward and reversed probabilities of one clip labelled `label`. */
+/**
+ * Compares the forward and reversed probabilities of one clip whose reversed action should look like
+ * `expectedReversed`; `partnerOf` gives a class's reverse partner (null where it has none).
+ */
 export function probeOutcome(
   classNames: readonly string[],
   forward: ArrayLike<number>,
   reversed: ArrayLike<number>,
   expectedReversed: string,
+  partnerOf: (className: string) => string | null,
 ): ProbeOutcome {
-  const f = argmax(forward);
-  const r = argmax(reversed);
+  const forwardTop1 = classNames[argmax(forward)];
+  const reversedTop1 = classNames[argmax(reversed)];
+  const forwardPartner = partnerOf(forwardTop1);
   return {
-    forwardTop1: classNames[f],
-    forwardScore: forward[f],
-    reversedTop1: classNames[r],
-    reversedScore: reversed[r],
+    forwardTop1,
+    forwardScore: forward[argmax(forward)],
+    reversedTop1,
+    reversedScore: reversed[argmax(reversed)],
     expectedReversed,
-    flipped: classNames[r] === expectedReversed,
+    forwardPartner,
+    flipped: forwardPartner !== null && reversedTop1 === forwardPartner,
+    invariant: forwardPartner === null && reversedTop1 === forwardTop1,
+    reversedAsExpected: reversedTop1 === expectedReversed,
     jsDivergence: jensenShannon(forward, reversed),
   };
 }
@@ -49,7 +65,7 @@ export interface ProbeClassSummary {
   paired: boolean;
   /** Share of clips whose forward top-1 is the label. */
   forwardAccuracy: number;
-  /** Share of clips whose reversed top-1 is the expected class (a flip rate when paired, invariance otherwise). */
+  /** Share of clips whose reversed top-1 is the label's expected reversed class (its partner, else itself). */
   matchRate: number;
   meanDivergence: number;
 }
@@ -57,10 +73,12 @@ export interface ProbeClassSummary {
 export interface ProbeSummary {
   clips: number;
   forwardAccuracy: number;
-  /** Over clips of classes with a reverse partner: reversed top-1 = the partner. Null when no such clip. */
+  /** Over clips whose forward top-1 has a reverse partner: the reversed top-1 is that partner. Null when no such clip. */
   flipRate: number | null;
-  /** Over clips of classes without a partner: reversed top-1 = the label. Null when no such clip. */
+  /** Over clips whose forward top-1 has no partner: the reversed top-1 is the same class. Null when no such clip. */
   invarianceRate: number | null;
+  /** Over all clips: the reversed top-1 is the label's expected reversed class. */
+  reversedAsExpectedRate: number;
   /** Mean Jensen–Shannon divergence (bits) over all clips: the model's temporal sensitivity. */
   meanDivergence: number;
   perClass: ProbeClassSummary[];
@@ -78,14 +96,15 @@ export function summarizeProbe(records: readonly ProbeClipRecord[]): ProbeSummar
     expectedReversed: rs[0].expectedReversed,
     paired: rs[0].paired,
     forwardAccuracy: rate(rs.map((r) => r.forwardTop1 === label)) ?? 0,
-    matchRate: rate(rs.map((r) => r.flipped)) ?? 0,
+    matchRate: rate(rs.map((r) => r.reversedAsExpected)) ?? 0,
     meanDivergence: mean(rs.map((r) => r.jsDivergence)),
   }));
   return {
     clips: records.length,
     forwardAccuracy: rate(records.map((r) => r.forwardTop1 === r.label)) ?? 0,
-    flipRate: rate(records.filter((r) => r.paired).map((r) => r.flipped)),
-    invarianceRate: rate(records.filter((r) => !r.paired).map((r) => r.flipped)),
+    flipRate: rate(records.filter((r) => r.forwardPartner !== null).map((r) => r.flipped)),
+    invarianceRate: rate(records.filter((r) => r.forwardPartner === null).map((r) => r.invariant)),
+    reversedAsExpectedRate: rate(records.map((r) => r.reversedAsExpected)) ?? 0,
     meanDivergence: mean(records.map((r) => r.jsDivergence)),
     perClass,
   };

@@ -1,8 +1,9 @@
 /**
  * Reversal probe job: every labelled clip (or those the model was validated on, or every sliding window of
- * the videos) played forward and reversed; both predictions, their Jensen–Shannon divergence, and whether
- * the reversed prediction is the class the reversed action should look like (`reverse_of`, else the class
- * itself). For windows, which carry no label, the forward prediction stands in for it.
+ * the videos) played forward and reversed; both predictions, their Jensen–Shannon divergence, whether the
+ * prediction flipped to its class's reverse partner (or stayed put for a class without one), and whether the
+ * reversed prediction is the class the labelled action should look like reversed (`reverse_of`, else the
+ * class itself). For windows, which carry no label, the forward prediction stands in for it.
  */
 import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
@@ -45,11 +46,11 @@ interface ProbeContext {
   records: ProbeClipRecord[];
 }
 
-/** The class the reversed action should look like: the `reverse_of` partner, else the class itself. */
-function expectedReversed(classes: readonly ClassRecord[], name: string): string {
+/** A class's `reverse_of` partner by name ("open lid" → "close lid"); null where it has none. */
+function partnerOf(classes: readonly ClassRecord[], name: string): string | null {
   const cls = classes.find((c) => c.name === name);
   const partner = cls?.reverseOf ? classes.find((c) => c.id === cls.reverseOf) : undefined;
-  return partner?.name ?? name;
+  return partner?.name ?? null;
 }
 
 async function probeSpans(ctx: ProbeContext, classifier: Classifier, spans: readonly Span[]): Promise<void> {
@@ -59,8 +60,9 @@ async function probeSpans(ctx: ProbeContext, classifier: Classifier, spans: read
   spans.forEach((span, i) => {
     const [fwd, rev] = [probabilities[i], probabilities[i + spans.length]];
     const label = span.label ?? ctx.info.classNames[argmax(fwd)];
-    const expected = expectedReversed(ctx.classes, label);
-    const outcome = probeOutcome(ctx.info.classNames, fwd, rev, expected);
+    // The class the reversed action should look like: the label's partner, else the label itself.
+    const expected = partnerOf(ctx.classes, label) ?? label;
+    const outcome = probeOutcome(ctx.info.classNames, fwd, rev, expected, (name) => partnerOf(ctx.classes, name));
     ctx.records.push({ ...outcome, label, paired: expected !== label });
     ctx.rows.push({
       jobId: ctx.job.id, modelId: ctx.model.id, clipId: span.clipId, videoId: span.videoId,
@@ -158,7 +160,7 @@ export async function runProbeJob(project: Project, job: JobRecord, hooks: JobHo
   project.probes.insertMany(ctx.rows);
   const summary = summarizeProbe(ctx.records);
   const unit = params.clips === 'windows' ? 'windows' : 'clips';
-  hooks.log(`probe: ${summary.clips} ${unit}, flip rate ${fmt(summary.flipRate)}, invariance ${fmt(summary.invarianceRate)}, mean JS divergence ${summary.meanDivergence.toFixed(4)}`);
+  hooks.log(`probe: ${summary.clips} ${unit}, flip rate ${fmt(summary.flipRate)}, invariance ${fmt(summary.invarianceRate)}, reversed as expected ${fmt(summary.reversedAsExpectedRate)}, mean JS divergence ${summary.meanDivergence.toExponential(2)}`);
   return {
     modelId: model.id,
     figures: {
@@ -167,6 +169,7 @@ export async function runProbeJob(project: Project, job: JobRecord, hooks: JobHo
       forward_top1: params.clips === 'windows' ? null : summary.forwardAccuracy,
       flip_rate: summary.flipRate,
       invariance_rate: summary.invarianceRate,
+      reversed_as_expected: summary.reversedAsExpectedRate,
       mean_js_divergence: summary.meanDivergence,
     },
   };

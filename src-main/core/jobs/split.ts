@@ -1,10 +1,11 @@
 /**
  * Train/validation split of labelled clips. By video: every clip of a validation video is in validation, so
- * the score is never inflated by near-identical frames of one recording on both sides. Fixed: the split the
- * user stored on each clip (clips without one train).
+ * the score is never inflated by near-identical frames of one recording on both sides. By clip: a share of
+ * each class's clips, for projects labelled on one video (validation then sees the same recording, so its
+ * figures can be optimistic). Fixed: the split the user stored on each clip (clips without one train).
  */
 
-export type SplitMode = 'video' | 'fixed';
+export type SplitMode = 'video' | 'clip' | 'fixed';
 
 export interface SplittableClip {
   id: number;
@@ -52,6 +53,7 @@ export function splitClips<C extends SplittableClip>(
     return { train, val, note: `fixed split: ${train.length} training clips, ${val.length} validation clips` };
   }
   const valFraction = options.valFraction ?? 0.2;
+  if (mode === 'clip') return splitByClip(clips, valFraction, options.seed ?? 1);
   const videos = [...new Set(clips.map((c) => c.videoId))];
   if (videos.length < 2 || valFraction <= 0) {
     return { train: [...clips], val: [], note: 'only one video: no validation split (figures are on training clips)' };
@@ -79,5 +81,27 @@ export function splitClips<C extends SplittableClip>(
     train,
     val,
     note: `split by video: ${valVideos.size} of ${videos.length} videos (${val.length} clips) for validation`,
+  };
+}
+
+/** A share of each class's clips to validation, keeping at least one of each class in training. */
+function splitByClip<C extends SplittableClip>(clips: readonly C[], valFraction: number, seed: number): ClipSplit<C> {
+  const random = seededRandom(seed);
+  const valIds = new Set<number>();
+  for (const classId of [...new Set(clips.map((c) => c.classId))]) {
+    const own = clips.filter((c) => c.classId === classId);
+    // At least one of a class with two or more clips, so even a small first project gets a validation figure.
+    const take = valFraction > 0 && own.length >= 2 ? Math.min(own.length - 1, Math.max(1, Math.round(own.length * valFraction))) : 0;
+    for (const clip of shuffled(own, random).slice(0, Math.max(0, take))) valIds.add(clip.id);
+  }
+  const val = clips.filter((c) => valIds.has(c.id));
+  const train = clips.filter((c) => !valIds.has(c.id));
+  if (!val.length) {
+    return { train, val, note: 'split by clip: too few clips per class for validation (figures are on training clips)' };
+  }
+  return {
+    train,
+    val,
+    note: `split by clip: ${val.length} of ${clips.length} clips for validation (clips of one video can be on both sides, so validation figures can be optimistic)`,
   };
 }

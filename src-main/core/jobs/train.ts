@@ -157,6 +157,8 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   const partnerOf = new Map(dataset.classes.flatMap((c) => (c.reverseOf !== null && classIndex.has(c.reverseOf) ? [[c.id, c.reverseOf] as const] : [])));
   const split = splitClips(dataset.clips, params.split, { valFraction: params.valFraction, seed: params.seed });
   hooks.log(split.note);
+  // Every progress report carries the split, so the run page can say when there is no validation.
+  const validation = { clips: split.val.length, note: split.note };
   if (split.train.length === 0) throw new UserError('invalid_input', 'No clip is left for training after the split; mark fewer clips as validation.');
   const weights = classWeights(split.train, classIndex, k, params.classWeighting);
 
@@ -199,6 +201,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     const baseOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe, reverse: params.reverseAugment, partnerOf };
     let lastVal: Evaluation | null = null;
     let lastTrainLoss = NaN;
+    let lastPenalty = NaN;
     let stoppedEarly = false;
     hooks.log(`learning rate ${params.lr}${params.lrSchedule === 'cosine' ? `, cosine decay to 0 over ${params.epochs * trainBatches} steps` : ', constant'}`);
     if (params.reverseAugment) {
@@ -217,7 +220,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
       const base = (epoch - 1) * perEpoch;
       const report = (done: number, note: string, trainStep?: TrainStepPoint) =>
-        hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note, ...(trainStep ? { trainStep } : {}) });
+        hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note, validation, ...(trainStep ? { trainStep } : {}) });
       report(0, `epoch ${epoch}/${params.epochs}`);
       clearTrainStepsFrom(project, job.id, epoch);
       // One random stream per epoch: a resumed run samples exactly what an uninterrupted one would.
@@ -226,6 +229,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
       const order = chunks(shuffled(split.train, rng), params.batch);
       const curve = new StepCurve(epoch, order.length);
       let lossSum = 0;
+      let penalty = 0;
       let correct = 0;
       // The next batch loads while this one trains; a step that fails first leaves it unread, so its own
       // failure (its files removed meanwhile) must not become an unhandled rejection.
@@ -240,7 +244,8 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         const batch = await next;
         if (b + 1 < order.length) next = prefetch(order[b + 1]);
         optimizer.setLearningRate(learningRateAt(params, (epoch - 1) * trainBatches + b, params.epochs * trainBatches));
-        const { loss, predicted } = await trainStep(network, optimizer, trainable, decayed, batch, weights, k, params, run.clips);
+        const { loss, penalty: batchPenalty, predicted } = await trainStep(network, optimizer, trainable, decayed, batch, weights, k, params, run.clips);
+        penalty = batchPenalty;
         const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
         lossSum += loss * batch.labels.length;
         correct += batchCorrect;
@@ -272,7 +277,9 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         });
       }
       if (epoch === firstEpoch) hooks.log(frameCacheNote(frameCache));
-      hooks.log(`epoch ${epoch}: train loss ${lastTrainLoss.toFixed(4)}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
+      lastPenalty = penalty;
+      const penaltyNote = params.weightDecay > 0 ? ` (weight-decay penalty ${penalty.toFixed(4)} apart)` : '';
+      hooks.log(`epoch ${epoch}: train loss ${lastTrainLoss.toFixed(4)}${penaltyNote}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
 
       const improved = top1 > state.bestTop1 || (top1 === state.bestTop1 && loss < state.bestLoss);
       state = improved
@@ -301,6 +308,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         epochs: state.epoch,
         best_epoch: state.bestEpoch,
         train_loss: Number.isFinite(lastTrainLoss) ? lastTrainLoss : null,
+        weight_decay_penalty: Number.isFinite(lastPenalty) ? lastPenalty : null,
         val_top1: split.val.length ? state.bestTop1 : null,
         val_loss: split.val.length ? state.bestLoss : null,
         stopped_early: stoppedEarly ? 1 : 0,
@@ -350,17 +358,19 @@ async function trainStep(
   k: number,
   params: TrainParams,
   perRun: number,
-): Promise<{ loss: number; predicted: number[] }> {
+): Promise<{ loss: number; penalty: number; predicted: number[] }> {
   const { frames, inputSize: size } = network.config;
   const clipValues = frames * size * size * 3;
   const weightSum = Math.max(batch.labels.reduce((sum, l) => sum + weights[l], 0), 1e-8);
   let summed: tf.NamedTensorMap | null = null;
   let loss = 0;
+  let penalty = 0;
   const predicted: number[] = [];
   try {
     for (let start = 0; start < batch.labels.length; start += perRun) {
       const labels = batch.labels.slice(start, start + perRun);
       const previous: tf.NamedTensorMap | null = summed;
+      let decay: tf.Scalar | null = null;
       const [value, logits, grads] = tf.tidy((): [tf.Scalar, tf.Tensor2D, tf.NamedTensorMap] => {
         const x = tf.tensor4d(batch.x.subarray(start * clipValues, (start + labels.length) * clipValues), [labels.length * frames, size, size, 3]);
         let kept: tf.Tensor2D | null = null;
@@ -371,7 +381,8 @@ async function trainStep(
           if (start === 0 && params.weightDecay > 0 && decayed.length) {
             // Added in pairs: tf.addN binds one buffer per input, beyond WebGPU's 8 storage buffers per shader.
             const l2 = decayed.map((v) => tf.sum(tf.square(v))).reduce((a, b) => tf.add(a, b));
-            partLoss = tf.add(partLoss, tf.mul(l2, params.weightDecay / 2)) as tf.Scalar;
+            decay = tf.keep(tf.mul(l2, params.weightDecay / 2) as tf.Scalar);
+            partLoss = tf.add(partLoss, decay) as tf.Scalar;
           }
           return partLoss;
         }, trainable);
@@ -382,16 +393,21 @@ async function trainStep(
       summed = grads;
       try {
         // Read back asynchronously: a GPU backend has no synchronous read in Node.
-        const [lossValue, scores] = await whileDeviceAlive(Promise.all([value.data(), logits.array()]));
-        loss += lossValue[0];
+        const decayTensor = decay as tf.Scalar | null;
+        const [lossValue, scores, decayValue] = await whileDeviceAlive(Promise.all([value.data(), logits.array(), decayTensor?.data()]));
+        // The loss reported is the data loss alone, comparable with validation; the weight-decay penalty apart.
+        const partPenalty = decayValue ? decayValue[0] : 0;
+        penalty += partPenalty;
+        loss += lossValue[0] - partPenalty;
         for (const row of scores) predicted.push(argmax(row));
       } finally {
         tf.dispose([value, logits]);
+        if (decay) (decay as tf.Scalar).dispose();
       }
     }
     const gradients: tf.NamedTensorMap = summed!;
     optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: gradients[v.name]! })));
-    return { loss, predicted };
+    return { loss, penalty, predicted };
   } finally {
     if (summed) tf.dispose(Object.values(summed));
   }

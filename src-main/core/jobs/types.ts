@@ -25,7 +25,14 @@ export type JobProgress = {
   figures?: JobOutcome['figures'];
   /** Training: the latest point of the in-epoch loss/top-1 curve. */
   trainStep?: TrainStepPoint;
+  /** Training: how many clips validate the run, and how the split was made (or why it is empty). */
+  validation?: TrainValidation;
 };
+
+export interface TrainValidation {
+  clips: number;
+  note: string;
+}
 
 /** What a job hands back when it ends well: figures for the log, the CLI's --json and the UI. */
 export interface JobOutcome {
@@ -35,7 +42,7 @@ export interface JobOutcome {
 
 /** What a job body sees while it runs (inside a worker thread, or in-process in tests). */
 export interface JobHooks {
-  report(update: { phase: string; done: number; total: number; unit: string; epoch?: number; epochs?: number; note?: string; trainStep?: TrainStepPoint }): void;
+  report(update: { phase: string; done: number; total: number; unit: string; epoch?: number; epochs?: number; note?: string; trainStep?: TrainStepPoint; validation?: TrainValidation }): void;
   log(line: string): void;
   /** Throws UserError('cancelled') once cancel was asked for; call between steps. */
   throwIfCancelled(): void;

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { UserError, toErrorPayload, type ErrorPayload } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { VideoInfo, VideoRecord } from '../store/videos.ts';
@@ -131,9 +131,33 @@ export function scrubDir(project: Project): string {
   return join(project.dir, PROXIES_DIR, 'scrub');
 }
 
+/**
+ * Why the app's window plays this video through a converted copy, or null when it plays the original: a
+ * codec or container the browser engine does not play, or an original that failed to play there (damaged
+ * data), which the renderer reported through `requestPlayableCopy`.
+ */
+export function playbackCopyReason(video: Pick<VideoRecord, 'path' | 'codec' | 'proxyPath'>): string | null {
+  if (!playableInChromium(video.path, video.codec)) {
+    return `${video.codec ?? 'this codec'} in ${extname(video.path).slice(1).toUpperCase() || 'this container'} does not play in the app's window`;
+  }
+  if (video.proxyPath) return "the original did not play in the app's window (damaged or unusual data)";
+  return null;
+}
+
 /** Whether the renderer can play this video only through a proxy. */
-export function needsProxy(video: Pick<VideoRecord, 'path' | 'codec'>): boolean {
-  return !playableInChromium(video.path, video.codec);
+export function needsProxy(video: Pick<VideoRecord, 'path' | 'codec' | 'proxyPath'>): boolean {
+  return playbackCopyReason(video) !== null;
+}
+
+/**
+ * The browser engine could not play a file it should (a damaged slice, an unusual profile): from now on the
+ * video plays through an H.264 copy, made like an AVI's. Returns false when it already does.
+ */
+export function requestPlayableCopy(project: Project, videoId: number): boolean {
+  const video = project.videos.require(videoId);
+  if (needsProxy(video)) return false;
+  project.videos.update(videoId, { proxyPath: proxyTarget(project, video) });
+  return true;
 }
 
 /**

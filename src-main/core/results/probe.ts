@@ -8,7 +8,7 @@ import { summarizeProbe, type ProbeSummary } from '../figures/probe-summary.ts';
 export type ProbeResultView = Pick<
   ProbeResultRecord,
   | 'clipId' | 'videoId' | 'startFrame' | 'endFrame' | 'forwardTop1' | 'forwardScore' | 'reversedTop1' | 'reversedScore'
-  | 'expectedReversed' | 'flipped' | 'jsDivergence'
+  | 'expectedReversed' | 'forwardPartner' | 'flipped' | 'invariant' | 'reversedAsExpected' | 'jsDivergence'
 > & {
   video: string;
   /** The clip's class name; null for a window that is not a labelled clip. */
@@ -29,7 +29,8 @@ export function probeResults(project: Project, query: { jobId?: number; modelId?
   return project.probes.list({ jobId }).map((r) => ({
     clipId: r.clipId, videoId: r.videoId, video: videoName(r.videoId), label: r.classId !== null ? (names.get(r.classId) ?? null) : null,
     startFrame: r.startFrame, endFrame: r.endFrame, forwardTop1: r.forwardTop1, forwardScore: r.forwardScore,
-    reversedTop1: r.reversedTop1, reversedScore: r.reversedScore, expectedReversed: r.expectedReversed, flipped: r.flipped,
+    reversedTop1: r.reversedTop1, reversedScore: r.reversedScore, expectedReversed: r.expectedReversed,
+    forwardPartner: r.forwardPartner, flipped: r.flipped, invariant: r.invariant, reversedAsExpected: r.reversedAsExpected,
     jsDivergence: r.jsDivergence,
   }));
 }

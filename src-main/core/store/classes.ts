@@ -21,6 +21,17 @@ export interface ClassRecord {
   clipCount: number;
 }
 
+/** Words naming a direction that a horizontal mirror turns around ("walk left" mirrored is "walk right"). */
+const DIRECTION_WORD = /\b(left|right|leftwards?|rightwards?|clockwise|anti-?clockwise|counter-?clockwise|east|west)\b/i;
+
+/**
+ * Whether horizontal flip keeps a new class's label when the user does not say: not for a class that names a
+ * direction or has a reverse partner (a mirrored "open lid" may still be one, but the user says so).
+ */
+export function flipSafeByDefault(name: string, hasPartner: boolean): boolean {
+  return !hasPartner && !DIRECTION_WORD.test(name);
+}
+
 export interface NewClass {
   name: string;
   color?: string;
@@ -117,7 +128,7 @@ export class ClassesRepo {
     const hotkey = this.checkHotkey(input.hotkey ?? null, null);
     const order = stmt(this.db, 'SELECT coalesce(max(sort_order), -1) + 1 FROM classes').pluck().get() as number;
     const info = stmt(this.db, 'INSERT INTO classes (name, color, hotkey, flip_safe, sort_order, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(name, color, hotkey, input.flipSafe === false ? 0 : 1, order, nowIso());
+      .run(name, color, hotkey, (input.flipSafe ?? flipSafeByDefault(name, input.reverseOf != null)) ? 1 : 0, order, nowIso());
     const id = Number(info.lastInsertRowid);
     track.inserted('classes', id);
     if (input.reverseOf != null) this.link(id, input.reverseOf, track);
@@ -160,7 +171,11 @@ export class ClassesRepo {
       if (sets.length > 0) stmt(this.db, `UPDATE classes SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
       if (patch.reverseOf !== undefined) {
         if (patch.reverseOf === null) this.unlink(id, track);
-        else this.link(id, patch.reverseOf, track);
+        else if (patch.reverseOf !== current.reverseOf) {
+          this.link(id, patch.reverseOf, track);
+          // A new reverse pair is a direction: mirrored training clips would teach the wrong partner, unless told.
+          if (patch.flipSafe === undefined) stmt(this.db, 'UPDATE classes SET flip_safe = 0 WHERE id IN (?, ?)').run(id, patch.reverseOf);
+        }
       }
       return this.require(id);
     });

@@ -189,7 +189,14 @@ export interface ProbeResultRecord {
   reversedScore: number;
   /** The `reverse_of` class name, or the label itself where the class has none. */
   expectedReversed: string | null;
+  /** The forward top-1's reverse partner when probed; null where it had none. */
+  forwardPartner: string | null;
+  /** The forward top-1 has a partner and the reversed top-1 is that partner. */
   flipped: boolean;
+  /** The forward top-1 has no partner and the reversed top-1 is the same class. */
+  invariant: boolean;
+  /** The reversed top-1 equals `expectedReversed`. */
+  reversedAsExpected: boolean;
   jsDivergence: number;
   forwardProbabilities: Float32Array | null;
   reversedProbabilities: Float32Array | null;
@@ -203,13 +210,14 @@ export class ProbesRepo {
   insertMany(rows: readonly NewProbeResult[]): void {
     const insert = stmt(this.db,
       'INSERT INTO probe_results (job_id, model_id, clip_id, video_id, class_id, start_frame, end_frame, forward_top1, forward_score, ' +
-        'reversed_top1, reversed_score, expected_reversed, flipped, js_divergence, forward_probabilities, reversed_probabilities) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'reversed_top1, reversed_score, expected_reversed, forward_partner, flipped, invariant, reversed_as_expected, js_divergence, ' +
+        'forward_probabilities, reversed_probabilities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     writeTx(this.db, () => {
       for (const p of rows) {
         insert.run(p.jobId, p.modelId, p.clipId, p.videoId, p.classId, p.startFrame, p.endFrame, p.forwardTop1, p.forwardScore,
-          p.reversedTop1, p.reversedScore, p.expectedReversed, p.flipped ? 1 : 0, p.jsDivergence,
+          p.reversedTop1, p.reversedScore, p.expectedReversed, p.forwardPartner, p.flipped ? 1 : 0, p.invariant ? 1 : 0,
+          p.reversedAsExpected ? 1 : 0, p.jsDivergence,
           typedToBlob(p.forwardProbabilities), typedToBlob(p.reversedProbabilities));
       }
     });
@@ -232,7 +240,10 @@ export class ProbesRepo {
       reversedTop1: String(r.reversed_top1),
       reversedScore: Number(r.reversed_score),
       expectedReversed: (r.expected_reversed as string | null) ?? null,
+      forwardPartner: (r.forward_partner as string | null) ?? null,
       flipped: Boolean(r.flipped),
+      invariant: Boolean(r.invariant),
+      reversedAsExpected: Boolean(r.reversed_as_expected),
       jsDivergence: Number(r.js_divergence),
       forwardProbabilities: blobToFloat32(r.forward_probabilities),
       reversedProbabilities: blobToFloat32(r.reversed_probabilities),

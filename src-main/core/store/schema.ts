@@ -187,5 +187,23 @@ ALTER TABLE edit_log ADD COLUMN origin TEXT NOT NULL DEFAULT 'app';
 CREATE INDEX edit_log_origin ON edit_log(origin, undone, id);
 `;
 
-export const MIGRATIONS: readonly string[] = [migration1, migration2, migration3, migration4];
+/**
+ * The reversal probe's \`flipped\` means the prediction flipped: the forward top-1 has a reverse partner and the
+ * reversed top-1 is that partner. Before, it meant "reversed top-1 = the label's expected class", which is kept
+ * as \`reversed_as_expected\`; stored rows are recomputed from the classes' partners.
+ */
+const migration5 = `
+ALTER TABLE probe_results ADD COLUMN forward_partner TEXT;                         -- the forward top-1's reverse_of
+ALTER TABLE probe_results ADD COLUMN invariant INTEGER NOT NULL DEFAULT 0;        -- no partner, reversed top-1 = forward
+ALTER TABLE probe_results ADD COLUMN reversed_as_expected INTEGER NOT NULL DEFAULT 0;
+UPDATE probe_results SET
+  reversed_as_expected = flipped,
+  forward_partner = (SELECT p.name FROM classes c JOIN classes p ON p.id = c.reverse_of
+                     WHERE c.name = probe_results.forward_top1 ORDER BY c.archived, c.id LIMIT 1);
+UPDATE probe_results SET
+  flipped = (forward_partner IS NOT NULL AND reversed_top1 = forward_partner),
+  invariant = (forward_partner IS NULL AND reversed_top1 = forward_top1);
+`;
+
+export const MIGRATIONS: readonly string[] = [migration1, migration2, migration3, migration4, migration5];
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -39,8 +39,15 @@ export function registerSystem(program: Command): void {
       const { startWebHost } = await import('../web/server.ts');
       const { openInBrowser } = await import('../web/open-browser.ts');
       const { resolveStartupProject } = await import('../../app/startup.ts');
+      const { rememberProject } = await import('../../api/app-state.ts');
+      const { noteRecentProject } = await import('../../api/recent-projects.ts');
       const projectDir = project ?? (await resolveStartupProject());
       const host = await startWebHost({ projectDir, port: opts.port, host: opts.host });
+      // The browser app's project, like the window's: reopened next start, listed under recent projects.
+      if (host.projectDir) {
+        rememberProject(host.projectDir);
+        noteRecentProject(host.projectDir);
+      }
       process.stdout.write(`STM Studio is serving ${host.projectDir ?? 'no project'} at ${host.url}\n`);
       if (opts.open) openInBrowser(host.openUrl());
       await new Promise<void>((resolveStop) => {

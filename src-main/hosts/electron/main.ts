@@ -4,6 +4,7 @@ import { createLocalApi } from '../../api/local-client.ts';
 import { dispatch } from '../../api/router.ts';
 import { buildPendingDemo, resolveStartupProject } from '../../app/startup.ts';
 import { sessionServices } from '../../api/services.ts';
+import { noteRecentProject } from '../../api/recent-projects.ts';
 import { resolveMediaFile } from '../web/media-routes.ts';
 import { mediaResponse } from './media-response.ts';
 import { isOwnRenderer, type RendererOrigin } from './trust.ts';
@@ -83,7 +84,8 @@ export function startElectronHost({ app, BrowserWindow, ipcMain, protocol, shell
       return mediaResponse(file.path, file.contentType, request.headers.get('range'));
     });
     try {
-      local.context.session.open(await resolveStartupProject(), { create: true });
+      const project = local.context.session.open(await resolveStartupProject(), { create: true });
+      noteRecentProject(project.dir);
     } catch (err) {
       console.error(`Could not open the startup project: ${(err as Error).message}`);
     }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { createLocalApi } from '../../api/local-client.ts';
@@ -12,6 +12,7 @@ import type { WsCall, WsServerMessage } from '../../api/client.ts';
 import { packageRoot } from '../../core/app-info.ts';
 import { serveFile } from './serve-file.ts';
 import { resolveMediaFile } from './media-routes.ts';
+import { offeredDownload } from '../../api/downloads.ts';
 import { hostAllowed, OneTimeCodes, requestUrl, sameSecret, tokenOf } from './access.ts';
 import type { Session } from '../../api/session.ts';
 
@@ -111,6 +112,17 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     if (refused || !url) return send(res, refused ?? reply(400, 'Bad Request'));
     if (url.pathname === '/session') return exchangeCode(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, reply(405, 'method not allowed'));
+    const download = /^\/download\/([0-9a-f-]{36})$/.exec(url.pathname);
+    if (download) {
+      if (!sameSecret(tokenOf(req, url), token)) {
+        return send(res, reply(401, '401 Unauthorized: open the URL that `stm-studio serve` printed (it carries the access token).'));
+      }
+      const file = offeredDownload(context.session, download[1]!);
+      if (!file) return send(res, reply(404, 'no such download (exports are offered until the server stops)'));
+      res.setHeader('content-disposition', `attachment; filename="${basename(file).replace(/["\\\r\n]/g, '_')}"`);
+      serveFile(req, res, file, file.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream');
+      return;
+    }
     const media = /^\/media\/([a-z]+)\/([^/]+)$/.exec(url.pathname);
     if (media) {
       if (!sameSecret(tokenOf(req, url), token)) {

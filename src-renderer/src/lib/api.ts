@@ -128,3 +128,9 @@ export async function droppedPaths(files: File[]): Promise<string[] | null> {
   const paths = (await window.api.pathsForFiles(files)).filter((p) => p.length > 0);
   return paths.length ? paths : null;
 }
+
+/** Where the browser downloads a file the web host offered (an export); null in the Electron window. */
+export function downloadUrl(id: string): string | null {
+  if (window.api) return null;
+  return `/download/${encodeURIComponent(id)}?token=${encodeURIComponent(sessionStorage.getItem('stm-token') ?? '')}`;
+}

@@ -10,6 +10,8 @@ class JobsState {
   modelId = $state<number | null>(null);
   /** Bumped when a job finishes, so views refetch what it produced. */
   finished = $state(0);
+  /** The job whose start the status bar is announcing. */
+  private announced: { id: number; text: string } | null = null;
 
   readonly model = $derived(this.models.find((m) => m.id === this.modelId) ?? null);
 
@@ -17,6 +19,11 @@ class JobsState {
     api.on('job.progress', ({ job }) => this.put(job));
     api.on('job.updated', ({ job }) => {
       this.put(job);
+      // "queued" stops being true the moment the job starts or ends.
+      if (this.announced?.id === job.id && job.status !== 'queued') {
+        wb.clear(this.announced.text);
+        this.announced = null;
+      }
       if (job.status === 'done') this.finished++;
       // A stopped training keeps the model of its best epoch so far, or drops it before the first one.
       if (job.status !== 'queued' && job.status !== 'running') void this.loadModels();
@@ -43,10 +50,16 @@ class JobsState {
     }
   }
 
+  /** The newest model id seen, so a model a run has just made becomes the one the views show. */
+  private newestModel = 0;
+
   async loadModels(): Promise<void> {
     try {
       this.models = (await api.call('models.list', {})).sort((a, b) => b.id - a.id);
-      if (this.modelId === null || !this.models.some((m) => m.id === this.modelId)) this.modelId = this.models[0]?.id ?? null;
+      const newest = this.models[0]?.id ?? 0;
+      const fresh = this.newestModel > 0 && newest > this.newestModel;
+      if (this.newestModel === 0 || newest > this.newestModel) this.newestModel = newest;
+      if (fresh || this.modelId === null || !this.models.some((m) => m.id === this.modelId)) this.modelId = this.models[0]?.id ?? null;
     } catch (err) {
       wb.fail(err);
     }
@@ -73,7 +86,8 @@ class JobsState {
     try {
       const job = await call;
       this.put(job);
-      wb.say(`${job.kind} job ${job.id} queued.`);
+      this.announced = { id: job.id, text: `${job.kind} job ${job.id} ${job.status === 'queued' ? 'queued' : 'started'}.` };
+      wb.say(this.announced.text);
       return job;
     } catch (err) {
       wb.fail(err);

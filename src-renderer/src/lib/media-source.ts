@@ -3,8 +3,11 @@ import { api } from './api.ts';
 
 /**
  * The file the player shows: the scrub proxy once it is ready (it seeks fast; same frames at the same
- * timestamps, so frame numbers and labels are unchanged), otherwise the video or its playback proxy.
+ * timestamps, so frame numbers and labels are unchanged), otherwise the video or its playback proxy. The
+ * playback proxy gets its own address, so the player loads it when it replaces an original that failed.
  */
-export function playerSource(video: Pick<VideoListItem, 'id' | 'scrub'>): string {
-  return api.mediaUrl(video.scrub === 'ready' ? 'scrub' : 'video', video.id);
+export function playerSource(video: Pick<VideoListItem, 'id' | 'scrub' | 'playback'>): string {
+  if (video.scrub === 'ready') return api.mediaUrl('scrub', video.id);
+  const url = api.mediaUrl('video', video.id);
+  return video.playback === 'proxy' ? `${url}${url.includes('?') ? '&' : '?'}copy=1` : url;
 }

@@ -8,9 +8,17 @@ export interface PendingVideo {
   error: string | null;
 }
 
+/** How long a removed video can be brought back before it leaves the project. */
+const REMOVE_UNDO_MS = 8000;
+
 /** Adding, relinking and removing videos, with per-file progress while the core probes them. */
 class VideoImport {
   pending = $state<PendingVideo[]>([]);
+  /** The removal the confirm dialog asks about. */
+  removing = $state<{ id: number; name: string; clips: number } | null>(null);
+  /** Videos removed in the list whose removal is still waiting out its undo period. */
+  hidden = $state<Set<number>>(new Set());
+  private timers = new Map<number, ReturnType<typeof setTimeout>>();
 
   async add(paths: string[]): Promise<void> {
     const names = paths.map((p) => p.split(/[\\/]/).pop() ?? p);
@@ -48,15 +56,43 @@ class VideoImport {
     }
   }
 
+  /** Asks first (the app's dialog), saying how many clips go with the video. */
   async remove(id: number): Promise<void> {
     const v = project.videos.find((x) => x.id === id);
-    if (!confirm(`Remove ${v?.name ?? 'this video'} and its clips from the project? The file on disk is kept.`)) return;
+    const clips = await api.call('clips.list', { videoId: id }).then((c) => c.length, () => 0);
+    this.removing = { id, name: v?.name ?? `video ${id}`, clips };
+  }
+
+  /**
+   * The video leaves the list at once and the project after a few seconds, while the status bar offers Undo;
+   * closing the app meanwhile keeps it.
+   */
+  confirmRemove(): void {
+    const target = this.removing;
+    this.removing = null;
+    if (!target) return;
+    this.hidden = new Set([...this.hidden, target.id]);
+    if (project.videoId === target.id) project.videoId = null;
+    this.timers.set(target.id, setTimeout(() => void this.commitRemove(target.id), REMOVE_UNDO_MS));
+    wb.offer(`Removed ${target.name}${target.clips ? ` and its ${target.clips} clip${target.clips === 1 ? '' : 's'}` : ''}.`, 'Undo', () => this.undoRemove(target.id), REMOVE_UNDO_MS);
+  }
+
+  undoRemove(id: number): void {
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+    this.hidden = new Set([...this.hidden].filter((h) => h !== id));
+    wb.say(`Kept ${project.videos.find((v) => v.id === id)?.name ?? 'the video'}.`);
+  }
+
+  private async commitRemove(id: number): Promise<void> {
+    this.timers.delete(id);
     try {
       await api.call('videos.remove', { id });
-      if (project.videoId === id) project.videoId = null;
       await project.loadVideos();
     } catch (err) {
       wb.fail(err);
+    } finally {
+      this.hidden = new Set([...this.hidden].filter((h) => h !== id));
     }
   }
 }

@@ -14,7 +14,7 @@ export class Workbench {
   view = $state<ViewName>('label');
   exportOpen = $state(false);
   /** The last error a user action produced, shown in the status bar until the next action. */
-  notice = $state<{ kind: 'error' | 'info'; text: string } | null>(null);
+  notice = $state<{ kind: 'error' | 'info'; text: string; action?: { label: string; run: () => void } } | null>(null);
 
   compute = $state<ComputeBackends | null>(null);
 
@@ -55,6 +55,20 @@ export class Workbench {
   }
 
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** An info line with one action (Undo) for `ms` milliseconds. */
+  offer(text: string, label: string, run: () => void, ms: number): void {
+    const notice = { kind: 'info' as const, text, action: { label, run } };
+    this.notice = notice;
+    setTimeout(() => {
+      if (this.notice?.text === notice.text && this.notice.action?.label === label) this.notice = null;
+    }, ms);
+  }
+
+  /** Takes an info line off the status bar once it is no longer true. */
+  clear(text: string): void {
+    if (this.notice?.kind === 'info' && this.notice.text === text) this.notice = null;
+  }
 
   /** An info line that gives the status bar back to the shortcut hints after a few seconds. */
   say(text: string): void {

@@ -60,29 +60,35 @@ describe('segments from windows', () => {
 
 describe('reversal probe summary', () => {
   const classes = ['open', 'close', 'wave'];
+  const partners: Record<string, string> = { open: 'close', close: 'open' };
   const record = (label: string, expected: string, fwd: number[], rev: number[]): ProbeClipRecord => ({
     label,
     paired: expected !== label,
-    ...probeOutcome(classes, fwd, rev, expected),
+    ...probeOutcome(classes, fwd, rev, expected, (name) => partners[name] ?? null),
   });
-  it('counts flips on paired classes and invariance on the rest', () => {
+  it('counts a flip only where the prediction itself flipped, and invariance where its class has no partner', () => {
     const records = [
-      record('open', 'close', [0.8, 0.1, 0.1], [0.1, 0.8, 0.1]), // flipped as expected
-      record('open', 'close', [0.8, 0.1, 0.1], [0.7, 0.2, 0.1]), // did not flip
-      record('close', 'open', [0.1, 0.8, 0.1], [0.9, 0.05, 0.05]), // flipped
+      record('open', 'close', [0.8, 0.1, 0.1], [0.1, 0.8, 0.1]), // open → close: flipped, as expected
+      record('open', 'close', [0.8, 0.1, 0.1], [0.7, 0.2, 0.1]), // open both ways: did not flip
+      record('close', 'open', [0.1, 0.8, 0.1], [0.9, 0.05, 0.05]), // close → open: flipped
       record('wave', 'wave', [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]), // invariant
+      record('open', 'close', [0.1, 0.8, 0.1], [0.1, 0.8, 0.1]), // misread as close both ways: reversed "as expected", not a flip
     ];
-    expect(records[0].flipped).toBe(true);
-    expect(records[1].flipped).toBe(false);
+    expect(records.map((r) => r.flipped)).toEqual([true, false, true, false, false]);
+    expect(records.map((r) => r.invariant)).toEqual([false, false, false, true, false]);
+    expect(records.map((r) => r.reversedAsExpected)).toEqual([true, false, true, true, true]);
+    expect(records[4].forwardPartner).toBe('open');
     const summary = summarizeProbe(records);
-    expect(summary.clips).toBe(4);
-    expect(summary.flipRate).toBeCloseTo(2 / 3);
+    expect(summary.clips).toBe(5);
+    expect(summary.flipRate).toBeCloseTo(2 / 4);
     expect(summary.invarianceRate).toBe(1);
-    expect(summary.forwardAccuracy).toBe(1);
+    expect(summary.reversedAsExpectedRate).toBeCloseTo(4 / 5);
+    expect(summary.forwardAccuracy).toBeCloseTo(4 / 5);
     expect(records[3].jsDivergence).toBeCloseTo(0, 9);
     expect(summary.meanDivergence).toBeGreaterThan(0);
     const open = summary.perClass.find((c) => c.label === 'open');
-    expect(open).toMatchObject({ clips: 2, paired: true, expectedReversed: 'close', matchRate: 0.5 });
+    expect(open).toMatchObject({ clips: 3, paired: true, expectedReversed: 'close' });
+    expect(open!.matchRate).toBeCloseTo(2 / 3);
   });
 });
 

@@ -129,16 +129,22 @@ describe('predict, probe and CSV export', () => {
     const results = await api.client.call('probe.results', { jobId: job.id });
     expect(results).toHaveLength(clips.length);
     const expected: Record<string, string> = { red: 'blue', blue: 'red', green: 'green' };
+    const partner: Record<string, string | null> = { red: 'blue', blue: 'red', green: null };
     for (const r of results) {
       expect(r.expectedReversed).toBe(expected[r.label!]);
-      expect(r.flipped).toBe(r.reversedTop1 === r.expectedReversed);
+      // "flipped" is about the prediction, whatever the label: its forward class turned into that class's partner.
+      expect(r.forwardPartner).toBe(partner[r.forwardTop1]);
+      expect(r.flipped).toBe(partner[r.forwardTop1] !== null && r.reversedTop1 === partner[r.forwardTop1]);
+      expect(r.invariant).toBe(partner[r.forwardTop1] === null && r.reversedTop1 === r.forwardTop1);
+      expect(r.reversedAsExpected).toBe(r.reversedTop1 === r.expectedReversed);
+      if (r.reversedTop1 === r.forwardTop1) expect(r.flipped).toBe(false);
       expect(r.jsDivergence).toBeGreaterThanOrEqual(0);
     }
     const summary = await api.client.call('probe.summary', { modelId });
-    const paired = results.filter((r) => r.label !== 'green');
-    expect(summary.flipRate).toBeCloseTo(paired.filter((r) => r.flipped).length / paired.length, 9);
-    const unpaired = results.filter((r) => r.label === 'green');
-    expect(summary.invarianceRate).toBeCloseTo(unpaired.filter((r) => r.flipped).length / unpaired.length, 9);
+    const share = (rows: typeof results, hit: (r: (typeof results)[number]) => boolean) => (rows.length ? rows.filter(hit).length / rows.length : null);
+    expect(summary.flipRate).toBe(share(results.filter((r) => r.forwardPartner !== null), (r) => r.flipped));
+    expect(summary.invarianceRate).toBe(share(results.filter((r) => r.forwardPartner === null), (r) => r.invariant));
+    expect(summary.reversedAsExpectedRate).toBe(share(results, (r) => r.reversedAsExpected));
 
     const file = join(out, 'probe.csv');
     await api.client.call('export.csv', { kind: 'probe', file, modelId });
@@ -146,8 +152,13 @@ describe('predict, probe and CSV export', () => {
     expect(rows).toHaveLength(clips.length);
     expect(Object.keys(rows[0])).toEqual([
       'video', 'clip', 'label', 'start_frame', 'end_frame', 'start_s', 'end_s', 'forward_top1', 'forward_score',
-      'reversed_top1', 'reversed_score', 'expected_reversed', 'flipped', 'js_divergence',
+      'reversed_top1', 'reversed_score', 'expected_reversed', 'flipped', 'invariant', 'reversed_as_expected', 'js_divergence',
     ]);
+    for (const [i, r] of rows.entries()) {
+      expect(r.flipped).toBe(String(results[i].flipped));
+      expect(r.reversed_as_expected).toBe(String(results[i].reversedAsExpected));
+      expect(Number(r.js_divergence)).toBe(results[i].jsDivergence);
+    }
     expect(rows.filter((r) => r.label === 'red').every((r) => r.expected_reversed === 'blue')).toBe(true);
   });
 

@@ -25,6 +25,7 @@ describe('clip subjects', () => {
     // Bring the file back to schema 2 as an older STM Studio left it.
     const db = new Database(join(dir, PROJECT_FILE));
     db.exec('DROP INDEX edit_log_origin; ALTER TABLE edit_log DROP COLUMN origin; ALTER TABLE clips DROP COLUMN subject');
+    db.exec('ALTER TABLE probe_results DROP COLUMN forward_partner; ALTER TABLE probe_results DROP COLUMN invariant; ALTER TABLE probe_results DROP COLUMN reversed_as_expected');
     db.pragma('user_version = 2');
     db.close();
 

@@ -46,7 +46,8 @@ describe('CLI', () => {
     const listed = JSON.parse((await cli('class', 'list', dir, '--json')).stdout) as { classes: Array<{ name: string; flipSafe: boolean; reverseOf: number }> };
     expect(listed.classes.map((c) => [c.name, c.flipSafe, c.reverseOf])).toEqual([
       ['push left', false, 2],
-      ['push right', true, 1],
+      // "push right" names a direction and has a reverse partner: not flip-safe unless told (--flip).
+      ['push right', false, 1],
     ]);
     const labels = join(dir, 'in.csv');
     writeFileSync(labels, 'video,start_frame,end_frame,label\narena.mp4,0,30,push left\narena.mp4,40,90,sniff\n');

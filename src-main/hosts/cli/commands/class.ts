@@ -23,10 +23,11 @@ export function registerClass(program: Command, _groups: CommandGroups): void {
     .option('--hotkey <key>', 'one key that labels with this class')
     .option('--color <#RRGGBB>', 'display colour')
     .option('--reverse-of <name>', 'the class this action looks like played backwards (set both ways)')
+    .option('--flip', 'horizontal flip keeps this action: mirror its clips in training (default: yes, unless the name has a direction word or --reverse-of is given)')
     .option('--no-flip', 'horizontal flip changes this action (e.g. "push left"): never flip it in training')
     .option('--json', 'print the class as JSON')
     .action(
-      async (dir: string, name: string, opts: { hotkey?: string; color?: string; reverseOf?: string; flip: boolean; json?: boolean }) => {
+      async (dir: string, name: string, opts: { hotkey?: string; color?: string; reverseOf?: string; flip?: boolean; json?: boolean }) => {
         await withProject(dir, async ({ client }) => {
           const reverseOf = opts.reverseOf !== undefined ? await classIdByName(client, opts.reverseOf) : undefined;
           const added = await client.call('classes.add', { name, hotkey: opts.hotkey, color: opts.color, reverseOf, flipSafe: opts.flip });

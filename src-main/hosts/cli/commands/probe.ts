@@ -54,17 +54,18 @@ export function registerProbe(program: Command, _groups: CommandGroups): void {
         if (opts.json) {
           printJson({
             job: job.id, model: modelId, clips: summary.clips, forward_top1: summary.forwardAccuracy, flip_rate: summary.flipRate,
-            invariance_rate: summary.invarianceRate, mean_js_divergence: summary.meanDivergence, per_class: summary.perClass, file: written.file,
+            invariance_rate: summary.invarianceRate, reversed_as_expected: summary.reversedAsExpectedRate, mean_js_divergence: summary.meanDivergence, per_class: summary.perClass, file: written.file,
           });
           return;
         }
         process.stdout.write(
           `${summary.clips} ${opts.clips === 'windows' ? 'windows' : 'clips'}: forward top-1 ${percent(summary.forwardAccuracy)}, flip rate ${percent(summary.flipRate)}, ` +
-            `invariance ${percent(summary.invarianceRate)}, mean JS divergence ${summary.meanDivergence.toFixed(4)}\n`,
+            `invariance ${percent(summary.invarianceRate)}, reversed as expected ${percent(summary.reversedAsExpectedRate)}, ` +
+            `mean JS divergence ${summary.meanDivergence.toExponential(2)}\n`,
         );
         for (const c of summary.perClass) {
           process.stdout.write(
-            `  ${c.label}: ${c.clips} clips, reversed → ${c.expectedReversed} ${percent(c.matchRate)}, divergence ${c.meanDivergence.toFixed(4)}\n`,
+            `  ${c.label}: ${c.clips} clips, reversed → ${c.expectedReversed} ${percent(c.matchRate)}, divergence ${c.meanDivergence.toExponential(2)}\n`,
           );
         }
         process.stdout.write(`wrote ${written.rows} rows to ${written.file}\n`);

@@ -81,7 +81,7 @@ interface TrainOptions {
   freeze: number;
   patience: number;
   preciseBn: number;
-  split: 'video' | 'fixed';
+  split: 'video' | 'clip' | 'fixed';
   flip?: boolean;
   reverseAugment?: boolean;
   classWeighting: boolean;
@@ -111,7 +111,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     .option('--freeze <n>', 'keep the stem and the first N stages fixed', intOption('--freeze', 0), d.freeze)
     .option('--patience <n>', 'early stopping: epochs without a better validation score (0: off)', intOption('--patience', 0), d.patience)
     .option('--precise-bn <n>', 'training batches whose BatchNorm statistics are measured before each validation (0: off)', intOption('--precise-bn', 0), d.preciseBnBatches)
-    .option('--split <mode>', 'video (no clip of a validation video in training) | fixed (the split stored on clips)', d.split)
+    .option('--split <mode>', 'video (no clip of a validation video in training) | clip (a share of each class\'s clips, for one-video projects) | fixed (the split stored on clips)', d.split)
     .option('--flip', 'horizontal flip for classes marked flip-safe')
     .option('--reverse-augment', 'play clips of classes with a reverse partner backwards half the time, labelled as the partner')
     .option('--no-class-weighting', 'do not weight the loss by inverse class frequency')
