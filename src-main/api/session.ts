@@ -28,6 +28,8 @@ export class Session {
   private readonly openedHooks: Array<(p: Project) => void> = [];
   private readonly closingHooks: Array<(p: Project) => void> = [];
   emit: Emit = () => {};
+  /** Which host runs this session (set by createLocalApi); services behave as that host needs. */
+  host: 'electron' | 'web' | 'cli' | null = null;
 
   constructor() {
     for (const install of sessionServices) install(this);

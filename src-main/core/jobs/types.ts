@@ -25,7 +25,18 @@ export type JobProgress = {
   figures?: JobOutcome['figures'];
   /** Training: the latest point of the in-epoch loss/top-1 curve. */
   trainStep?: TrainStepPoint;
+  /** A job on the worker queue: its shards by state, and the workers connected now. */
+  shards?: ShardCounts;
+  workers?: string[];
 };
+
+export interface ShardCounts {
+  total: number;
+  done: number;
+  running: number;
+  waiting: number;
+  failed: number;
+}
 
 /** What a job hands back when it ends well: figures for the log, the CLI's --json and the UI. */
 export interface JobOutcome {
@@ -35,7 +46,7 @@ export interface JobOutcome {
 
 /** What a job body sees while it runs (inside a worker thread, or in-process in tests). */
 export interface JobHooks {
-  report(update: { phase: string; done: number; total: number; unit: string; epoch?: number; epochs?: number; note?: string; trainStep?: TrainStepPoint }): void;
+  report(update: { phase: string; done: number; total: number; unit: string; epoch?: number; epochs?: number; note?: string; trainStep?: TrainStepPoint; shards?: ShardCounts; workers?: string[] }): void;
   log(line: string): void;
   /** Throws UserError('cancelled') once cancel was asked for; call between steps. */
   throwIfCancelled(): void;
