@@ -1,8 +1,9 @@
 /**
  * A real Debian redis-server for tests: a free loopback port, a temporary data folder (append-only file, so
- * a restart keeps the queue as a lab's Redis would), a password, stopped and removed after the test.
+ * a restart keeps the queue as a lab's Redis would), a password, and a second, TLS port with a certificate
+ * made by openssl; stopped and removed after the test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,10 @@ export interface TestRedis {
   password: string;
   /** redis://:password@127.0.0.1:port */
   url: string;
+  /** rediss://:password@localhost:tlsPort (certificate for "localhost", signed by `caFile`) */
+  tlsUrl: string;
+  /** The certificate a TLS client must trust (NODE_EXTRA_CA_CERTS). */
+  caFile: string;
   /** Stops the server (SIGTERM: it writes its data) and starts it again on the same port and folder. */
   restart(pauseMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -32,7 +37,11 @@ export function freePort(): Promise<number> {
 export async function startRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'stm-redis-'));
   const port = await freePort();
+  const tlsPort = await freePort();
   const password = 'lab-secret';
+  const caFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', caFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
   let child: ChildProcess | null = null;
 
   const launch = () =>
@@ -40,6 +49,7 @@ export async function startRedis(): Promise<TestRedis> {
       const proc = spawn('redis-server', [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '',
         '--requirepass', password, '--daemonize', 'no', '--loglevel', 'warning',
+        '--tls-port', String(tlsPort), '--tls-cert-file', caFile, '--tls-key-file', keyFile, '--tls-ca-cert-file', caFile, '--tls-auth-clients', 'no',
       ], { stdio: ['ignore', 'pipe', 'pipe'] });
       child = proc;
       let out = '';
@@ -79,6 +89,8 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     password,
     url: `redis://:${password}@127.0.0.1:${port}`,
+    tlsUrl: `rediss://:${password}@localhost:${tlsPort}`,
+    caFile,
     async restart(pauseMs = 500) {
       await halt();
       await new Promise((r) => setTimeout(r, pauseMs));

@@ -12,11 +12,9 @@ import { parse } from 'csv-parse/sync';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Project } from '../../../src-main/core/store/project.ts';
-import { openProject } from '../../../src-main/core/store/project.ts';
+import { createLocalApi, type LocalApi } from '../../../src-main/api/local-client.ts';
 import { createStmNetwork } from '../../../src-main/core/model/network.ts';
 import { archOf, saveCheckpointAtomically } from '../../../src-main/core/jobs/model-files.ts';
-import { addVideos } from '../../../src-main/core/media/library.ts';
-import { requireFfmpegTools } from '../../../src-main/core/media/locate.ts';
 import { SHARD_QUEUE } from '../../../src-main/core/jobs/distributed/connection.ts';
 import { startRedis, type TestRedis } from '../../helpers/redis.ts';
 import { labelledProject, makeColourVideo, type LabelledProject } from './project-fixture.ts';
@@ -46,23 +44,27 @@ class WorkerProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<number | null>;
-  constructor(url: string, pathMap: string, extra: string[] = []) {
-    this.child = spawn(process.execPath, [bin, 'worker', '--queue', url, '--path-map', pathMap, '--lock', '2', '--cache', join(pathMap.split('=')[1]!, '.model-cache'), ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+  constructor(url: string, folder: string, env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [bin, 'worker', '--queue', url, '--path-map', `${folder}=${folder}`, '--lock', '2', '--cache', join(folder, '.model-cache')], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
     });
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
   }
   async ready(): Promise<void> {
-    const until = Date.now() + 60_000;
-    while (!/worker \S+ on redis:\/\//.test(this.output)) {
-      if (this.child.exitCode !== null || Date.now() > until) throw new Error(`worker did not start:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(() => /worker \S+ on rediss?:\/\//.test(this.output), () => `worker did not start:\n${this.output}`, () => this.child.exitCode !== null);
   }
   get shardsDone(): number {
     return (this.output.match(/: done, \d+ window/g) ?? []).length;
+  }
+}
+
+async function until(ok: () => boolean, why: () => string, gaveUp = () => false, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (gaveUp() || Date.now() > end) throw new Error(why());
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -94,101 +96,116 @@ function expectSameRows(actual: Row[], expected: Row[]): void {
   });
 }
 
-const windows = ['--window', '8f', '--stride', '2f', '--batch', '4'];
-
 describe('predict and probe on a worker queue', () => {
   let f: LabelledProject;
   let redis: TestRedis;
   let out: string;
+  let api: LocalApi;
   const workers: WorkerProcess[] = [];
   let localPredict: Row[];
+  const predictParams = { modelId: 1, window: { value: 8, unit: 'frames' }, stride: { value: 2, unit: 'frames' }, batch: 4, direction: 'both' } as const;
+
+  /** Runs a job through the contract in this process and writes its CSV. */
+  async function runInProcess(kind: 'predict' | 'probe', params: Record<string, unknown>, file: string) {
+    const job = kind === 'predict'
+      ? await api.client.call('predict.start', { ...predictParams, ...params })
+      : await api.client.call('probe.start', { modelId: 1, clips: 'windows', window: predictParams.window, stride: predictParams.stride, batch: 4, ...params });
+    const done = await api.client.call('jobs.wait', { id: job.id });
+    if (done.status === 'done') await api.client.call('export.csv', { kind: kind === 'predict' ? 'predictions' : 'probe', file: join(out, file), jobId: job.id });
+    return done;
+  }
 
   beforeAll(async () => {
     [f, redis] = await Promise.all([labelledProject({ reverse: true }), startRedis()]);
     addModel(f.project, ['red', 'blue']);
     f.project.close();
     out = mkdtempSync(join(tmpdir(), 'stm-queue-out-'));
-    workers.push(new WorkerProcess(redis.url, `${f.dir}=${f.dir}`), new WorkerProcess(redis.url, `${f.dir}=${f.dir}`));
-    const local = await cli(['predict', f.dir, '--model', 'tiny', ...windows, '--direction', 'both', '--out', join(out, 'local.csv')]);
-    expect(local.code, local.stderr).toBe(0);
+    // One worker over plain redis://, one over rediss:// (TLS), trusting the test's certificate as a lab would its own.
+    workers.push(new WorkerProcess(redis.url, f.dir), new WorkerProcess(redis.tlsUrl, f.dir, { NODE_EXTRA_CA_CERTS: redis.caFile }));
+    api = createLocalApi('cli');
+    api.context.session.open(f.dir);
+    const local = await runInProcess('predict', {}, 'local.csv');
+    expect(local.status, local.error ?? '').toBe('done');
     localPredict = readCsv(join(out, 'local.csv'));
     await Promise.all(workers.map((w) => w.ready()));
   }, 180_000);
 
   afterAll(async () => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    api?.context.session.close();
     await redis?.stop();
     f?.cleanup();
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
-  it('runs a prediction on two workers with the rows and probabilities of a local run', async () => {
+  it('runs a prediction on two workers (one over TLS) with the rows and probabilities of a local run', async () => {
     // 4 videos × 9 windows in shards of 3 windows: 12 shards for 2 workers.
-    const run = await cli(['predict', f.dir, '--model', 'tiny', ...windows, '--direction', 'both', '--queue', redis.url, '--shard-size', '3', '--json', '--out', join(out, 'queue.csv')]);
+    const run = await cli(['predict', f.dir, '--model', 'tiny', '--window', '8f', '--stride', '2f', '--batch', '4', '--direction', 'both', '--queue', redis.url, '--shard-size', '3', '--json', '--out', join(out, 'queue.csv')]);
     expect(run.code, run.stderr).toBe(0);
     const figures = JSON.parse(run.stdout) as Record<string, number>;
     expect(figures).toMatchObject({ videos: 4, windows: 36, predictions: 72, shards: 12, rows: 72 });
     expectSameRows(readCsv(join(out, 'queue.csv')), localPredict);
     expect(workers.every((w) => w.shardsDone > 0), workers.map((w) => w.output).join('\n---\n')).toBe(true);
-    expect(workers[0]!.output).toMatch(/shard [0-9a-f]{16}-\d+: predict "red-1\.mp4" windows|shard [0-9a-f]{16}-\d+: predict "/);
-    // The password never shows: not in the workers' lines, not in the job as the contract shows it.
+    expect(workers[0]!.output).toMatch(/shard [0-9a-f]{16}-\d+: predict "\S+\.mp4" windows \d+–\d+ \(forward\+reversed, model [0-9a-f]{12}\), attempt 1\/3/);
+    expect(workers[1]!.output).toMatch(/on rediss:\/\/:\*\*\*@localhost/);
+    // The password never shows: not in the workers' lines, not in the job's log or its view.
     expect(workers.map((w) => w.output).join('')).not.toContain(redis.password);
-    const project = openProject(f.dir);
-    try {
-      expect(project.jobs.list({ kind: 'predict' }).at(-1)!.log).not.toContain(redis.password);
-    } finally {
-      project.close();
-    }
+    const job = (await api.client.call('jobs.list', { kind: 'predict' })).at(-1)!;
+    expect(JSON.stringify(job)).not.toContain(redis.password);
+    expect((await api.client.call('jobs.log', { id: job.id })).log).not.toContain(redis.password);
   }, 120_000);
 
   it('loses and doubles nothing when a worker is killed mid-shard (another worker takes the shard over)', async () => {
     const victim = workers[0]!;
-    const before = victim.output.length;
-    let killed = false;
-    const run = await cli(['predict', f.dir, '--model', 'tiny', ...windows, '--direction', 'both', '--queue', redis.url, '--shard-size', '9', '--out', join(out, 'killed.csv')], () => {
-      if (!killed && /shard \S+: predict .*attempt 1\//.test(victim.output.slice(before))) {
-        killed = true;
-        victim.child.kill('SIGKILL');
-      }
-    });
-    expect(killed).toBe(true);
-    expect(run.code, run.stderr).toBe(0);
+    const from = victim.output.length;
+    const running = runInProcess('predict', { queue: redis.url, shardSize: 9, batch: 1 }, 'killed.csv');
+    await until(() => /shard \S+: predict .*attempt 1\//.test(victim.output.slice(from)), () => `no shard started:\n${victim.output.slice(from)}`);
+    victim.child.kill('SIGKILL');
+    const done = await running;
+    expect(done.status, done.error ?? '').toBe('done');
     expectSameRows(readCsv(join(out, 'killed.csv')), localPredict);
-    workers[0] = new WorkerProcess(redis.url, `${f.dir}=${f.dir}`);
-    await workers[0].ready();
+    // A replacement joins while the next tests run (the last one needs two workers again).
+    workers[0] = new WorkerProcess(redis.url, f.dir);
   }, 120_000);
 
   it('probes through a Redis restart with the rows of a local probe', async () => {
-    const local = await cli(['probe', f.dir, '--model', 'tiny', '--clips', 'windows', ...windows, '--out', join(out, 'probe-local.csv')]);
-    expect(local.code, local.stderr).toBe(0);
-    let restarting: Promise<void> | null = null;
+    const local = await runInProcess('probe', {}, 'probe-local.csv');
+    expect(local.status, local.error ?? '').toBe('done');
     const from = workers.map((w) => w.output.length);
-    const run = await cli(['probe', f.dir, '--model', 'tiny', '--clips', 'windows', ...windows, '--queue', redis.url, '--shard-size', '2', '--out', join(out, 'probe-queue.csv')], () => {
-      if (!restarting && workers.some((w, i) => /: done, \d+ window/.test(w.output.slice(from[i])))) restarting = redis.restart(1500);
-    });
-    expect(restarting).not.toBeNull();
-    await restarting;
-    expect(run.code, run.stderr).toBe(0);
+    const running = runInProcess('probe', { queue: redis.url, shardSize: 2 }, 'probe-queue.csv');
+    await until(() => workers.some((w, i) => /: done, \d+ window/.test(w.output.slice(from[i]))), () => 'no probe shard finished');
+    await redis.restart(800);
+    const done = await running;
+    expect(done.status, done.error ?? '').toBe('done');
     expectSameRows(readCsv(join(out, 'probe-queue.csv')), readCsv(join(out, 'probe-local.csv')));
     const after = workers.map((w, i) => w.output.slice(from[i])).join('');
     expect(after).toMatch(/unreachable \(connection lost\); reconnecting[\s\S]*reachable again/);
     expect(after).not.toContain(redis.password);
   }, 120_000);
 
-  it('re-attaches a restarted coordinator to its shards and finishes the job', async () => {
-    let killedAt = '';
-    const first = await cli(['predict', f.dir, '--model', 'tiny', ...windows, '--direction', 'both', '--queue', redis.url, '--shard-size', '2', '--out', join(out, 'attach.csv')], (text, child) => {
-      if (!killedAt && /shards [1-9]\d*\/\d+ done/.test(text)) {
-        killedAt = text;
+  it('re-attaches to its shards when the coordinating process dies and the app opens the project again', async () => {
+    let killed = false;
+    const first = await cli(['predict', f.dir, '--model', 'tiny', '--window', '8f', '--stride', '2f', '--batch', '4', '--direction', 'both', '--queue', redis.url, '--shard-size', '2', '--out', join(out, 'attach.csv')], (text, child) => {
+      if (!killed && /shards [1-9]\d*\/\d+ done/.test(text)) {
+        killed = true;
         child.kill('SIGKILL');
       }
     });
+    expect(killed).toBe(true);
     expect(first.code).not.toBe(0);
-    const project = openProject(f.dir);
-    const jobId = project.jobs.list({ kind: 'predict' }).at(-1)!.id;
-    project.close();
-    const again = await cli(['predict', f.dir, '--resume', String(jobId), '--out', join(out, 'attach.csv')]);
-    expect(again.code, again.stderr).toBe(0);
+    // The app (not the CLI) resumes a queue job left behind by a process that died, as soon as it opens the project.
+    const app = createLocalApi('electron');
+    try {
+      app.context.session.open(f.dir);
+      const job = (await app.client.call('jobs.list', { kind: 'predict' })).at(-1)!;
+      expect(['queued', 'running']).toContain(job.status);
+      const done = await app.client.call('jobs.wait', { id: job.id });
+      expect(done.status, done.error ?? '').toBe('done');
+      await app.client.call('export.csv', { kind: 'predictions', file: join(out, 'attach.csv'), jobId: job.id });
+      expect((await app.client.call('jobs.log', { id: job.id })).log).toMatch(/already in the project/);
+    } finally {
+      app.context.session.close();
+    }
     expectSameRows(readCsv(join(out, 'attach.csv')), localPredict);
   }, 120_000);
 
@@ -196,23 +213,15 @@ describe('predict and probe on a worker queue', () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'stm-elsewhere-'));
     try {
       const path = await makeColourVideo(join(elsewhere, 'far.mp4'), 'green', 9);
-      const project = openProject(f.dir);
-      const added = await addVideos(project, await requireFfmpegTools(), [path]);
-      project.close();
-      expect(added[0]!.ok).toBe(true);
-      const run = await cli(['predict', f.dir, '--model', 'tiny', ...windows, '--queue', redis.url, '--attempts', '2', '--out', join(out, 'partial.csv')]);
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/1 of 5 shard\(s\) failed after 2 attempt\(s\); the other 4 are in the project/);
-      expect(run.stderr).toContain(path);
-      expect(run.stderr).toMatch(/--path-map FROM=TO/);
-      const after = openProject(f.dir);
-      try {
-        const job = after.jobs.list({ kind: 'predict' }).at(-1)!;
-        expect(job.status).toBe('failed');
-        expect(after.predictions.list({ jobId: job.id })).toHaveLength(36);
-      } finally {
-        after.close();
-      }
+      const added = await api.client.call('videos.add', { paths: [path] });
+      expect(added).toHaveLength(1);
+      const done = await runInProcess('predict', { queue: redis.url, attempts: 2, direction: 'forward' }, 'partial.csv');
+      expect(done.status).toBe('failed');
+      expect(done.error).toMatch(/1 of 5 shard\(s\) failed after 2 attempt\(s\); the other 4 are in the project/);
+      expect(done.error).toContain(path);
+      expect(done.error).toMatch(/--path-map FROM=TO/);
+      const rows = await api.client.call('export.csv', { kind: 'predictions', file: join(out, 'partial.csv'), jobId: done.id });
+      expect(rows.rows).toBe(36);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
@@ -224,9 +233,10 @@ describe('predict and probe on a worker queue', () => {
     try {
       const alien = await queue.add('shell', { command: 'rm -rf /' }, { attempts: 1 });
       const evil = await queue.add('predict', { version: 1, command: 'touch /tmp/owned' }, { attempts: 1 });
-      const until = Date.now() + 30_000;
-      while ((await alien.getState()) !== 'failed' || (await evil.getState()) !== 'failed') {
-        if (Date.now() > until) throw new Error('the workers did not refuse the jobs');
+      const stateOf = async () => [await alien.getState(), await evil.getState()];
+      const end = Date.now() + 30_000;
+      while ((await stateOf()).some((s) => s !== 'failed')) {
+        if (Date.now() > end) throw new Error('the workers did not refuse the jobs');
         await new Promise((r) => setTimeout(r, 100));
       }
       expect((await queue.getJob(alien.id!))!.failedReason).toMatch(/"shell" is not an STM Studio job kind/);
@@ -239,10 +249,20 @@ describe('predict and probe on a worker queue', () => {
     }
   }, 60_000);
 
-  it('a worker stopped with Ctrl-C hands its shard back and exits cleanly', async () => {
-    const worker = workers[1]!;
-    worker.child.kill('SIGINT');
-    expect(await worker.exited).toBe(0);
-    expect(worker.output).toMatch(/stopping: handing shards in hand back to the queue[\s\S]*stopped/);
-  }, 60_000);
+  it('a worker stopped with Ctrl-C mid-shard hands the shard back at once and exits cleanly', async () => {
+    await Promise.all(workers.map((w) => w.ready()));
+    const from = workers.map((w) => w.output.length);
+    const running = runInProcess('predict', { queue: redis.url, shardSize: 9, batch: 1 }, 'released.csv');
+    let stopped = -1;
+    await until(() => {
+      stopped = workers.findIndex((w, i) => /shard \S+: predict .*attempt/.test(w.output.slice(from[i])));
+      return stopped >= 0;
+    }, () => 'no shard started');
+    workers[stopped]!.child.kill('SIGINT');
+    expect(await workers[stopped]!.exited).toBe(0);
+    expect(workers[stopped]!.output.slice(from[stopped])).toMatch(/stopping: handing shards in hand back to the queue[\s\S]*handed back to the queue[\s\S]*stopped/);
+    const done = await running;
+    expect(done.status, done.error ?? '').toBe('done');
+    expect(readCsv(join(out, 'released.csv'))).toHaveLength(72);
+  }, 120_000);
 });
