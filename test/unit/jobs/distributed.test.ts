@@ -227,6 +227,15 @@ describe('predict and probe on a worker queue', () => {
     }
   }, 120_000);
 
+  it('says which queue it cannot reach (wrong password) without showing the password', async () => {
+    const wrong = `redis://:not-the-password@127.0.0.1:${redis.port}`;
+    const done = await runInProcess('predict', { queue: wrong }, 'never.csv');
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(new RegExp(`Cannot reach the worker queue at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}: WRONGPASS`));
+    expect(done.error).not.toContain('not-the-password');
+    expect(done.params.queue).toBe(`redis://:***@127.0.0.1:${redis.port}`);
+  }, 60_000);
+
   it('refuses queue jobs that are not STM Studio shards, and keeps running', async () => {
     const connection = new Redis({ port: redis.port, password: redis.password, maxRetriesPerRequest: null });
     const queue = new Queue(SHARD_QUEUE, { connection });
