@@ -18,8 +18,11 @@ export interface TestRedis {
   tlsUrl: string;
   /** The certificate a TLS client must trust (NODE_EXTRA_CA_CERTS). */
   caFile: string;
-  /** Stops the server (SIGTERM: it writes its data) and starts it again on the same port and folder. */
-  restart(pauseMs?: number): Promise<void>;
+  /**
+   * Stops the server (SIGTERM: it writes its data) and starts it again on the same port and folder; with
+   * `forget`, its data is deleted in between, as a Redis without persistence loses it.
+   */
+  restart(pauseMs?: number, options?: { forget?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,8 +94,9 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://:${password}@127.0.0.1:${port}`,
     tlsUrl: `rediss://:${password}@localhost:${tlsPort}`,
     caFile,
-    async restart(pauseMs = 500) {
+    async restart(pauseMs = 500, options = {}) {
       await halt();
+      if (options.forget) for (const name of ['appendonlydir', 'dump.rdb']) rmSync(join(dir, name), { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, pauseMs));
       await launch();
     },

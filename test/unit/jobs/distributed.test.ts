@@ -168,13 +168,13 @@ describe('predict and probe on a worker queue', () => {
     workers[0] = new WorkerProcess(redis.url, f.dir);
   }, 120_000);
 
-  it('probes through a Redis restart with the rows of a local probe', async () => {
+  it('probes through a Redis restart that lost its data (model and shards queued again) with the rows of a local probe', async () => {
     const local = await runInProcess('probe', {}, 'probe-local.csv');
     expect(local.status, local.error ?? '').toBe('done');
     const from = workers.map((w) => w.output.length);
     const running = runInProcess('probe', { queue: redis.url, shardSize: 2 }, 'probe-queue.csv');
     await until(() => workers.some((w, i) => /: done, \d+ window/.test(w.output.slice(from[i]))), () => 'no probe shard finished');
-    await redis.restart(800);
+    await redis.restart(800, { forget: true });
     const done = await running;
     expect(done.status, done.error ?? '').toBe('done');
     expectSameRows(readCsv(join(out, 'probe-queue.csv')), readCsv(join(out, 'probe-local.csv')));

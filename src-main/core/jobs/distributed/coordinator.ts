@@ -6,7 +6,7 @@
  * already in the project are skipped, shards still on the queue are followed, lost ones are queued again.
  */
 import { performance } from 'node:perf_hooks';
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { UserError } from '../../errors.ts';
 import type { Project } from '../../store/project.ts';
 import { readCheckpointInfo } from '../../model/checkpoint.ts';
@@ -24,6 +24,11 @@ import { planPredict, planProbe, type PlannedShard, type ShardPlan } from './pla
 const DEFAULT_ATTEMPTS = 3;
 const POLL_MS = 250;
 const WORKERS_POLL_MS = 2000;
+/** How often every pending shard is looked up (to queue again one that Redis lost): 2 ms per shard, 2–30 s. */
+const reconcileMs = (shards: number) => Math.min(30_000, Math.max(2000, shards * 2));
+const ADD_BATCH = 500;
+/** Finished and running shards read per look (all coordinators' shards share the queue). */
+const LIST_LIMIT = 4999;
 /** Finished shards stay on the queue at most this long if no coordinator collects them. */
 const KEEP_SECONDS = 7 * 24 * 3600;
 
@@ -93,42 +98,77 @@ export async function runQueuedJob(project: Project, job: JobRecord, hooks: JobH
       });
     };
 
+    const byId = new Map(tracked.map((t) => [t.shard.id, t]));
+    const ours = (id: string | undefined) => {
+      const t = id ? byId.get(id) : undefined;
+      return t?.state === 'pending' ? t : undefined;
+    };
+    let lastReconcile = -Infinity;
+    const collect = async (t: Tracked, finished: Job) => {
+      let malformed: string | null = null;
+      if (t.queued === 'completed') {
+        try {
+          merge(t, finished.returnvalue);
+        } catch (err) {
+          malformed = (err as Error).message;
+        }
+        const by = (finished.returnvalue as { worker?: unknown } | null)?.worker;
+        if (typeof by === 'string') workers.add(by);
+      }
+      if (t.queued !== 'completed' || malformed) {
+        const reason = malformed ?? (finished.failedReason || 'no reason given');
+        failures.push(`${describe(t.shard)}: ${reason}`);
+        hooks.log(`shard ${t.shard.id} failed after ${finished.attemptsMade} attempt(s): ${describe(t.shard)}: ${reason}`);
+        t.state = 'failed';
+      }
+      await finished.remove().catch(() => {});
+    };
     try {
       while (tracked.some((t) => t.state === 'pending')) {
         hooks.throwIfCancelled();
         try {
-          for (const t of tracked) {
-            if (t.state !== 'pending') continue;
-            const state = await queue.getJobState(t.shard.id);
-            t.queued = state;
-            if (state === 'completed') {
-              const done = await queue.getJob(t.shard.id);
-              if (!done) continue;
-              merge(t, done.returnvalue);
-              const by = (done.returnvalue as { worker?: unknown } | null)?.worker;
-              if (typeof by === 'string') workers.add(by);
-              await done.remove().catch(() => {});
-            } else if (state === 'failed') {
-              const failed = await queue.getJob(t.shard.id);
-              const reason = failed?.failedReason ?? 'no reason given';
-              failures.push(`${describe(t.shard)}: ${reason}`);
-              hooks.log(`shard ${t.shard.id} failed after ${failed?.attemptsMade ?? attempts} attempt(s): ${describe(t.shard)}: ${reason}`);
-              t.state = 'failed';
-              await failed?.remove().catch(() => {});
-            } else if (state === 'active') {
-              const active = await queue.getJob(t.shard.id);
-              t.progress = typeof active?.progress === 'number' ? active.progress : 0;
-            } else if (state === 'unknown') {
-              if (shardRowsStored(project, job.id, t.shard)) {
-                t.state = 'merged';
+          // Now and then (and first): which shards does the queue not hold? Those not in the project are
+          // queued (again: a Redis without persistence may have forgotten them).
+          if (performance.now() - lastReconcile > reconcileMs(tracked.length)) {
+            const missing: Tracked[] = [];
+            for (const t of tracked) {
+              if (t.state !== 'pending') continue;
+              t.queued = await queue.getJobState(t.shard.id);
+              if (t.queued === 'completed' || t.queued === 'failed') {
+                const finished = await queue.getJob(t.shard.id);
+                if (finished) await collect(t, finished);
                 continue;
               }
-              await queue.add(t.shard.kind, t.shard.task, {
-                jobId: t.shard.id, attempts, backoff: { type: 'exponential', delay: 1000 },
-                removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS },
-              });
-              t.queued = 'waiting';
+              if (t.queued !== 'unknown') continue;
+              if (shardRowsStored(project, job.id, t.shard)) t.state = 'merged';
+              else missing.push(t);
             }
+            // A Redis that lost the shards lost the model too (publishing is a no-op when it is there).
+            if (missing.length && lastReconcile > -Infinity) await publishModel(redis, weights, record.name);
+            for (let i = 0; i < missing.length; i += ADD_BATCH) {
+              await queue.addBulk(missing.slice(i, i + ADD_BATCH).map((t) => ({
+                name: t.shard.kind, data: t.shard.task,
+                opts: { jobId: t.shard.id, attempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } },
+              })));
+            }
+            for (const t of missing) t.queued = 'waiting';
+            lastReconcile = performance.now();
+          }
+          // Each tick costs what is finished or running, not what waits: thousands of shards stay cheap.
+          for (const state of ['completed', 'failed'] as const) {
+            for (const finished of await queue.getJobs([state], 0, LIST_LIMIT)) {
+              const t = ours(finished.id);
+              if (!t) continue;
+              t.queued = state;
+              await collect(t, finished as Job);
+            }
+          }
+          const active = new Map((await queue.getJobs(['active'], 0, LIST_LIMIT)).map((a) => [a.id, a]));
+          for (const t of tracked) {
+            if (t.state !== 'pending') continue;
+            const running = active.get(t.shard.id);
+            if (running) (t.queued = 'active'), (t.progress = typeof running.progress === 'number' ? running.progress : 0);
+            else if (t.queued === 'active') t.queued = 'waiting';
           }
           if (performance.now() - lastWorkersPoll > WORKERS_POLL_MS) {
             lastWorkersPoll = performance.now();
@@ -138,6 +178,7 @@ export async function runQueuedJob(project: Project, job: JobRecord, hooks: JobH
         } catch (err) {
           if (err instanceof UserError) throw err;
           // Redis went away: connectQueue says so once; keep trying until it is back or the job is cancelled.
+          lastReconcile = -Infinity;
           await sleep(1000);
           continue;
         }
