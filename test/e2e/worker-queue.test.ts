@@ -8,7 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { createLocalApi } from '../../src-main/api/local-client.ts';
+import { SHARD_QUEUE } from '../../src-main/core/jobs/distributed/connection.ts';
 import { createStmNetwork } from '../../src-main/core/model/network.ts';
 import { archOf, saveCheckpointAtomically } from '../../src-main/core/jobs/model-files.ts';
 import { openWorkbench, screenshot, startStudio, unnamedControls, type Studio } from '../helpers/browser.ts';
@@ -71,7 +74,7 @@ afterAll(async () => {
 });
 
 describe('Run on: worker queue', () => {
-  it('keeps the queue URL in the settings, shows shards waiting for a worker, and brings the predictions back', async () => {
+  it('keeps the queue URL in the settings, shows shards waiting for a worker, cancels them, and brings the predictions back', async () => {
     const { page, errors } = await openWorkbench(studio);
     await page.getByRole('button', { name: 'Open video cam-a.mp4' }).click();
 
@@ -96,6 +99,19 @@ describe('Run on: worker queue', () => {
     await screenshot(page, 'worker-queue-waiting-1024');
     await page.setViewportSize({ width: 1280, height: 800 });
 
+    // Cancelling takes the shard no worker has started off the queue.
+    await jobs.getByRole('button', { name: /Cancel job/ }).first().click();
+    await expect.poll(() => jobs.locator('li.job').first().getAttribute('class'), { timeout: 30_000 }).toMatch(/cancelled/);
+    const connection = new Redis({ port: redis.port, password: redis.password, maxRetriesPerRequest: null });
+    const queue = new Queue(SHARD_QUEUE, { connection });
+    try {
+      await expect.poll(() => queue.getWaitingCount(), { timeout: 15_000 }).toBe(0);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+
+    await page.getByRole('button', { name: 'Predict video' }).click();
     await startWorker();
     await expect.poll(() => jobs.locator('li.job').first().getAttribute('class'), { timeout: 60_000 }).toMatch(/done/);
     // The windows came back as heat tracks on the timeline.
