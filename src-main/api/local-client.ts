@@ -35,6 +35,7 @@ export function createLocalApi(host: ApiContext['host'], session = new Session()
   const hub = new EventHub();
   session.emit = hub.emit;
   session.host = host;
+  session.editOrigin = host === 'cli' ? 'cli' : 'app';
   const context: ApiContext = { session, emit: hub.emit, host };
   const client: ApiClient = {
     async call(name, params) {

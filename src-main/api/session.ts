@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { openProject, type Project } from '../core/store/project.ts';
+import type { EditOrigin } from '../core/store/history.ts';
 import { UserError } from '../core/errors.ts';
 import type { Emit } from './context.ts';
 
@@ -30,6 +31,8 @@ export class Session {
   emit: Emit = () => {};
   /** Which host runs this session (set by createLocalApi); services behave as that host needs. */
   host: 'electron' | 'web' | 'cli' | null = null;
+  /** Whose edits this session records and undoes: the app's windows or the command line (see History). */
+  editOrigin: EditOrigin = 'app';
 
   constructor() {
     for (const install of sessionServices) install(this);
@@ -50,7 +53,7 @@ export class Session {
   }
 
   open(dir: string, opts: { create?: boolean } = {}): Project {
-    const next = openProject(dir, opts);
+    const next = openProject(dir, { ...opts, origin: this.editOrigin });
     this.close();
     this.current = next;
     for (const hook of this.openedHooks) hook(next);

@@ -6,12 +6,13 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, rmSync, renameSync, writeSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { UserError } from '../errors.ts';
+import { removeStalePartials } from '../files/stale-partials.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
 import { resolveStmConfig, type StmConfig } from '../model/config.ts';
 import { createStmNetwork, type StmNetwork } from '../model/network.ts';
 import {
-  checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION, readCheckpointInfo, CHECKPOINT_FORMAT,
+  checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION, validateCheckpoint, CHECKPOINT_FORMAT,
 } from '../model/checkpoint.ts';
 import { encodeSafetensors, readSafetensors, type StoredTensor } from '../model/safetensors.ts';
 import { importPretrained } from '../model/pretrained.ts';
@@ -35,6 +36,7 @@ export function partialNameOf(path: string): string {
  * is removed and the file already at `path` stays as it was.
  */
 export function writeFileAtomically(path: string, bytes: Buffer, what: string): void {
+  removeStalePartials(path);
   const temp = partialNameOf(path);
   try {
     const fd = openSync(temp, 'w');
@@ -159,15 +161,18 @@ export function exportModelFile(project: Project, modelId: number, out: string):
   return { file: out, model };
 }
 
-/** Adds a checkpoint file (from another project or machine) to the project as a new model. */
+/**
+ * Adds a checkpoint file (from another project or machine) to the project as a new model. The whole file is
+ * checked first, so a broken one is refused here, naming the user's file, not later at predict time.
+ */
 export function importModelFile(project: Project, file: string, name?: string): ModelRecord {
   if (!existsSync(file)) throw new UserError('not_found', `No such model file: ${file}`);
-  const info = readCheckpointInfo(file);
+  const info = validateCheckpoint(file);
   const model = project.models.insert({
     name: name ?? info.extra.model_name ?? basename(file).replace(/\.safetensors$/i, ''),
     arch: archOf(info.config),
     classes: info.classNames,
-    metrics: info.extra.metrics ? (JSON.parse(info.extra.metrics) as Record<string, unknown>) : null,
+    metrics: metricsOf(file, info.extra.metrics),
   });
   const relative = join('models', `${model.id}.safetensors`);
   const target = join(project.dir, relative);
@@ -180,6 +185,17 @@ export function importModelFile(project: Project, file: string, name?: string): 
     throw new UserError('unavailable', `Cannot copy ${file} into the project: ${(err as Error).message}`);
   }
   return project.models.update(model.id, { weightsPath: relative });
+}
+
+function metricsOf(file: string, text: string | undefined): Record<string, unknown> | null {
+  if (!text) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new UserError('invalid_input', `${file}: metadata "metrics" is not a JSON object`);
 }
 
 /** The arch JSON stored with a model row. */
