@@ -227,6 +227,31 @@ describe('predict and probe on a worker queue', () => {
     }
   }, 120_000);
 
+  it('coordinates a queue job without holding up local jobs, and a cancel takes its waiting shards off the queue', async () => {
+    // Database 3 of the same Redis: no worker listens there, so the shards wait.
+    const idle = `${redis.url}/3`;
+    const queued = await api.client.call('predict.start', { ...predictParams, queue: idle, shardSize: 9 });
+    const waitingShards = async () => (await api.client.call('jobs.get', { id: queued.id })).progress?.shards?.waiting ?? 0;
+    const end = Date.now() + 30_000;
+    while ((await waitingShards()) !== 4) {
+      if (Date.now() > end) throw new Error('the queue job did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const local = await runInProcess('predict', { direction: 'forward' }, 'alongside.csv');
+    expect(local.status, local.error ?? '').toBe('done');
+    expect((await api.client.call('jobs.get', { id: queued.id })).status).toBe('running');
+    await api.client.call('jobs.cancel', { id: queued.id });
+    expect((await api.client.call('jobs.wait', { id: queued.id })).status).toBe('cancelled');
+    const connection = new Redis({ port: redis.port, password: redis.password, db: 3, maxRetriesPerRequest: null });
+    const queue = new Queue(SHARD_QUEUE, { connection });
+    try {
+      expect(await queue.getWaitingCount()).toBe(0);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  }, 60_000);
+
   it('says which queue it cannot reach (wrong password) without showing the password', async () => {
     const wrong = `redis://:not-the-password@127.0.0.1:${redis.port}`;
     const done = await runInProcess('predict', { queue: wrong }, 'never.csv');
