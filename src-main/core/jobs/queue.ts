@@ -1,8 +1,8 @@
 /**
  * The project's job queue: jobs are rows of the project (so they survive a restart), run one at a time in a
- * worker thread (a predict or probe on the worker queue is only coordinated here, so it runs alongside), report progress with rate and ETA, and can be cancelled at any moment. A job whose process
- * died is marked interrupted when the project is next opened and can be resumed (training continues from its
- * last checkpoint).
+ * worker thread (a predict or probe on the worker queue is only coordinated here, so it runs alongside), report
+ * progress with rate and ETA, and can be cancelled at any moment. A job whose process died is marked
+ * interrupted when the project is next opened and can be resumed (training continues from its last checkpoint).
  */
 import { UserError, toErrorPayload } from '../errors.ts';
 import { nowIso, writeTx, type SqlRow } from '../store/sql.ts';
