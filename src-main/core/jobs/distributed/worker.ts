@@ -23,6 +23,8 @@ export interface QueueWorkerOptions {
   url: string;
   /** Shards run at once on this machine. */
   concurrency: number;
+  /** ONNX Runtime threads per shard (default: the machine's cores shared by the shards at once). */
+  threads?: number;
   backend?: BackendName | 'auto';
   engine?: InferenceEngine;
   pathMap: readonly PathMapping[];
@@ -44,7 +46,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     connection.disconnect();
     throw err;
   });
-  const threads = Math.max(1, Math.floor(availableParallelism() / opts.concurrency));
+  const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / opts.concurrency));
   const classifiers = new ClassifierCache(opts, threads);
   const models = new Map<string, Promise<string>>();
   const modelPath = (task: ShardTask): Promise<string> => {

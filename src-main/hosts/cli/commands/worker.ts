@@ -12,6 +12,7 @@ import type { CommandGroups } from './index.ts';
 interface WorkerOptions {
   queue: string;
   concurrency: number;
+  threads?: number;
   backend?: string;
   engine: 'auto' | 'tfjs' | 'onnx';
   pathMap: PathMapping[];
@@ -43,6 +44,7 @@ export function registerWorker(program: Command, _groups: CommandGroups): void {
     .description('join a Redis worker queue and run the prediction and probe shards that apps and the CLI send to it')
     .requiredOption('--queue <url>', 'the queue: redis://[user:pass@]host:port, or rediss:// for TLS')
     .option('--concurrency <n>', 'shards run at once on this machine', intOption('--concurrency', 1), 1)
+    .option('--threads <n>', 'ONNX Runtime threads per shard (default: the cores shared by the shards run at once)', intOption('--threads', 1))
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
     .option('--engine <engine>', 'auto (ONNX Runtime on CPU, tfjs on a GPU) | onnx | tfjs', 'auto')
     .option('--path-map <FROM=TO>', 'videos under FROM on the coordinating machine are under TO here (repeat for more folders; FROM=FROM when the paths are the same)', collectMapping, [])
@@ -66,6 +68,7 @@ export function registerWorker(program: Command, _groups: CommandGroups): void {
         await runQueueWorker({
           url: opts.queue,
           concurrency: opts.concurrency,
+          ...(opts.threads ? { threads: opts.threads } : {}),
           ...(opts.backend ? { backend: opts.backend as BackendName | 'auto' } : {}),
           engine: opts.engine,
           pathMap: opts.pathMap,
