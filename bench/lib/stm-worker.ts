@@ -13,12 +13,15 @@ export interface BenchModelArgs {
 export function createStmInference(args: BenchModelArgs) {
   const net = createStmNetwork({ ...args.config, inputSize: args.size }, { seed: 1 });
   const frames = net.config.frames;
-  return (input: { clips: number }) => {
+  return async (input: { clips: number }) => {
     const start = performance.now();
-    const logits = tf.tidy(() => {
+    const clipLogits = tf.tidy(() => {
       const x = tf.randomUniform([input.clips * frames, args.size, args.size, 3]) as tf.Tensor4D;
-      return net.forward(x, { training: false }).clipLogits.dataSync();
+      return net.forward(x, { training: false }).clipLogits;
     });
+    // Read back asynchronously: a GPU backend has no synchronous read in Node.
+    const logits = await clipLogits.data();
+    clipLogits.dispose();
     return { ms: performance.now() - start, classes: logits.length / input.clips };
   };
 }
@@ -36,11 +39,11 @@ export async function measureTrainSteps(args: BenchModelArgs & { clips: number; 
   const labels = tf.oneHot(tf.tensor1d(Array.from({ length: micro }, (_, i) => i % classes), 'int32'), classes);
   const optimizer = tf.train.momentum(0.01, 0.9);
   const variables = net.trainableVariables();
-  const step = () => {
+  const step = async () => {
     let sums: Record<string, tf.Tensor> | null = null;
     for (let done = 0; done < args.clips; done += micro) {
       const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, net.forward(x, { training: true }).clipLogits) as tf.Scalar, variables);
-      value.dataSync();
+      await value.data();
       value.dispose();
       if (!sums) sums = grads;
       else {
@@ -58,7 +61,7 @@ export async function measureTrainSteps(args: BenchModelArgs & { clips: number; 
   for (let i = 0; i <= args.steps; i++) {
     const start = performance.now();
     if (i === 0) peakBytes = (await tf.profile(step)).peakBytes - bytesBefore;
-    else step();
+    else await step();
     if (i > 0) times.push(performance.now() - start);
     ctx.progress(i);
   }

@@ -10,6 +10,7 @@ import { modelRequests, modelEvents } from './contract/model.ts';
 import { jobsRequests, jobsEvents } from './contract/jobs.ts';
 import { computeRequests, computeEvents } from './contract/compute.ts';
 import { uiRequests, uiEvents } from './contract/ui.ts';
+import { weightsRequests, weightsEvents } from './contract/weights.ts';
 import { queueRequests, queueEvents } from './contract/queue.ts';
 
 export const requests = {
@@ -20,6 +21,7 @@ export const requests = {
   ...jobsRequests,
   ...computeRequests,
   ...uiRequests,
+  ...weightsRequests,
   ...queueRequests,
 };
 
@@ -31,6 +33,7 @@ export const events = {
   ...jobsEvents,
   ...computeEvents,
   ...uiEvents,
+  ...weightsEvents,
   ...queueEvents,
 };
 

@@ -1,16 +1,10 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { openProject, type Project } from '../core/store/project.ts';
 import type { EditOrigin } from '../core/store/history.ts';
 import { UserError } from '../core/errors.ts';
 import type { Emit } from './context.ts';
 
-/** Where STM Studio keeps per-user state (recent projects, the default project). */
-export function appDataDir(): string {
-  if (process.env.STM_STUDIO_HOME) return process.env.STM_STUDIO_HOME;
-  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(base, 'stm-studio');
-}
+/** Where STM Studio keeps per-user state (recent projects, the default project); see core/user-data.ts. */
+export { userDataDir as appDataDir } from '../core/user-data.ts';
 
 /** Long-lived services (the job queue, ...) that every Session installs when it is created. */
 const sessionServices: Array<(session: Session) => void> = [];

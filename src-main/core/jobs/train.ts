@@ -12,6 +12,7 @@ import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
 import { selectBackend } from '../compute/backends.ts';
+import { clipsPerRun, watchGpuDevice, whileDeviceAlive } from '../compute/webgpu-device.ts';
 import { requireFfmpegTools } from '../media/locate.ts';
 import { ClipFrameCache } from './frame-cache.ts';
 import { seededRng } from '../media/sampling.ts';
@@ -22,7 +23,7 @@ import { evaluate, softmax, argmax, type Evaluation } from './metrics.ts';
 import { splitClips, shuffled } from './split.ts';
 import { loadDataset, type LabelledClip, type ProjectDataset } from './dataset.ts';
 import { chunks, loadBatch, statisticsBatches, type Batch, type BatchSampling } from './train-batches.ts';
-import { archOf, buildStartingNetwork, saveCheckpointAtomically, writeFileAtomically } from './model-files.ts';
+import { archOf, buildStartingNetwork, saveCheckpointAtomically, startedFromMetadata, writeFileAtomically, type StartedFrom } from './model-files.ts';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
 import { recomputeBatchNormStatistics } from './train-bn.ts';
 import { clearTrainStepsFrom, recordTrainStep, StepCurve, type TrainStepPoint } from './train-steps.ts';
@@ -95,16 +96,19 @@ function frameCacheNote(cache: ClipFrameCache): string {
   return `frame cache: ${spans} clip spans decoded once and held in memory (${mb(bytes)})${overflow ? `; ${overflow} over the ${mb(cache.budgetBytes)} budget are decoded at every use` : ''}`;
 }
 
-/** Mean softmax cross-entropy of clip logits, each clip weighted by its class weight. */
-function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number[], k: number): tf.Scalar {
+/**
+ * Softmax cross-entropy of clip logits, each clip weighted by its class weight, summed and divided by
+ * `weightSum` (the whole batch's weight, so that the parts of a batch add up to its weighted mean).
+ */
+function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number[], k: number, weightSum: number): tf.Scalar {
   const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), k);
   const perClip = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(clipLogits)), 1));
   const w = tf.tensor1d(labels.map((l) => weights[l]));
-  return tf.div(tf.sum(tf.mul(perClip, w)), tf.maximum(tf.sum(w), 1e-8)) as tf.Scalar;
+  return tf.div(tf.sum(tf.mul(perClip, w)), weightSum) as tf.Scalar;
 }
 
 async function saveResumable(path: string, network: StmNetwork, optimizer: tf.Optimizer, classNames: string[], state: Omit<TrainState, 'optimizerNames'>): Promise<void> {
-  const tensors = network.stateDict();
+  const tensors = await network.stateDict();
   const slots = await optimizer.getWeights();
   const names: string[] = [];
   for (const [i, slot] of slots.entries()) {
@@ -142,6 +146,7 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
   const params = trainParamsOf(job);
   const backend = await selectBackend(params.backend ?? 'auto', params.backendSource);
   hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
+  watchGpuDevice();
   const frameCache = new ClipFrameCache(await requireFfmpegTools());
   const dataset = loadDataset(project, hooks, { frames: params.frames, requireTrainable: true });
   const classNames = dataset.classes.map((c) => c.name);
@@ -170,11 +175,11 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     }
     hooks.log(`resuming from the checkpoint after epoch ${state.epoch} (best so far: epoch ${state.bestEpoch})`);
   } else {
-    const start = buildStartingNetwork(project, params, classNames, hooks);
+    const start = await buildStartingNetwork(project, params, classNames, hooks);
     network = start.network;
     model = project.models.insert({
       name: params.name ?? `${network.config.variant} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
-      arch: archOf(network.config),
+      arch: { ...archOf(network.config), ...(start.startedFrom ? { startedFrom: start.startedFrom } : {}) },
       classes: classNames,
       parentModelId: start.parentModelId,
     });
@@ -185,7 +190,9 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
     const trainable = trainableOf(network, params.freeze);
     const decayed = trainable.filter((v) => v.shape.length >= 2);
     const trainBatches = Math.ceil(split.train.length / params.batch);
-    const valBatches = Math.ceil(split.val.length / params.batch);
+    const run = clipsPerRun(network.config, params.batch);
+    if (run.note) hooks.log(`${run.note}; gradients of the parts are added up before each step`);
+    const valBatches = Math.ceil(split.val.length / run.clips);
     const perEpoch = trainBatches + valBatches;
     const total = params.epochs * perEpoch;
     const baseOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe, reverse: params.reverseAugment, partnerOf };
@@ -219,13 +226,20 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
       const curve = new StepCurve(epoch, order.length);
       let lossSum = 0;
       let correct = 0;
-      let next = loadBatch(frameCache, dataset, order[0], classIndex, { ...sampleOptions, training: true });
+      // The next batch loads while this one trains; a step that fails first leaves it unread, so its own
+      // failure (its files removed meanwhile) must not become an unhandled rejection.
+      const prefetch = (clips: (typeof order)[number]) => {
+        const loading = loadBatch(frameCache, dataset, clips, classIndex, { ...sampleOptions, training: true });
+        loading.catch(() => {});
+        return loading;
+      };
+      let next = prefetch(order[0]);
       for (let b = 0; b < order.length; b++) {
         hooks.throwIfCancelled();
         const batch = await next;
-        if (b + 1 < order.length) next = loadBatch(frameCache, dataset, order[b + 1], classIndex, { ...sampleOptions, training: true });
+        if (b + 1 < order.length) next = prefetch(order[b + 1]);
         optimizer.setLearningRate(learningRateAt(params, (epoch - 1) * trainBatches + b, params.epochs * trainBatches));
-        const { loss, predicted } = trainStep(network, optimizer, trainable, decayed, batch, weights, k, params);
+        const { loss, predicted } = await trainStep(network, optimizer, trainable, decayed, batch, weights, k, params, run.clips);
         const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
         lossSum += loss * batch.labels.length;
         correct += batchCorrect;
@@ -241,13 +255,13 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
 
       if (params.preciseBnBatches > 0) {
         report(trainBatches, `epoch ${epoch}/${params.epochs} · recomputing BatchNorm statistics`);
-        await recomputeBatchNormStatistics(network, statisticsBatches(frameCache, dataset, split.train, classIndex, params, { ...baseOptions, rng: seededRng(params.seed * 1000 + epoch + 500) }, hooks));
+        await recomputeBatchNormStatistics(network, statisticsBatches(frameCache, dataset, split.train, classIndex, { ...params, batch: run.clips }, { ...baseOptions, rng: seededRng(params.seed * 1000 + epoch + 500) }, hooks));
       }
 
       let top1 = correct / split.train.length;
       let loss = lastTrainLoss;
       if (split.val.length) {
-        const val = await validate(frameCache, dataset, split.val, classIndex, network, classNames, weights, params.batch, sampleOptions, hooks, (done) => report(trainBatches + done, `epoch ${epoch}/${params.epochs} · validating`));
+        const val = await validate(frameCache, dataset, split.val, classIndex, network, classNames, weights, run.clips, sampleOptions, hooks, (done) => report(trainBatches + done, `epoch ${epoch}/${params.epochs} · validating`));
         lastVal = val.evaluation;
         top1 = val.evaluation.top1;
         loss = val.loss;
@@ -264,9 +278,10 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
         ? { epoch, bestEpoch: epoch, bestTop1: top1, bestLoss: loss, stale: 0 }
         : { ...state, epoch, stale: state.stale + 1 };
       if (improved) {
-        saveCheckpointAtomically(join(project.dir, bestCheckpointRelative(model.id)), network, classNames, {
+        await saveCheckpointAtomically(join(project.dir, bestCheckpointRelative(model.id)), network, classNames, {
           model_name: model.name,
           epoch: String(epoch),
+          ...startedFromMetadata(model.arch.startedFrom as StartedFrom | undefined),
         });
         model = project.models.update(model.id, { weightsPath: bestCheckpointRelative(model.id), metrics: modelMetrics(state, lastVal, split.note, split.val) });
       }
@@ -319,7 +334,12 @@ function modelMetrics(
   };
 }
 
-function trainStep(
+/**
+ * One optimizer step over a batch. Where the GPU's buffers cannot hold the whole batch it runs in parts of
+ * `perRun` clips whose gradients add up to the whole batch's (BatchNorm then sees each part's statistics, as
+ * with gradient accumulation in PyTorch).
+ */
+async function trainStep(
   network: StmNetwork,
   optimizer: tf.Optimizer,
   trainable: tf.Variable[],
@@ -328,27 +348,52 @@ function trainStep(
   weights: number[],
   k: number,
   params: TrainParams,
-): { loss: number; predicted: number[] } {
+  perRun: number,
+): Promise<{ loss: number; predicted: number[] }> {
   const { frames, inputSize: size } = network.config;
-  return tf.tidy(() => {
-    const x = tf.tensor4d(batch.x, [batch.labels.length * frames, size, size, 3]);
-    let logits: tf.Tensor2D | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      const { clipLogits } = network.forward(x, { training: true });
-      logits = tf.keep(clipLogits);
-      let loss = weightedLoss(clipLogits, batch.labels, weights, k);
-      if (params.weightDecay > 0 && decayed.length) {
-        const l2 = tf.addN(decayed.map((v) => tf.sum(tf.square(v))));
-        loss = tf.add(loss, tf.mul(l2, params.weightDecay / 2)) as tf.Scalar;
+  const clipValues = frames * size * size * 3;
+  const weightSum = Math.max(batch.labels.reduce((sum, l) => sum + weights[l], 0), 1e-8);
+  let summed: tf.NamedTensorMap | null = null;
+  let loss = 0;
+  const predicted: number[] = [];
+  try {
+    for (let start = 0; start < batch.labels.length; start += perRun) {
+      const labels = batch.labels.slice(start, start + perRun);
+      const previous: tf.NamedTensorMap | null = summed;
+      const [value, logits, grads] = tf.tidy((): [tf.Scalar, tf.Tensor2D, tf.NamedTensorMap] => {
+        const x = tf.tensor4d(batch.x.subarray(start * clipValues, (start + labels.length) * clipValues), [labels.length * frames, size, size, 3]);
+        let kept: tf.Tensor2D | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const { clipLogits } = network.forward(x, { training: true });
+          kept = tf.keep(clipLogits);
+          let partLoss = weightedLoss(clipLogits, labels, weights, k, weightSum);
+          if (start === 0 && params.weightDecay > 0 && decayed.length) {
+            // Added in pairs: tf.addN binds one buffer per input, beyond WebGPU's 8 storage buffers per shader.
+            const l2 = decayed.map((v) => tf.sum(tf.square(v))).reduce((a, b) => tf.add(a, b));
+            partLoss = tf.add(partLoss, tf.mul(l2, params.weightDecay / 2)) as tf.Scalar;
+          }
+          return partLoss;
+        }, trainable);
+        const total = previous ? Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.add(previous[name]!, g)])) : grads;
+        return [value, kept as unknown as tf.Tensor2D, total];
+      });
+      if (previous) tf.dispose(Object.values(previous));
+      summed = grads;
+      try {
+        // Read back asynchronously: a GPU backend has no synchronous read in Node.
+        const [lossValue, scores] = await whileDeviceAlive(Promise.all([value.data(), logits.array()]));
+        loss += lossValue[0];
+        for (const row of scores) predicted.push(argmax(row));
+      } finally {
+        tf.dispose([value, logits]);
       }
-      return loss;
-    }, trainable);
-    optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-    const kept = logits as unknown as tf.Tensor2D;
-    const scores = kept.arraySync();
-    kept.dispose();
-    return { loss: value.dataSync()[0], predicted: scores.map((row) => argmax(row)) };
-  });
+    }
+    const gradients: tf.NamedTensorMap = summed!;
+    optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: gradients[v.name]! })));
+    return { loss, predicted };
+  } finally {
+    if (summed) tf.dispose(Object.values(summed));
+  }
 }
 
 async function validate(
@@ -372,10 +417,11 @@ async function validate(
   for (let b = 0; b < batches.length; b++) {
     hooks.throwIfCancelled();
     const batch = await loadBatch(frameCache, dataset, batches[b], classIndex, { ...sampleOptions, training: false });
-    const logits = tf.tidy(() => {
+    const clipLogits = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.labels.length * network.config.frames, network.config.inputSize, network.config.inputSize, 3]);
-      return network.forward(x, { training: false }).clipLogits.arraySync();
+      return network.forward(x, { training: false }).clipLogits;
     });
+    const logits = await whileDeviceAlive(clipLogits.array()).finally(() => clipLogits.dispose());
     logits.forEach((row, i) => {
       const p = softmax(row);
       const label = batch.labels[i];

@@ -133,7 +133,7 @@ export interface SaveCheckpointOptions {
 }
 
 /** Saves weights (PyTorch names and layouts) and settings as one safetensors file, atomically. */
-export function saveCheckpoint(path: string, network: StmNetwork, options: SaveCheckpointOptions): void {
+export async function saveCheckpoint(path: string, network: StmNetwork, options: SaveCheckpointOptions): Promise<void> {
   const { config } = network;
   const metadata = checkpointMetadata({
     config,
@@ -142,7 +142,7 @@ export function saveCheckpoint(path: string, network: StmNetwork, options: SaveC
     sampling: options.sampling ?? { strategy: 'tsn-segments', frames: config.frames, size: config.inputSize },
     extra: options.extra,
   });
-  writeSafetensors(path, network.stateDict(), metadata);
+  writeSafetensors(path, await network.stateDict(), metadata);
 }
 
 /** The settings of a checkpoint without loading its weights (reads the header only). */

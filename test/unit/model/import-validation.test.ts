@@ -19,7 +19,7 @@ afterAll(() => removeDir(dir));
 beforeAll(async () => {
   await selectBackend('cpu');
   const network = createStmNetwork({ layers: [1, 1, 1, 1], baseWidth: 16, frames: 2, classes: 2, inputSize: 32, variant: 'stm' }, { seed: 3 });
-  saveCheckpoint(good, network, { classNames: ['a', 'b'] });
+  await saveCheckpoint(good, network, { classNames: ['a', 'b'] });
   network.dispose();
 });
 
