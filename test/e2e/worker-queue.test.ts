@@ -36,7 +36,7 @@ async function makeProject(dir: string): Promise<void> {
   const project = context.session.project;
   const network = createStmNetwork({ variant: 'stm', layers: [1, 1, 1, 1], baseWidth: 16, frames: 4, classes: 2, inputSize: 32 }, { seed: 2 });
   const model = project.models.insert({ name: 'lids', arch: archOf(network.config), classes });
-  saveCheckpointAtomically(join(project.dir, 'models', `${model.id}.safetensors`), network, classes);
+  await saveCheckpointAtomically(join(project.dir, 'models', `${model.id}.safetensors`), network, classes);
   network.dispose();
   project.models.update(model.id, { weightsPath: join('models', `${model.id}.safetensors`) });
   context.session.close();

@@ -69,11 +69,11 @@ async function until(ok: () => boolean, why: () => string, gaveUp = () => false,
 }
 
 /** A tiny untrained model of the project's classes (predict and probe need no training). */
-function addModel(project: Project, classes: string[]): number {
+async function addModel(project: Project, classes: string[]): Promise<number> {
   const network = createStmNetwork({ variant: 'stm', layers: [1, 1, 1, 1], baseWidth: 16, frames: 4, classes: classes.length, inputSize: 32 }, { seed: 5 });
   const model = project.models.insert({ name: 'tiny', arch: archOf(network.config), classes });
   const relative = join('models', `${model.id}.safetensors`);
-  saveCheckpointAtomically(join(project.dir, relative), network, classes);
+  await saveCheckpointAtomically(join(project.dir, relative), network, classes);
   network.dispose();
   project.models.update(model.id, { weightsPath: relative });
   return model.id;
@@ -117,7 +117,7 @@ describe('predict and probe on a worker queue', () => {
 
   beforeAll(async () => {
     [f, redis] = await Promise.all([labelledProject({ reverse: true }), startRedis()]);
-    addModel(f.project, ['red', 'blue']);
+    await addModel(f.project, ['red', 'blue']);
     f.project.close();
     out = mkdtempSync(join(tmpdir(), 'stm-queue-out-'));
     // One worker over plain redis://, one over rediss:// (TLS), trusting the test's certificate as a lab would its own.
