@@ -11,6 +11,7 @@ import { jobsRequests, jobsEvents } from './contract/jobs.ts';
 import { computeRequests, computeEvents } from './contract/compute.ts';
 import { uiRequests, uiEvents } from './contract/ui.ts';
 import { weightsRequests, weightsEvents } from './contract/weights.ts';
+import { queueRequests, queueEvents } from './contract/queue.ts';
 
 export const requests = {
   ...systemRequests,
@@ -21,6 +22,7 @@ export const requests = {
   ...computeRequests,
   ...uiRequests,
   ...weightsRequests,
+  ...queueRequests,
 };
 
 export const events = {
@@ -32,6 +34,7 @@ export const events = {
   ...computeEvents,
   ...uiEvents,
   ...weightsEvents,
+  ...queueEvents,
 };
 
 export type Requests = typeof requests;

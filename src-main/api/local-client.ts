@@ -38,6 +38,7 @@ export function createLocalApi(host: HostName, options: LocalApiOptions = {}): L
   const hub = new EventHub();
   const session = new Session(options.services ?? sessionServices);
   session.emit = hub.emit;
+  session.host = host;
   const isApp = host !== 'cli';
   session.editOrigin = isApp ? 'app' : 'cli';
   const context: ApiContext = {

@@ -15,6 +15,8 @@ export class Session {
   private readonly openedHooks: Array<(p: Project) => void> = [];
   private readonly closingHooks: Array<(p: Project) => void> = [];
   emit: Emit = () => {};
+  /** Which host runs this session (set by createLocalApi); services behave as that host needs. */
+  host: 'electron' | 'web' | 'cli' | null = null;
   /** Whose edits this session records and undoes: the app's windows or the command line (see History). */
   editOrigin: EditOrigin = 'app';
 

@@ -40,6 +40,16 @@ const backend = z.enum(['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 
 const engine = z.enum(['auto', 'tfjs', 'onnx']).optional();
 const windowSpec = z.object({ value: z.number().positive(), unit: z.enum(['seconds', 'frames']) }).strict();
 const thresholds = z.record(z.string(), z.number().min(0).max(1)).optional();
+/** A Redis URL: redis://[user:password@]host:port[/db], or rediss:// for TLS. */
+export const queueUrl = z.string().trim().regex(/^rediss?:\/\/\S+$/i, 'a queue URL starts with redis:// or rediss:// (TLS)');
+/** Run on the workers of a Redis queue instead of this machine (see `stm-studio worker`). */
+const onQueue = {
+  queue: queueUrl.optional(),
+  /** Tries per shard before it counts as failed. */
+  attempts: z.number().int().min(1).max(20).optional(),
+  /** Windows (or clips) per shard; longer videos are split. */
+  shardSize: z.number().int().min(1).optional(),
+};
 
 const train = DEFAULT_TRAIN_PARAMS;
 const positiveInt = z.number().int().min(1);
@@ -92,6 +102,7 @@ export const predictStartParams = z
     batch: z.number().int().min(1).default(DEFAULT_PREDICT_PARAMS.batch),
     backend,
     engine,
+    ...onQueue,
   })
   .strict();
 
@@ -106,6 +117,7 @@ export const probeStartParams = z
     batch: z.number().int().min(1).default(DEFAULT_PROBE_PARAMS.batch),
     backend,
     engine,
+    ...onQueue,
   })
   .strict();
 

@@ -8,6 +8,7 @@ import { jobsHandlers } from './jobs.ts';
 import { computeHandlers } from './compute.ts';
 import { uiHandlers } from './ui.ts';
 import { weightsHandlers } from './weights.ts';
+import { queueHandlers } from './queue.ts';
 
 export const handlers: HandlersFor<Requests> = {
   ...systemHandlers,
@@ -18,4 +19,5 @@ export const handlers: HandlersFor<Requests> = {
   ...computeHandlers,
   ...uiHandlers,
   ...weightsHandlers,
+  ...queueHandlers,
 };

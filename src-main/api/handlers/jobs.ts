@@ -4,6 +4,7 @@ import type { ApiContext } from '../context.ts';
 import { appDataDir } from '../app-state.ts';
 import type { Session, SessionService } from '../session.ts';
 import { UserError } from '../../core/errors.ts';
+import { redactQueueUrl } from '../../core/jobs/distributed/connection.ts';
 import { JobQueue } from '../../core/jobs/queue.ts';
 import type { JobRecord } from '../../core/jobs/types.ts';
 import { resolveBackendPreference, type BackendPreference, type PreferenceSource } from '../../core/compute/settings.ts';
@@ -35,7 +36,12 @@ export const runJobQueue: SessionService = (session) => {
       },
     });
     queues.set(session, queue);
-    queue.recover();
+    const interrupted = queue.recover();
+    // The app re-attaches to its jobs on the worker queue (their shards went on without it); the CLI
+    // re-attaches when asked (--resume), so that a quick `export` does not start coordinating.
+    if (session.host !== 'cli') {
+      for (const job of interrupted) if (typeof job.params.queue === 'string' && job.kind !== 'train') queue.resume(job.id);
+    }
   });
   session.onProjectClosing(() => {
     queues.get(session)?.close();
@@ -51,9 +57,11 @@ function queueOf(ctx: ApiContext): JobQueue {
 }
 
 function viewOf(job: JobRecord): JobView {
-  const { log: _log, progress, ...rest } = job;
+  const { log: _log, progress, params, ...rest } = job;
   const typed = progress as JobView['progress'];
-  return { ...rest, progress: typed, figures: typed?.figures ?? null };
+  // A queue URL may carry the Redis password: views never show it.
+  const shown = typeof params.queue === 'string' ? { ...params, queue: redactQueueUrl(params.queue) } : params;
+  return { ...rest, params: shown, progress: typed, figures: typed?.figures ?? null };
 }
 
 /**

@@ -70,7 +70,7 @@ export function demoUntouched(dir: string): boolean {
     try {
       const summary = project.summary();
       // Every edit, whoever made it (the app's windows or a terminal): the builder's are all there were.
-      const edits = project.db.prepare('SELECT count(*) AS done, coalesce(sum(undone), 0) AS undone FROM edit_log').get() as { done: number; undone: number };
+      const edits = project.history.totals();
       const demoModels = new Set(mark.demoModels);
       return (
         edits.done === mark.undoCount && edits.undone === 0 && summary.videos === mark.videos &&

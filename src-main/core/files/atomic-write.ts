@@ -54,13 +54,16 @@ function writeError(err: unknown, path: string, what: string): UserError {
   return new UserError(userPath ? 'invalid_input' : 'unavailable', `Cannot write the ${what} ${path}: ${(err as Error).message}.${kept}`);
 }
 
-/** Replaces `path` with `data` atomically and durably (see above); throws a UserError naming the file. */
-export function writeFileAtomic(path: string, data: string | Uint8Array, what = 'file'): void {
+/**
+ * Replaces `path` with `data` atomically and durably (see above); throws a UserError naming the file.
+ * `mode` sets the new file's permissions (e.g. 0o600 for a file holding a password).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, what = 'file', opts: { mode?: number } = {}): void {
   removeStalePartials(path);
   const temp = partialNameOf(path);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const fd = openSync(temp, 'w');
+    const fd = openSync(temp, 'w', opts.mode ?? 0o666);
     try {
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);

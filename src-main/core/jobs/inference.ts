@@ -7,13 +7,13 @@ import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
 import type { StmNetwork } from '../model/network.ts';
 import type { CheckpointInfo, Normalization } from '../model/checkpoint.ts';
-import { readCheckpointInfo } from '../model/checkpoint.ts';
+import { loadCheckpoint, readCheckpointInfo } from '../model/checkpoint.ts';
 import { createOnnxClassifier } from '../model/onnx/runner.ts';
 import { planBackend, selectBackend, type BackendName, type PreferenceOrigin } from '../compute/backends.ts';
 import { clipsPerRun, watchGpuDevice, whileDeviceAlive } from '../compute/webgpu-device.ts';
 import { normalizeInto } from './dataset.ts';
 import { softmax } from '../figures/metrics.ts';
-import { loadProjectModel, weightsFileOf } from './model-files.ts';
+import { weightsFileOf } from './model-files.ts';
 import type { JobHooks } from './types.ts';
 import type { InferenceEngine } from './params.ts';
 
@@ -49,26 +49,45 @@ export async function classifyWithTfjs(network: StmNetwork, clips: readonly Uint
 
 const GPU_BACKENDS: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu'];
 
+/** A classifier over a weights file alone (a queue worker has no project): the same engines and sampling. */
+export type FileClassifier = Omit<Classifier, 'model'> & {
+  /** What runs the network, for logs: "ONNX Runtime (cpu)" or "TensorFlow.js on wasm". */
+  readonly engine: string;
+};
+
+export interface ClassifierOptions {
+  engine?: InferenceEngine;
+  backend?: BackendName | 'auto';
+  backendSource?: PreferenceOrigin;
+  batch: number;
+  /** ONNX Runtime intra-op threads (default: every core). */
+  threads?: number;
+}
+
 export async function openClassifier(
   project: Project,
   modelId: number,
-  options: { engine?: InferenceEngine; backend?: BackendName | 'auto'; backendSource?: PreferenceOrigin; batch: number },
+  options: ClassifierOptions,
   hooks: Pick<JobHooks, 'log'>,
 ): Promise<Classifier> {
-  const engine = options.engine ?? 'auto';
   const model = project.models.require(modelId);
+  const classifier = await openWeightsClassifier(weightsFileOf(project, model), options, hooks);
+  return { ...classifier, model };
+}
+
+export async function openWeightsClassifier(path: string, options: ClassifierOptions, hooks: Pick<JobHooks, 'log'>): Promise<FileClassifier> {
+  const engine = options.engine ?? 'auto';
   if (engine !== 'tfjs') {
     const planned = engine === 'auto' ? await planBackend(options.backend ?? 'auto', options.backendSource) : null;
     if (!planned || !GPU_BACKENDS.includes(planned.name)) {
       try {
-        const path = weightsFileOf(project, model);
         const info = readCheckpointInfo(path);
-        const onnx = await createOnnxClassifier({ weights: path, input: 'uint8-nhwc', clipsPerRun: options.batch });
+        const onnx = await createOnnxClassifier({ weights: path, input: 'uint8-nhwc', clipsPerRun: options.batch }, options.threads ? { threads: options.threads } : {});
         const why = planned ? `, faster than TensorFlow.js on ${planned.name} (${planned.reason})` : '';
         hooks.log(`inference: ONNX Runtime (${onnx.provider}) on the exported model${why}`);
         const clipValues = info.config.frames * info.config.inputSize * info.config.inputSize * 3;
         return {
-          model, info, frames: info.config.frames, size: info.config.inputSize,
+          info, frames: info.config.frames, size: info.config.inputSize, engine: `ONNX Runtime (${onnx.provider})`,
           async classify(clips) {
             const input = new Uint8Array(clips.length * clipValues);
             clips.forEach((clip, i) => input.set(clip, i * clipValues));
@@ -87,11 +106,11 @@ export async function openClassifier(
   const backend = await selectBackend(options.backend ?? 'auto', options.backendSource);
   hooks.log(`inference: TensorFlow.js on ${backend.name} (${backend.reason})`);
   watchGpuDevice();
-  const { network, info } = loadProjectModel(project, modelId);
+  const { network, info } = loadCheckpoint(path);
   const run = clipsPerRun(network.config, options.batch);
   if (run.note) hooks.log(run.note);
   return {
-    model, info, frames: network.config.frames, size: network.config.inputSize,
+    info, frames: network.config.frames, size: network.config.inputSize, engine: `TensorFlow.js on ${backend.name}`,
     classify: (clips) => classifyWithTfjs(network, clips, info.normalization),
     dispose: async () => network.dispose(),
   };

@@ -13,8 +13,7 @@ import type { ModelRecord } from '../store/models.ts';
 import { resolveStmConfig, type StmConfig } from '../model/config.ts';
 import { createStmNetwork, type StmNetwork } from '../model/network.ts';
 import {
-  checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION, loadCheckpoint, validateCheckpoint,
-  CHECKPOINT_FORMAT, type CheckpointInfo,
+  checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION, validateCheckpoint, CHECKPOINT_FORMAT,
 } from '../model/checkpoint.ts';
 import { encodeSafetensors, readSafetensors, type StoredTensor } from '../model/safetensors.ts';
 import { importPretrained, readWeightsFile } from '../model/pretrained.ts';
@@ -28,13 +27,6 @@ export function weightsFileOf(project: Project, model: ModelRecord): string {
   const path = isAbsolute(model.weightsPath) ? model.weightsPath : join(project.dir, model.weightsPath);
   if (!existsSync(path)) throw new UserError('not_found', `The weights of model ${model.id} ("${model.name}") are missing: ${path}`);
   return path;
-}
-
-/** Loads a project model for inference; `frames`/`inputSize` may differ from training (they carry no weights). */
-export function loadProjectModel(project: Project, modelId: number): { network: StmNetwork; info: CheckpointInfo; model: ModelRecord } {
-  const model = project.models.require(modelId);
-  const { network, info } = loadCheckpoint(weightsFileOf(project, model));
-  return { network, info, model };
 }
 
 export async function saveCheckpointAtomically(

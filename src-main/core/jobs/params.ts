@@ -64,7 +64,17 @@ export interface WindowSpec {
 /** `auto`: ONNX Runtime unless tfjs has a GPU backend; `tfjs` / `onnx` force one. */
 export type InferenceEngine = 'auto' | 'tfjs' | 'onnx';
 
-export interface PredictParams {
+/** Running a predict or probe on the worker queue instead of this machine. */
+export interface QueueParams {
+  /** redis:// or rediss:// URL of the queue; absent: run here. */
+  queue?: string;
+  /** Tries per shard before it counts as failed (default 3). */
+  attempts?: number;
+  /** Windows (or clips) per shard; a longer video is split (default 256). */
+  shardSize?: number;
+}
+
+export interface PredictParams extends QueueParams {
   modelId: number;
   /** Videos to run over; all videos of the project when absent. */
   videoIds?: number[];
@@ -78,7 +88,7 @@ export interface PredictParams {
   engine?: InferenceEngine;
 }
 
-export interface ProbeParams {
+export interface ProbeParams extends QueueParams {
   modelId: number;
   /** All labelled clips, those the model was validated on, or every sliding window of the videos. */
   clips: 'all' | 'val' | 'windows';

@@ -25,7 +25,7 @@ import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
 
 /** One probed span before it is classified. */
-interface Span {
+export interface Span {
   videoId: number;
   clipId: number | null;
   classId: number | null;
@@ -36,7 +36,7 @@ interface Span {
   data: Uint8Array;
 }
 
-interface ProbeContext {
+export interface ProbeContext {
   project: Project;
   job: JobRecord;
   model: ModelRecord;
@@ -53,27 +53,29 @@ function partnerOf(classes: readonly ClassRecord[], name: string): string | null
   return partner?.name ?? null;
 }
 
+/** Records one probed span: its row for the project and its record for the summary. */
+export function recordProbedSpan(ctx: ProbeContext, span: Omit<Span, 'data'>, fwd: Float32Array, rev: Float32Array): void {
+  const label = span.label ?? ctx.info.classNames[argmax(fwd)];
+  // The class the reversed action should look like: the label's partner, else the label itself.
+  const expected = partnerOf(ctx.classes, label) ?? label;
+  const outcome = probeOutcome(ctx.info.classNames, fwd, rev, expected, (name) => partnerOf(ctx.classes, name));
+  ctx.records.push({ ...outcome, label, paired: expected !== label });
+  ctx.rows.push({
+    jobId: ctx.job.id, modelId: ctx.model.id, clipId: span.clipId, videoId: span.videoId,
+    classId: span.classId ?? ctx.classes.find((c) => c.name === label)?.id ?? null,
+    startFrame: span.startFrame, endFrame: span.endFrame, ...outcome, forwardProbabilities: fwd, reversedProbabilities: rev,
+  });
+}
+
 async function probeSpans(ctx: ProbeContext, classifier: Classifier, spans: readonly Span[]): Promise<void> {
   // The reversed clip is exactly the forward frames in the opposite order.
   const forward = spans.map((s) => s.data);
   const probabilities = await classifier.classify([...forward, ...forward.map((d) => reverseFrames(d, classifier.frames))]);
-  spans.forEach((span, i) => {
-    const [fwd, rev] = [probabilities[i], probabilities[i + spans.length]];
-    const label = span.label ?? ctx.info.classNames[argmax(fwd)];
-    // The class the reversed action should look like: the label's partner, else the label itself.
-    const expected = partnerOf(ctx.classes, label) ?? label;
-    const outcome = probeOutcome(ctx.info.classNames, fwd, rev, expected, (name) => partnerOf(ctx.classes, name));
-    ctx.records.push({ ...outcome, label, paired: expected !== label });
-    ctx.rows.push({
-      jobId: ctx.job.id, modelId: ctx.model.id, clipId: span.clipId, videoId: span.videoId,
-      classId: span.classId ?? ctx.classes.find((c) => c.name === label)?.id ?? null,
-      startFrame: span.startFrame, endFrame: span.endFrame, ...outcome, forwardProbabilities: fwd, reversedProbabilities: rev,
-    });
-  });
+  spans.forEach((span, i) => recordProbedSpan(ctx, span, probabilities[i], probabilities[i + spans.length]));
 }
 
 /** The labelled clips to probe (all, or the model's validation clips), limited to classes the model knows. */
-function chooseClips(project: Project, model: ModelRecord, info: CheckpointInfo, params: ProbeParams, hooks: JobHooks) {
+export function chooseClips(project: Project, model: ModelRecord, info: CheckpointInfo, params: ProbeParams, hooks: JobHooks) {
   const dataset = loadDataset(project, hooks, { frames: info.config.frames, requireTrainable: false });
   const known = new Set(info.classNames);
   const valClipIds = new Set((model.metrics?.valClipIds as number[] | undefined) ?? []);

@@ -1,8 +1,8 @@
 /**
  * The project's job queue: jobs are rows of the project (so they survive a restart), run one at a time in a
- * worker thread, report progress with rate and ETA, and can be cancelled at any moment. A job whose process
- * died is marked interrupted when the project is next opened and can be resumed (training continues from its
- * last checkpoint).
+ * worker thread (a predict or probe on the worker queue is only coordinated here, so it runs alongside), report
+ * progress with rate and ETA, and can be cancelled at any moment. A job whose process died is marked
+ * interrupted when the project is next opened and can be resumed (training continues from its last checkpoint).
  */
 import { UserError, toErrorPayload } from '../errors.ts';
 import { nowIso } from '../store/sql.ts';
@@ -31,8 +31,18 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** A predict or probe on the worker queue: this process only coordinates, so it does not hold the compute slot. */
+function coordinatesOnly(params: Record<string, unknown> | null | undefined): boolean {
+  return typeof params?.queue === 'string';
+}
+
+type ActiveJob = { id: number; handle: RunningJob; stopAs: 'cancelled' | 'interrupted' | null };
+
 export class JobQueue {
-  private active: { id: number; handle: RunningJob; stopAs: 'cancelled' | 'interrupted' | null } | null = null;
+  /** The compute job running here (one at a time, across processes too). */
+  private active: ActiveJob | null = null;
+  /** Jobs on the worker queue this process coordinates, alongside the compute job. */
+  private readonly coordinating = new Map<number, ActiveJob>();
   private readonly order: number[] = [];
   private readonly waiters = new Map<number, Array<(job: JobRecord) => void>>();
   private closed = false;
@@ -86,9 +96,10 @@ export class JobQueue {
   cancel(id: number): JobRecord {
     const job = this.project.jobs.require(id);
     if (FINAL_STATUSES.includes(job.status)) return job;
-    if (this.active?.id === id) {
-      this.active.stopAs = 'cancelled';
-      this.active.handle.cancel();
+    const running = this.running(id);
+    if (running) {
+      running.stopAs = 'cancelled';
+      running.handle.cancel();
       this.project.jobs.appendLog(id, `${nowIso()} cancel requested\n`);
       return job;
     }
@@ -102,8 +113,8 @@ export class JobQueue {
   /** Resolves with the job once it reaches a final status. */
   waitFor(id: number): Promise<JobRecord> {
     const job = this.project.jobs.require(id);
-    if (FINAL_STATUSES.includes(job.status) && this.active?.id !== id) return Promise.resolve(job);
-    if (this.active?.id !== id && !this.order.includes(id)) {
+    if (FINAL_STATUSES.includes(job.status) && !this.running(id)) return Promise.resolve(job);
+    if (!this.running(id) && !this.order.includes(id)) {
       throw new UserError('conflict', `Job ${id} is ${job.status} in another process; follow it there.`);
     }
     return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
@@ -117,11 +128,15 @@ export class JobQueue {
     this.closed = true;
     if (this.waitTimer) clearTimeout(this.waitTimer);
     for (const id of this.order.splice(0)) this.finish(id, 'interrupted', 'The project was closed before the job ran.');
-    const active = this.active;
-    if (!active) return;
-    active.stopAs = 'interrupted';
-    active.handle.cancel(5000);
-    this.finish(active.id, 'interrupted', 'The project was closed while the job ran.');
+    for (const active of [...this.coordinating.values(), ...(this.active ? [this.active] : [])]) {
+      active.stopAs = 'interrupted';
+      active.handle.cancel(5000);
+      this.finish(active.id, 'interrupted', 'The project was closed while the job ran.');
+    }
+  }
+
+  private running(id: number): ActiveJob | undefined {
+    return this.active?.id === id ? this.active : this.coordinating.get(id);
   }
 
   private queuedProgress(): JobProgress {
@@ -130,14 +145,21 @@ export class JobQueue {
 
   /** A job another live process is running on this project (compute jobs take turns across processes too). */
   private busyElsewhere(): number | null {
-    for (const { id, pid } of this.project.jobs.owners(['running'])) {
+    for (const { id, pid, params } of this.project.jobs.owners(['running'])) {
+      if (coordinatesOnly(params)) continue;
       if (pid && pid !== process.pid && processAlive(pid)) return id;
     }
     return null;
   }
 
   private pump(): void {
-    if (this.active || this.closed || this.waitTimer) return;
+    if (this.closed) return;
+    // Queue jobs start at once, whatever else runs; compute jobs take turns.
+    for (const id of this.order.filter((id) => coordinatesOnly(this.project.jobs.require(id).params))) {
+      this.order.splice(this.order.indexOf(id), 1);
+      this.start(id, true);
+    }
+    if (this.active || this.waitTimer) return;
     const next = this.order[0];
     if (next === undefined) return;
     const other = this.busyElsewhere();
@@ -153,7 +175,10 @@ export class JobQueue {
       }, OTHER_PROCESS_POLL_MS);
       return;
     }
-    const id = this.order.shift()!;
+    this.start(this.order.shift()!, false);
+  }
+
+  private start(id: number, coordinating: boolean): void {
     const meter = new RateMeter();
     let lastPersist = 0;
     let latest: JobProgress = { ...this.queuedProgress(), phase: 'starting' };
@@ -175,7 +200,9 @@ export class JobQueue {
         if (!this.closed) this.project.jobs.appendLog(id, `${nowIso()} ${line}\n`);
       },
     });
-    this.active = { id, handle, stopAs: null };
+    const entry: ActiveJob = { id, handle, stopAs: null };
+    if (coordinating) this.coordinating.set(id, entry);
+    else this.active = entry;
     handle.outcome.then(
       (outcome) => {
         if (this.closed) return;
@@ -187,7 +214,7 @@ export class JobQueue {
       (err: unknown) => {
         if (this.closed) return;
         const payload = toErrorPayload(err);
-        const stopAs = this.active?.stopAs;
+        const stopAs = entry.stopAs;
         if (stopAs === 'cancelled' && payload.code === 'cancelled') this.finish(id, 'cancelled', null);
         else this.finish(id, 'failed', payload.message);
       },
@@ -201,6 +228,7 @@ export class JobQueue {
       this.announce(id);
     }
     if (this.active?.id === id) this.active = null;
+    this.coordinating.delete(id);
     const job = this.project.db.open ? this.project.jobs.require(id) : null;
     for (const resolve of this.waiters.get(id) ?? []) if (job) resolve(job);
     this.waiters.delete(id);

@@ -27,11 +27,22 @@ export type JobProgress = {
   trainStep?: TrainStepPoint;
   /** Training: how many clips validate the run, and how the split was made (or why it is empty). */
   validation?: TrainValidation;
+  /** A job on the worker queue: its shards by state, and the workers connected now. */
+  shards?: ShardCounts;
+  workers?: string[];
 };
 
 export interface TrainValidation {
   clips: number;
   note: string;
+}
+
+export interface ShardCounts {
+  total: number;
+  done: number;
+  running: number;
+  waiting: number;
+  failed: number;
 }
 
 /** What a job hands back when it ends well: figures for the log, the CLI's --json and the UI. */
@@ -42,7 +53,7 @@ export interface JobOutcome {
 
 /** What a job body sees while it runs (inside a worker thread, or in-process in tests). */
 export interface JobHooks {
-  report(update: { phase: string; done: number; total: number; unit: string; epoch?: number; epochs?: number; note?: string; trainStep?: TrainStepPoint; validation?: TrainValidation }): void;
+  report(update: { phase: string; done: number; total: number; unit: string; epoch?: number; epochs?: number; note?: string; trainStep?: TrainStepPoint; validation?: TrainValidation; shards?: ShardCounts; workers?: string[] }): void;
   log(line: string): void;
   /** Throws UserError('cancelled') once cancel was asked for; call between steps. */
   throwIfCancelled(): void;

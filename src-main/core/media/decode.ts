@@ -224,6 +224,8 @@ export interface WindowOptions {
   frames: number;
   /** S: output side (centre crop). */
   size: number;
+  /** Only windows first … first + count − 1 (a shard of a long video); frame numbering stays the video's. */
+  range?: { first: number; count: number };
   signal?: AbortSignal;
 }
 
@@ -262,7 +264,9 @@ export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo,
   const fps = frameCount > 1 ? (frameCount - 1) / (times[frameCount - 1]! - times[0]!) : 1;
   const windowFrames = toFrames(opts.window, unit, fps, 'window');
   const strideFrames = toFrames(opts.stride, unit, fps, 'stride');
-  const spans = windowSpans(frameCount, windowFrames, strideFrames);
+  const first = opts.range?.first ?? 0;
+  const spans = windowSpans(frameCount, windowFrames, strideFrames).slice(first, opts.range ? first + opts.range.count : undefined);
+  if (!spans.length) return;
   const perWindow = spans.map(([s, e]) => segmentIndices(s, e, opts.frames, 'center'));
   const needed = [...new Set(perWindow.flat())].sort((a, b) => a - b);
 
@@ -270,7 +274,7 @@ export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo,
   const offsets = [...new Set(perWindow[0]!.map((i) => i - spans[0]![0]))];
   const lastStart = spans.at(-1)![0];
   const select = offsets
-    .map((o) => `gte(n\\,${o})*lte(n\\,${o + lastStart})*not(mod(n-${o}\\,${strideFrames}))`)
+    .map((o) => `gte(n\\,${o + spans[0]![0]})*lte(n\\,${o + lastStart})*not(mod(n-${o}\\,${strideFrames}))`)
     .join('+');
   const picture = pictureSteps(video, cropFilter(cropGeometry(video.displayWidth!, video.displayHeight!, opts.size, 'center')));
   const child = spawn(tools.ffmpeg, [
@@ -298,7 +302,7 @@ export async function* slidingWindows(tools: FfmpegTools, video: DecodableVideo,
         const indices = perWindow[next]!;
         const data = new Uint8Array(indices.length * frameBytes);
         indices.forEach((i, t) => data.set(held.get(i)!, t * frameBytes));
-        yield { index: next, startFrame: spans[next]![0], endFrame: spans[next]![1], frameIndices: indices, data };
+        yield { index: first + next, startFrame: spans[next]![0], endFrame: spans[next]![1], frameIndices: indices, data };
         next++;
         const keepFrom = next < spans.length ? perWindow[next]![0]! : Infinity;
         for (const key of held.keys()) if (key < keepFrom) held.delete(key);

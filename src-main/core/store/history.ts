@@ -130,6 +130,11 @@ export class History {
     });
   }
 
+  /** Every edit in the log, whoever made it, and how many of them are undone. */
+  totals(): { done: number; undone: number } {
+    return stmt(this.db, 'SELECT count(*) AS done, coalesce(sum(undone), 0) AS undone FROM edit_log').get() as { done: number; undone: number };
+  }
+
   state(): HistoryState {
     const undo = stmt(this.db,
       'SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 0 AND origin = @origin) AS n FROM edit_log WHERE undone = 0 AND origin = @origin ORDER BY id DESC LIMIT 1',

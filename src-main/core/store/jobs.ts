@@ -98,10 +98,10 @@ export class JobsRepo {
   }
 
   /** Jobs in these statuses with the process that last reported their progress (to tell a live owner from a gone one). */
-  owners(statuses: readonly JobStatus[]): Array<{ id: number; pid: number | undefined }> {
-    const rows = stmt(this.db, `SELECT id, progress FROM jobs WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY id`)
+  owners(statuses: readonly JobStatus[]): Array<{ id: number; pid: number | undefined; params: Record<string, unknown> | null }> {
+    const rows = stmt(this.db, `SELECT id, progress, params FROM jobs WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY id`)
       .all(...statuses) as SqlRow[];
-    return rows.map((r) => ({ id: Number(r.id), pid: fromJson<{ pid?: number }>(r.progress)?.pid }));
+    return rows.map((r) => ({ id: Number(r.id), pid: fromJson<{ pid?: number }>(r.progress)?.pid, params: fromJson<Record<string, unknown>>(r.params) }));
   }
 
   /** Puts a stopped job back in the queue, clearing its error and finish time. */

@@ -54,6 +54,12 @@ export class PredictionsRepo {
     });
   }
 
+  /** How many rows a job holds for windows first…last of a video (both directions counted). */
+  countWindows(jobId: number, videoId: number, first: number, last: number): number {
+    return stmt(this.db, 'SELECT COUNT(*) FROM predictions WHERE job_id = ? AND video_id = ? AND window_index BETWEEN ? AND ?')
+      .pluck().get(jobId, videoId, first, last) as number;
+  }
+
   list(query: PredictionQuery = {}): PredictionRecord[] {
     const where: string[] = [];
     const values: unknown[] = [];
@@ -221,6 +227,36 @@ export class ProbesRepo {
           typedToBlob(p.forwardProbabilities), typedToBlob(p.reversedProbabilities));
       }
     });
+  }
+
+  /** Inserts probe rows, each replacing an earlier row of the same job, video, clip and span (idempotent). */
+  replaceSpans(rows: readonly NewProbeResult[]): void {
+    const remove = stmt(this.db, 'DELETE FROM probe_results WHERE job_id = ? AND video_id = ? AND clip_id IS ? AND start_frame = ? AND end_frame = ?');
+    writeTx(this.db, () => {
+      for (const r of rows) remove.run(r.jobId, r.videoId, r.clipId, r.startFrame, r.endFrame);
+      this.insertMany(rows);
+    });
+  }
+
+  /** Replaces all rows of a job with `rows`, in that order. */
+  rewriteJob(jobId: number, rows: readonly NewProbeResult[]): void {
+    writeTx(this.db, () => {
+      stmt(this.db, 'DELETE FROM probe_results WHERE job_id = ?').run(jobId);
+      this.insertMany(rows);
+    });
+  }
+
+  /** How many distinct window starts between `first` and `last` a job holds for a video (windows, not clips). */
+  countWindowStarts(jobId: number, videoId: number, first: number, last: number): number {
+    return stmt(this.db, 'SELECT COUNT(DISTINCT start_frame) FROM probe_results WHERE job_id = ? AND video_id = ? AND clip_id IS NULL AND start_frame BETWEEN ? AND ?')
+      .pluck().get(jobId, videoId, first, last) as number;
+  }
+
+  /** How many of the given clips a job holds a row for. */
+  countClips(jobId: number, clipIds: readonly number[]): number {
+    if (clipIds.length === 0) return 0;
+    return this.db.prepare(`SELECT COUNT(DISTINCT clip_id) FROM probe_results WHERE job_id = ? AND clip_id IN (${clipIds.map(() => '?').join(',')})`)
+      .pluck().get(jobId, ...clipIds) as number;
   }
 
   list(query: { jobId?: number; modelId?: number } = {}): ProbeResultRecord[] {

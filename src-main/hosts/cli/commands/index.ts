@@ -12,6 +12,7 @@ import { registerProbe } from './probe.ts';
 import { registerExport } from './export.ts';
 import { registerDemo } from './demo.ts';
 import { registerWeights } from './weights.ts';
+import { registerWorker } from './worker.ts';
 
 export function registerDomainCommands(program: Command): void {
   const groups: CommandGroups = {
@@ -29,4 +30,5 @@ export function registerDomainCommands(program: Command): void {
   registerExport(program, groups);
   registerDemo(program, groups);
   registerWeights(program, groups);
+  registerWorker(program, groups);
 }

@@ -25,8 +25,39 @@ async function resolveVideos(local: LocalApi, refs: string[]): Promise<number[]>
   });
 }
 
-interface PredictOptions {
-  model: string;
+/** Options shared by predict and probe for running on the worker queue. */
+export interface QueueOptions {
+  queue?: string;
+  attempts?: number;
+  shardSize?: number;
+  resume?: number;
+}
+
+export function addQueueOptions(command: Command): Command {
+  return command
+    .option('--queue <url>', 'run on the workers of this Redis queue (redis://[user:pass@]host:port or rediss://) instead of this machine')
+    .option('--attempts <n>', 'with --queue: tries per shard before it counts as failed', intOption('--attempts', 1))
+    .option('--shard-size <n>', 'with --queue: windows (or clips) per shard; longer videos are split', intOption('--shard-size', 1))
+    .option('--resume <job>', 'continue an interrupted job (on the queue: re-attach to its shards)', intOption('--resume', 1));
+}
+
+export function queueParams(opts: QueueOptions): { queue?: string; attempts?: number; shardSize?: number } {
+  if (!opts.queue && (opts.attempts !== undefined || opts.shardSize !== undefined)) throw new UsageError('--attempts and --shard-size go with --queue');
+  return {
+    ...(opts.queue ? { queue: opts.queue } : {}),
+    ...(opts.attempts !== undefined ? { attempts: opts.attempts } : {}),
+    ...(opts.shardSize !== undefined ? { shardSize: opts.shardSize } : {}),
+  };
+}
+
+/** The model to run: required unless a job is resumed. */
+export function requireModelOption(opts: { model?: string; resume?: number }): string {
+  if (!opts.model) throw new UsageError("required option '--model <model>' not specified");
+  return opts.model;
+}
+
+interface PredictOptions extends QueueOptions {
+  model?: string;
   videos?: string[];
   window: { value: number; unit: 'seconds' | 'frames' };
   stride: { value: number; unit: 'seconds' | 'frames' };
@@ -40,11 +71,11 @@ interface PredictOptions {
 
 /** Registers `predict`. */
 export function registerPredict(program: Command, _groups: CommandGroups): void {
-  program
+  const command = program
     .command('predict')
     .description('run a model over videos in sliding windows and write the probabilities as CSV')
     .argument('<dir>', 'project folder')
-    .requiredOption('--model <model>', 'a project model (id or name) or a model file')
+    .option('--model <model>', 'a project model (id or name) or a model file')
     .option('--videos <video...>', 'videos by id, name or path (default: all)')
     .option('--window <span>', 'window length: 2s (seconds) or 48f (frames)', parseSpan('--window'), predictDefaults.window)
     .option('--stride <span>', 'step between windows: 1s or 24f', parseSpan('--stride'), predictDefaults.stride)
@@ -53,20 +84,19 @@ export function registerPredict(program: Command, _groups: CommandGroups): void 
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
     .option('--engine <engine>', 'auto (ONNX Runtime on CPU, tfjs on a GPU) | onnx | tfjs', 'auto')
     .requiredOption('--out <file.csv>', 'predictions CSV (all videos in one file)')
-    .option('--json', 'print one JSON object with the figures')
-    .action(async (dir: string, opts: PredictOptions) => {
+    .option('--json', 'print one JSON object with the figures');
+  addQueueOptions(command).action(async (dir: string, opts: PredictOptions) => {
       await withProject(dir, async (local) => {
-        const modelId = await resolveModel(local, opts.model);
-        const videoIds = opts.videos ? await resolveVideos(local, opts.videos) : undefined;
-        const job = await local.client.call('predict.start', {
-          modelId,
-          ...(videoIds ? { videoIds } : {}),
+        const job = opts.resume !== undefined ? await local.client.call('jobs.resume', { id: opts.resume }) : await local.client.call('predict.start', {
+          modelId: await resolveModel(local, requireModelOption(opts)),
+          ...(opts.videos ? { videoIds: await resolveVideos(local, opts.videos) } : {}),
           window: opts.window,
           stride: opts.stride,
           direction: opts.direction,
           batch: opts.batch,
           engine: opts.engine as 'auto',
           ...(opts.backend ? { backend: opts.backend as 'auto' } : {}),
+          ...queueParams(opts),
         });
         const final = await followJob(local, job, `predict (job ${job.id})`);
         if (final.status !== 'done') return;
