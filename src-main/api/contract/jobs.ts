@@ -68,6 +68,8 @@ export const trainStartParams = z
     valFraction: z.number().min(0).lt(1).default(0.2),
     seed: z.number().int().default(1),
     backend,
+    /** Data-parallel worker threads (absent: one per core on the CPU backends). */
+    workers: z.number().int().min(1).max(256).optional(),
   })
   .strict();
 

@@ -43,6 +43,16 @@ export interface TrainParams {
   backend?: BackendName | 'auto';
   /** Where `backend` came from (recorded when the job is submitted). */
   backendSource?: PreferenceOrigin;
+  /**
+   * Worker threads that train data-parallel, one replica each. Absent: one per core on the wasm and cpu
+   * backends (one thread each), one on the others (already parallel); never more than the batch's clips.
+   */
+  workers?: number;
+  /**
+   * BatchNorm groups per batch (absent: one per worker). Each group is normalised with its own statistics,
+   * so a one-worker run with N groups computes what N workers compute.
+   */
+  bnGroups?: number;
 }
 
 export interface WindowSpec {

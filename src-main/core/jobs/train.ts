@@ -10,11 +10,12 @@
  * train-checkpoint.ts's, input batches train-batches.ts's.
  */
 import { existsSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
-import { selectBackend } from '../compute/backends.ts';
+import { selectBackend, type BackendSelection } from '../compute/backends.ts';
 import { requireFfmpegTools } from '../media/locate.ts';
 import { ClipFrameCache } from './frame-cache.ts';
 import { seededRng } from '../media/sampling.ts';
@@ -32,6 +33,7 @@ import {
 } from './train-checkpoint.ts';
 import { TrainReplica } from './train-replica.ts';
 import { LocalEngine, type TrainingEngine } from './train-engine.ts';
+import { startParallelEngine } from './train-parallel.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
 export { lastCheckpointPath } from './train-checkpoint.ts';
@@ -109,6 +111,38 @@ function startOrResume(project: Project, job: JobRecord, params: TrainParams, cl
   return { network: start.network, model, progress: { ...FRESH_PROGRESS }, optimizer: [] };
 }
 
+/**
+ * The engine a run trains with: one replica per worker thread when several workers are asked for (by
+ * default one per core on wasm and cpu, whose kernels run one thread each), else the replica in this thread.
+ */
+async function startEngine(start: RunStart, params: TrainParams, classWeights: number[], backend: BackendSelection, hooks: JobHooks): Promise<TrainingEngine> {
+  const perCore = backend.name === 'wasm' || backend.name === 'cpu';
+  const asked = params.workers ?? (perCore ? availableParallelism() : 1);
+  const workers = Math.max(1, Math.min(asked, params.batch));
+  const groups = Math.max(workers, params.bnGroups ?? workers);
+  const groupNote = groups > 1 ? `; BatchNorm statistics per ${groups === workers ? 'replica' : `group of about ${Math.ceil(params.batch / groups)} clip(s)`}` : '';
+  if (workers === 1) {
+    const why = asked > 1 ? ` (a batch of ${params.batch} clip${params.batch === 1 ? '' : 's'} has nothing to share)` : params.workers === undefined ? ` (the ${backend.name} backend is parallel already)` : '';
+    hooks.log(`training in 1 worker thread${why}${groupNote}`);
+    const replica = new TrainReplica(start.network, params, classWeights);
+    await replica.restoreOptimizer(start.optimizer);
+    return new LocalEngine(replica, groups);
+  }
+  const weights = start.network.stateDict();
+  const config = start.network.config;
+  start.network.dispose();
+  const engine = await startParallelEngine({
+    config, weights, optimizer: start.optimizer, settings: params, classWeights, workers, shards: groups, backend: backend.name,
+  });
+  hooks.log(`data-parallel training on ${workers} worker threads, one replica each: every batch of ${params.batch} clips is split between them and their gradients averaged${groupNote}`);
+  return engine;
+}
+
+/** A run that stopped before its first checkpoint leaves no model behind (nothing to use or resume). */
+function dropUnusedModel(project: Project, modelId: number): void {
+  if (!project.models.require(modelId).weightsPath && !existsSync(lastCheckpointPath(project, modelId))) project.models.remove(modelId);
+}
+
 export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
   const run = await TrainingRun.prepare(project, job, hooks);
   return run.execute();
@@ -153,11 +187,10 @@ class TrainingRun {
     const start = startOrResume(project, job, params, classes.names, hooks);
     let engine: TrainingEngine;
     try {
-      const replica = new TrainReplica(start.network, params, weights);
-      await replica.restoreOptimizer(start.optimizer);
-      engine = new LocalEngine(replica);
+      engine = await startEngine(start, params, weights, backend, hooks);
     } catch (err) {
       start.network.dispose();
+      dropUnusedModel(project, start.model.id);
       throw err;
     }
     return new TrainingRun(project, job, hooks, params, frameCache, dataset, classes, split, weights, engine, start.model, start.progress);
@@ -202,10 +235,7 @@ class TrainingRun {
         },
       };
     } catch (err) {
-      // A run that stopped before its first checkpoint leaves no model behind (nothing to use or resume).
-      if (!this.project.models.require(this.model.id).weightsPath && !existsSync(lastCheckpointPath(this.project, this.model.id))) {
-        this.project.models.remove(this.model.id);
-      }
+      dropUnusedModel(this.project, this.model.id);
       throw err;
     } finally {
       await this.engine.dispose();
