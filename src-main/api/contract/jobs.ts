@@ -70,6 +70,8 @@ export const trainStartParams = z
     backend,
     /** Data-parallel worker threads (absent: one per core on the CPU backends). */
     workers: z.number().int().min(1).max(256).optional(),
+    /** Where frozen stages run: ONNX Runtime (default on the CPU backends) or tfjs. */
+    frozenPrefix: z.enum(['onnx', 'tfjs']).optional(),
   })
   .strict();
 

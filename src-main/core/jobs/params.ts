@@ -53,6 +53,11 @@ export interface TrainParams {
    * so a one-worker run with N groups computes what N workers compute.
    */
   bnGroups?: number;
+  /**
+   * Where frozen stages (`freeze` > 0) run: as an ONNX graph on ONNX Runtime, the rest training on tfjs
+   * (absent: onnx on the wasm and cpu backends), or inside the tfjs network.
+   */
+  frozenPrefix?: 'onnx' | 'tfjs';
 }
 
 export interface WindowSpec {

@@ -8,6 +8,7 @@
  */
 import type { StoredTensor } from '../model/safetensors.ts';
 import type { StmConfig } from '../model/config.ts';
+import { stageInputShape } from '../model/parameters.ts';
 import { recomputeBatchNormStatistics } from './train-bn.ts';
 import type { Batch } from './train-batches.ts';
 import type { TrainingSnapshot } from './train-checkpoint.ts';
@@ -43,9 +44,9 @@ export function shardsOf(batch: Batch, count: number, clipValues: number): Shard
   }));
 }
 
-/** Frames of one clip as floats: T·S·S·3. */
-export function clipValuesOf(config: StmConfig): number {
-  return config.frames * config.inputSize * config.inputSize * 3;
+/** Floats of one clip's input: its T frames (T·S·S·3), or its T feature maps of stage `fromStage`. */
+export function clipValuesOf(config: StmConfig, fromStage = 0): number {
+  return config.frames * stageInputShape(config, fromStage).reduce((a, b) => a * b, 1);
 }
 
 /** Splits each batch of frames into its shards (precise BatchNorm sees the groups training saw). */
@@ -64,7 +65,7 @@ export class LocalEngine implements TrainingEngine {
     private readonly replica: TrainReplica,
     private readonly shards = 1,
   ) {
-    this.clipValues = clipValuesOf(replica.network.config);
+    this.clipValues = clipValuesOf(replica.network.config, replica.prefix.fromStage);
   }
 
   get config(): StmConfig {
@@ -80,7 +81,8 @@ export class LocalEngine implements TrainingEngine {
   }
 
   recalibrateBatchNorm(batches: AsyncIterable<Float32Array>): Promise<number> {
-    return recomputeBatchNormStatistics(this.replica.network, this.shards > 1 ? shardedFrames(batches, this.shards, this.clipValues) : batches);
+    const shards = this.shards > 1 ? shardedFrames(batches, this.shards, this.clipValues) : batches;
+    return recomputeBatchNormStatistics(this.replica.network, shards, this.replica.prefix);
   }
 
   async syncStatistics(): Promise<void> {}

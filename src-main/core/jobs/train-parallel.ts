@@ -33,7 +33,7 @@ export async function startParallelEngine(options: ParallelOptions): Promise<Tra
   const { shards, backend, ...rest } = options;
   const init: ReplicaInit = { ...rest, gradients: new SharedArrayBuffer(options.workers * length * 4) };
   const pool = await createWorkerPool<ReplicaTask, unknown>({ moduleUrl: REPLICA_MODULE, exportName: 'createTrainReplica', args: init, backend, workers: options.workers });
-  return new ParallelEngine(pool, options.config, options.workers, Math.max(shards, options.workers), options.classWeights);
+  return new ParallelEngine(pool, options.config, options.workers, Math.max(shards, options.workers), options.classWeights, options.fromStage);
 }
 
 class ParallelEngine implements TrainingEngine {
@@ -45,8 +45,9 @@ class ParallelEngine implements TrainingEngine {
     readonly workers: number,
     private readonly shards: number,
     private readonly classWeights: number[],
+    fromStage: number,
   ) {
-    this.clipValues = clipValuesOf(config);
+    this.clipValues = clipValuesOf(config, fromStage);
   }
 
   private async on<Op extends ReplicaTask['op']>(rank: number, task: Extract<ReplicaTask, { op: Op }>): Promise<ReplicaResults[Op]> {

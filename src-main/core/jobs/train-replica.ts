@@ -10,11 +10,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { StmNetwork } from '../model/network.ts';
+import { inFrozenPrefix, stageInputShape } from '../model/parameters.ts';
+import type { FrozenPrefixMode } from './train-bn.ts';
 import { argmax } from './metrics.ts';
 import type { TrainParams } from './params.ts';
 import type { OptimizerSlot, TrainingSnapshot } from './train-checkpoint.ts';
 
-/** Clips of one shard: frames [clips·T, S, S, 3] normalised, and class indices. */
+/**
+ * Clips of one shard and their class indices: frames [clips·T, S, S, 3] normalised, or, when a frozen prefix
+ * ran elsewhere, the feature maps it produced.
+ */
 export interface Shard {
   x: Float32Array;
   labels: number[];
@@ -41,17 +46,11 @@ function makeOptimizer(settings: ReplicaSettings): ScheduledOptimizer {
   return settings.optimizer === 'adam' ? new ScheduledAdam(settings.lr, 0.9, 0.999) : new tf.MomentumOptimizer(settings.lr, settings.momentum);
 }
 
-/** The parameter names of the stem and the first `freeze` stages (kept fixed while fine-tuning). */
-export function isFrozen(name: string, freeze: number): boolean {
-  if (freeze <= 0) return false;
-  return name.startsWith('conv1.') || name.startsWith('bn1.') || Array.from({ length: freeze }, (_, i) => `layer${i + 1}.`).some((p) => name.startsWith(p));
-}
-
 /** Variables the optimizer updates: everything trainable except the stem and the first `freeze` stages. */
 function trainableOf(network: StmNetwork, freeze: number): tf.Variable[] {
   if (freeze <= 0) return network.trainableVariables();
   const frozen = new Set<tf.Variable>();
-  for (const [name, variable] of network.variables()) if (isFrozen(name, freeze)) frozen.add(variable);
+  for (const [name, variable] of network.variables()) if (inFrozenPrefix(name, freeze)) frozen.add(variable);
   return network.trainableVariables().filter((v) => !frozen.has(v));
 }
 
@@ -68,13 +67,19 @@ export class TrainReplica {
   readonly trainable: tf.Variable[];
   private readonly decayed: tf.Variable[];
   private readonly optimizer: ScheduledOptimizer;
+  readonly prefix: FrozenPrefixMode;
+  private readonly inputShape: [number, number, number];
 
   constructor(
     readonly network: StmNetwork,
     private readonly settings: ReplicaSettings,
     /** Class weight by class index (all ones when weighting is off). */
     private readonly classWeights: number[],
+    /** 0: inputs are frames; N: inputs are stage N's feature maps (the frozen prefix ran elsewhere). */
+    fromStage = 0,
   ) {
+    this.prefix = { frozenStages: Math.max(settings.freeze, fromStage), fromStage };
+    this.inputShape = stageInputShape(network.config, fromStage);
     this.trainable = trainableOf(network, settings.freeze);
     this.decayed = this.trainable.filter((v) => v.shape.length >= 2);
     this.optimizer = makeOptimizer(settings);
@@ -90,13 +95,12 @@ export class TrainReplica {
    * the weight of the whole global batch; `withDecay` adds the weight-decay term (to one shard only).
    */
   gradients(shard: Shard, weightSum: number, withDecay: boolean): ShardOutcome & { grads: tf.NamedTensorMap } {
-    const { frames, inputSize: size } = this.network.config;
     const clips = shard.labels.length;
     return tf.tidy(() => {
-      const x = tf.tensor4d(shard.x, [clips * frames, size, size, 3]);
+      const x = this.input(shard.x, clips);
       let logits: tf.Tensor2D | null = null;
       const { value, grads } = tf.variableGrads(() => {
-        const { clipLogits } = this.network.forward(x, { training: true });
+        const { clipLogits } = this.network.forward(x, { training: true, ...this.prefix });
         logits = tf.keep(clipLogits);
         let loss = weightedLoss(clipLogits, shard.labels, this.classWeights, weightSum);
         if (withDecay && this.settings.weightDecay > 0 && this.decayed.length) {
@@ -143,8 +147,11 @@ export class TrainReplica {
 
   /** Inference-mode clip logits of `clips` clips. */
   predict(x: Float32Array, clips: number): number[][] {
-    const { frames, inputSize: size } = this.network.config;
-    return tf.tidy(() => this.network.forward(tf.tensor4d(x, [clips * frames, size, size, 3]), { training: false }).clipLogits.arraySync());
+    return tf.tidy(() => this.network.forward(this.input(x, clips), { training: false, fromStage: this.prefix.fromStage }).clipLogits.arraySync());
+  }
+
+  private input(x: Float32Array, clips: number): tf.Tensor4D {
+    return tf.tensor4d(x, [clips * this.network.config.frames, ...this.inputShape]);
   }
 
   async optimizerSlots(): Promise<OptimizerSlot[]> {

@@ -7,11 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { StmConfig } from '../model/config.ts';
 import { createStmNetwork } from '../model/network.ts';
-import { elementCount, networkSpec } from '../model/parameters.ts';
+import { elementCount, inFrozenPrefix, networkSpec } from '../model/parameters.ts';
 import type { StoredTensor } from '../model/safetensors.ts';
 import { BatchNormRecalibration, runningStatisticsOf } from './train-bn.ts';
 import type { OptimizerSlot, TrainingSnapshot } from './train-checkpoint.ts';
-import { isFrozen, TrainReplica, type ReplicaSettings, type Shard } from './train-replica.ts';
+import { TrainReplica, type ReplicaSettings, type Shard } from './train-replica.ts';
 
 export interface ReplicaInit {
   config: StmConfig;
@@ -22,6 +22,8 @@ export interface ReplicaInit {
   /** `workers` slots of `gradientLength` floats, one per replica. */
   gradients: SharedArrayBuffer;
   workers: number;
+  /** 0: tasks carry frames; N: stage N's feature maps (the frozen prefix runs in the coordinating thread). */
+  fromStage: number;
 }
 
 export type ReplicaTask =
@@ -55,13 +57,13 @@ export interface ReplicaResults {
 
 /** Floats in one replica's gradient slot: every trained variable, in the network's order. */
 export function gradientLength(config: StmConfig, freeze: number): number {
-  return networkSpec(config).params.filter((p) => p.trainable && !isFrozen(p.name, freeze)).reduce((n, p) => n + elementCount(p.torchShape), 0);
+  return networkSpec(config).params.filter((p) => p.trainable && !inFrozenPrefix(p.name, freeze)).reduce((n, p) => n + elementCount(p.torchShape), 0);
 }
 
 /** Pool factory: builds the replica from the run's weights and optimizer state; the handler serves tasks. */
 export async function createTrainReplica(init: ReplicaInit): Promise<(task: ReplicaTask) => unknown> {
   const network = createStmNetwork(init.config, { weights: init.weights });
-  const replica = new TrainReplica(network, init.settings, init.classWeights);
+  const replica = new TrainReplica(network, init.settings, init.classWeights, init.fromStage);
   await replica.restoreOptimizer(init.optimizer);
   const length = replica.trainable.reduce((n, v) => n + v.size, 0);
   const slots = Array.from({ length: init.workers }, (_, rank) => new Float32Array(init.gradients, rank * length * 4, length));
@@ -108,7 +110,7 @@ export async function createTrainReplica(init: ReplicaInit): Promise<(task: Repl
       case 'predict':
         return replica.predict(task.x, task.clips);
       case 'bn-add':
-        recalibration ??= new BatchNormRecalibration(network);
+        recalibration ??= new BatchNormRecalibration(network, replica.prefix);
         recalibration.add(task.x);
         return null;
       case 'bn-finish': {
@@ -118,9 +120,9 @@ export async function createTrainReplica(init: ReplicaInit): Promise<(task: Repl
         return used;
       }
       case 'running-statistics':
-        return Object.fromEntries(runningStatisticsOf(network).map(([name, v]) => [name, Float32Array.from(v.dataSync() as Float32Array)]));
+        return Object.fromEntries(runningStatisticsOf(network, replica.prefix.frozenStages).map(([name, v]) => [name, Float32Array.from(v.dataSync() as Float32Array)]));
       case 'set-running-statistics':
-        for (const [name, v] of runningStatisticsOf(network)) tf.tidy(() => v.assign(tf.tensor(task.values[name], v.shape)));
+        for (const [name, v] of runningStatisticsOf(network, replica.prefix.frozenStages)) tf.tidy(() => v.assign(tf.tensor(task.values[name], v.shape)));
         return null;
       case 'weights':
         return network.stateDict();

@@ -23,7 +23,7 @@ import { createStmNetwork, type StmNetwork } from '../model/network.ts';
 import { evaluate, softmax, argmax, type Evaluation } from './metrics.ts';
 import { splitClips, shuffled, type ClipSplit } from './split.ts';
 import { loadDataset, type LabelledClip, type ProjectDataset } from './dataset.ts';
-import { chunks, loadBatch, statisticsBatches, type BatchSampling } from './train-batches.ts';
+import { chunks, loadBatch, statisticsBatches, type Batch, type BatchSampling } from './train-batches.ts';
 import { archOf, buildStartingNetwork } from './model-files.ts';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
 import { clearTrainStepsFrom, recordTrainStep, StepCurve, type TrainStepPoint } from './train-steps.ts';
@@ -32,8 +32,9 @@ import {
   type OptimizerSlot, type TrainProgress,
 } from './train-checkpoint.ts';
 import { TrainReplica } from './train-replica.ts';
-import { LocalEngine, type TrainingEngine } from './train-engine.ts';
+import { clipValuesOf, LocalEngine, type TrainingEngine } from './train-engine.ts';
 import { startParallelEngine } from './train-parallel.ts';
+import { OnnxPrefix } from './train-prefix.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
 export { lastCheckpointPath } from './train-checkpoint.ts';
@@ -60,6 +61,12 @@ function frameCacheNote(cache: ClipFrameCache): string {
   const { spans, bytes, overflow } = cache.use;
   const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
   return `frame cache: ${spans} clip spans decoded once and held in memory (${mb(bytes)})${overflow ? `; ${overflow} over the ${mb(cache.budgetBytes)} budget are decoded at every use` : ''}`;
+}
+
+function prefixCacheNote(prefix: OnnxPrefix): string {
+  const kept = `frozen-prefix cache: feature maps of ${prefix.cachedClips} validation clip(s) kept across epochs (${prefix.cachedMiB.toFixed(0)} MB)`;
+  const over = prefix.overflow ? `; ${prefix.overflow} over the ${(prefix.budgetBytes / 2 ** 20).toFixed(0)} MB budget are recomputed` : '';
+  return `${kept}${over}; training clips get new random offsets and crops every epoch, so their maps are computed anew`;
 }
 
 /** The project's classes as training sees them: names, index by id, and which augmentations apply to which. */
@@ -111,31 +118,53 @@ function startOrResume(project: Project, job: JobRecord, params: TrainParams, cl
   return { network: start.network, model, progress: { ...FRESH_PROGRESS }, optimizer: [] };
 }
 
+/** What does a run's arithmetic: the engine, and the frozen prefix on ONNX Runtime that feeds it (if any). */
+interface Compute {
+  engine: TrainingEngine;
+  prefix: OnnxPrefix | null;
+}
+
 /**
  * The engine a run trains with: one replica per worker thread when several workers are asked for (by
- * default one per core on wasm and cpu, whose kernels run one thread each), else the replica in this thread.
+ * default one per core on wasm and cpu, whose kernels run one thread each), else the replica in this thread;
+ * frozen stages run on ONNX Runtime in front of it (by default on those backends).
  */
-async function startEngine(start: RunStart, params: TrainParams, classWeights: number[], backend: BackendSelection, hooks: JobHooks): Promise<TrainingEngine> {
+async function startCompute(start: RunStart, params: TrainParams, classWeights: number[], backend: BackendSelection, hooks: JobHooks): Promise<Compute> {
   const perCore = backend.name === 'wasm' || backend.name === 'cpu';
   const asked = params.workers ?? (perCore ? availableParallelism() : 1);
   const workers = Math.max(1, Math.min(asked, params.batch));
   const groups = Math.max(workers, params.bnGroups ?? workers);
   const groupNote = groups > 1 ? `; BatchNorm statistics per ${groups === workers ? 'replica' : `group of about ${Math.ceil(params.batch / groups)} clip(s)`}` : '';
-  if (workers === 1) {
-    const why = asked > 1 ? ` (a batch of ${params.batch} clip${params.batch === 1 ? '' : 's'} has nothing to share)` : params.workers === undefined ? ` (the ${backend.name} backend is parallel already)` : '';
-    hooks.log(`training in 1 worker thread${why}${groupNote}`);
-    const replica = new TrainReplica(start.network, params, classWeights);
-    await replica.restoreOptimizer(start.optimizer);
-    return new LocalEngine(replica, groups);
-  }
-  const weights = start.network.stateDict();
   const config = start.network.config;
-  start.network.dispose();
-  const engine = await startParallelEngine({
-    config, weights, optimizer: start.optimizer, settings: params, classWeights, workers, shards: groups, backend: backend.name,
-  });
-  hooks.log(`data-parallel training on ${workers} worker threads, one replica each: every batch of ${params.batch} clips is split between them and their gradients averaged${groupNote}`);
-  return engine;
+  const onnxPrefix = params.freeze > 0 && (params.frozenPrefix ?? (perCore ? 'onnx' : 'tfjs')) === 'onnx';
+  const prefix = onnxPrefix ? await OnnxPrefix.create(start.network.stateDict(), config, params.freeze) : null;
+  const fromStage = prefix ? params.freeze : 0;
+  if (params.freeze > 0) {
+    hooks.log(
+      prefix
+        ? `frozen stem and stages 1–${params.freeze} run on ONNX Runtime (inference mode, BatchNorm folded); the rest trains on ${backend.name}`
+        : `frozen stem and stages 1–${params.freeze} run in inference mode on ${backend.name}`,
+    );
+  }
+  try {
+    if (workers === 1) {
+      const why = asked > 1 ? ` (a batch of ${params.batch} clip${params.batch === 1 ? '' : 's'} has nothing to share)` : params.workers === undefined ? ` (the ${backend.name} backend is parallel already)` : '';
+      hooks.log(`training in 1 worker thread${why}${groupNote}`);
+      const replica = new TrainReplica(start.network, params, classWeights, fromStage);
+      await replica.restoreOptimizer(start.optimizer);
+      return { engine: new LocalEngine(replica, groups), prefix };
+    }
+    const weights = start.network.stateDict();
+    start.network.dispose();
+    const engine = await startParallelEngine({
+      config, weights, optimizer: start.optimizer, settings: params, classWeights, workers, shards: groups, backend: backend.name, fromStage,
+    });
+    hooks.log(`data-parallel training on ${workers} worker threads, one replica each: every batch of ${params.batch} clips is split between them and their gradients averaged${groupNote}`);
+    return { engine, prefix };
+  } catch (err) {
+    await prefix?.dispose();
+    throw err;
+  }
 }
 
 /** A run that stopped before its first checkpoint leaves no model behind (nothing to use or resume). */
@@ -165,6 +194,7 @@ class TrainingRun {
     private readonly split: ClipSplit<LabelledClip>,
     private readonly weights: number[],
     private readonly engine: TrainingEngine,
+    private readonly prefix: OnnxPrefix | null,
     private model: ModelRecord,
     private progress: TrainProgress,
   ) {
@@ -185,15 +215,15 @@ class TrainingRun {
     const weights = classWeights(split.train, classes.index, classes.names.length, params.classWeighting);
 
     const start = startOrResume(project, job, params, classes.names, hooks);
-    let engine: TrainingEngine;
+    let compute: Compute;
     try {
-      engine = await startEngine(start, params, weights, backend, hooks);
+      compute = await startCompute(start, params, weights, backend, hooks);
     } catch (err) {
       start.network.dispose();
       dropUnusedModel(project, start.model.id);
       throw err;
     }
-    return new TrainingRun(project, job, hooks, params, frameCache, dataset, classes, split, weights, engine, start.model, start.progress);
+    return new TrainingRun(project, job, hooks, params, frameCache, dataset, classes, split, weights, compute.engine, compute.prefix, start.model, start.progress);
   }
 
   private get config() {
@@ -239,6 +269,7 @@ class TrainingRun {
       throw err;
     } finally {
       await this.engine.dispose();
+      await this.prefix?.dispose();
     }
   }
 
@@ -284,7 +315,7 @@ class TrainingRun {
     if (params.preciseBnBatches > 0) {
       report(this.trainBatches, `epoch ${epoch}/${params.epochs} · recomputing BatchNorm statistics`);
       const statistics = statisticsBatches(this.frameCache, this.dataset, split.train, this.classes.index, params, this.sampling(seededRng(params.seed * 1000 + epoch + 500)), this.hooks);
-      await this.engine.recalibrateBatchNorm(statistics);
+      await this.engine.recalibrateBatchNorm(this.prefix ? this.prefixed(statistics) : statistics);
     }
 
     let top1 = train.top1;
@@ -299,7 +330,10 @@ class TrainingRun {
         loss: val.loss, top1, perClass: { ...val.evaluation.perClass }, confusion: val.evaluation.confusion,
       });
     }
-    if (first) this.hooks.log(frameCacheNote(this.frameCache));
+    if (first) {
+      this.hooks.log(frameCacheNote(this.frameCache));
+      if (this.prefix) this.hooks.log(prefixCacheNote(this.prefix));
+    }
     this.hooks.log(`epoch ${epoch}: train loss ${train.loss.toFixed(4)}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
     await this.endEpoch(epoch, top1, loss);
   }
@@ -317,7 +351,7 @@ class TrainingRun {
       const batch = await next;
       if (b + 1 < order.length) next = load(b + 1);
       const lr = learningRateAt(params, (epoch - 1) * this.trainBatches + b, params.epochs * this.trainBatches);
-      const { loss, predicted } = await this.engine.step(batch, lr);
+      const { loss, predicted } = await this.engine.step(await this.engineInput(batch), lr);
       const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
       lossSum += loss * batch.labels.length;
       correct += batchCorrect;
@@ -337,7 +371,7 @@ class TrainingRun {
     for (let b = 0; b < batches.length; b++) {
       this.hooks.throwIfCancelled();
       const batch = await loadBatch(this.frameCache, this.dataset, batches[b], this.classes.index, { ...sampling, training: false });
-      const logits = await this.engine.predict(batch);
+      const logits = await this.engine.predict(await this.engineInput(batch, batches[b].map((c) => c.id)));
       logits.forEach((row, i) => {
         const p = softmax(row);
         const label = batch.labels[i];
@@ -349,6 +383,20 @@ class TrainingRun {
       onBatch(b + 1);
     }
     return { evaluation: evaluate(truth, predicted, this.classes.names), loss: weightSum > 0 ? lossSum / weightSum : 0 };
+  }
+
+  /**
+   * What the engine takes: the batch's frames, or their frozen-prefix feature maps. `keys` (clip ids) marks
+   * clips sampled the same way every epoch (validation), whose maps are kept.
+   */
+  private async engineInput(batch: Batch, keys?: number[]): Promise<Batch> {
+    if (!this.prefix) return batch;
+    return { x: await this.prefix.features(batch.x, batch.labels.length, keys), labels: batch.labels };
+  }
+
+  private async *prefixed(batches: AsyncIterable<Float32Array>): AsyncGenerator<Float32Array> {
+    const clipValues = clipValuesOf(this.config);
+    for await (const x of batches) yield this.prefix!.features(x, x.length / clipValues);
   }
 
   /** Keeps the best weights as the model's file, then writes the resumable checkpoint. */
