@@ -1,18 +1,26 @@
 /**
- * `npm run bench -- model`: STM-R50 (T=8, 224², 174 classes) inference clips/s over all cores (one wasm
- * worker per core, or one worker on a GPU backend) and one training step of 2 clips on the best local
- * backend, with the tensor bytes alive at its peak and the wasm heap it needed (wasm32 memory is at most
- * 4 GiB; if the step fails at 224² it is retried at smaller sizes and the figure names the size that ran);
- * the same figures from the PyTorch reference (bench/reference/stm.py, 2 threads) and ONNX Runtime
- * (bench/onnx.ts, if present); ratios against PyTorch (targets: train ≤ 3× its time, inference ≥ 0.5× its clips/s).
+ * `npm run bench -- model`: first the machine (CPU model, cores, SIMD width, load average), then STM-R50
+ * (T=8, 224², 174 classes) inference clips/s over all cores (one wasm worker per core, or one worker on a GPU
+ * backend) and the training step of a global batch of 2 clips through the training job's own engine: with 1
+ * worker, with one worker per core (data-parallel), and with stages 1–3 frozen on ONNX Runtime, each with
+ * the memory every worker needed (wasm32 memory is at most 4 GiB) and the process's peak resident memory;
+ * the same figures from the PyTorch reference (bench/reference/stm.py, every core) and ONNX Runtime
+ * (bench/onnx.ts, if present); ratios against PyTorch (targets: full step on all cores ≤ 3.5× its time,
+ * 1 → 2 workers ≥ 1.7× faster, frozen stages 1–3 ≤ 1× PyTorch's full step; inference ≥ 0.5× its clips/s).
  * STM_BENCH_MODEL=tiny runs a tiny configuration (smoke test).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createWorkerPool, runInWorker } from '../src-main/core/compute/worker-pool.ts';
+import { createWorkerPool } from '../src-main/core/compute/worker-pool.ts';
+import { resolveStmConfig } from '../src-main/core/model/config.ts';
+import { createStmNetwork } from '../src-main/core/model/network.ts';
+import { startParallelEngine } from '../src-main/core/jobs/train-parallel.ts';
+import { OnnxPrefix } from '../src-main/core/jobs/train-prefix.ts';
+import { clipValuesOf } from '../src-main/core/jobs/train-engine.ts';
+import { selectBackend, type BackendName } from '../src-main/core/compute/backends.ts';
 import { report, reportRatio, round } from './lib/report.ts';
 import type { BenchModelArgs } from './lib/stm-worker.ts';
 
@@ -24,8 +32,8 @@ const ONNX_BENCH = new URL('./onnx.ts', import.meta.url);
 const R50 = { layers: [3, 4, 6, 3] as const, width: 64, frames: 8, size: 224, classes: 174 };
 const TINY = { layers: [1, 1, 1, 1] as const, width: 16, frames: 4, size: 64, classes: 5 };
 const TRAIN_CLIPS = 2;
-/** Sizes to fall back to when a training step does not fit in memory. */
-const FALLBACK_TRAIN_SIZES = [160, 128, 96];
+/** Frozen stages of the frozen-prefix figure. */
+const FROZEN_STAGES = 3;
 
 interface Shape {
   layers: readonly [number, number, number, number];
@@ -39,29 +47,36 @@ export async function run(): Promise<void> {
   const shape: Shape = process.env.STM_BENCH_MODEL === 'tiny' ? TINY : R50;
   const label = labelOf(shape);
   const args = benchArgs(shape);
+  const cores = availableParallelism();
+  reportMachine(cores);
 
   const inference = await tfjsInference(args, label);
   const torchInference = await pytorchReference(shape, 'inference');
   const onnx = await onnxRuntime(shape, label);
 
-  // The largest size that trains (224² on wasm with the model's gradient checkpointing); PyTorch is timed
-  // at the same size for the ratio.
-  let trainShape = shape;
-  let train = await tfjsTrainStep(benchArgs(shape), label);
-  for (const size of FALLBACK_TRAIN_SIZES.filter((s) => s < shape.size)) {
-    if (train !== null) break;
-    trainShape = { ...shape, size };
-    train = await tfjsTrainStep(benchArgs(trainShape), labelOf(trainShape));
-  }
-  const torchTrain = await pytorchReference(trainShape, 'train');
+  const backend = inference.backend as BackendName;
+  const oneWorker = await trainStep(shape, backend, 1, 0);
+  const allWorkers = cores > 1 ? await trainStep(shape, backend, Math.min(cores, TRAIN_CLIPS), 0) : oneWorker;
+  const frozen = await trainStep(shape, backend, Math.min(cores, TRAIN_CLIPS), FROZEN_STAGES);
+  const torchTrain = await pytorchReference(shape, 'train');
 
   if (torchInference) {
     reportRatio(SUITE, `tfjs inference / PyTorch clips/s (${label})`, inference.clipsPerSecond / torchInference.value, { min: 0.5 });
-    if (onnx !== null) reportRatio(SUITE, `ORT inference / PyTorch clips/s (${label})`, onnx / torchInference.value, { min: 1 });
+    if (onnx !== null) reportRatio(SUITE, `ORT inference / PyTorch clips/s (${label})`, onnx / torchInference.value, { min: 1.5 });
   }
-  if (torchTrain && train !== null) reportRatio(SUITE, `tfjs train step / PyTorch (${labelOf(trainShape)})`, train / torchTrain.value, { max: 3 });
+  if (oneWorker !== null && allWorkers !== null && cores > 1) reportRatio(SUITE, `train step speed-up, 1 → ${Math.min(cores, TRAIN_CLIPS)} workers (${label})`, oneWorker / allWorkers, { min: 1.7 });
+  if (torchTrain) {
+    if (allWorkers !== null) reportRatio(SUITE, `tfjs train step, all workers / PyTorch (${label})`, allWorkers / torchTrain.value, { max: 3.5 });
+    if (frozen !== null) reportRatio(SUITE, `train step, stages 1–${FROZEN_STAGES} frozen on ORT / PyTorch full step (${label})`, frozen / torchTrain.value, { max: 1 });
+  }
 }
 
+/** What every figure of this run was measured on. */
+function reportMachine(cores: number): void {
+  const flags = existsSync('/proc/cpuinfo') ? (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').split(/\s+/) : [];
+  const simd = flags.includes('avx512f') ? 'AVX-512 (512-bit)' : flags.includes('avx2') ? 'AVX2 (256-bit)' : flags.includes('sse2') ? 'SSE2 (128-bit)' : process.arch === 'arm64' ? 'NEON (128-bit)' : 'unknown';
+  report({ suite: SUITE, figure: 'machine', value: cores, unit: 'cores', cpu: cpus()[0]?.model ?? 'unknown', nativeSimd: simd, wasmSimd: '128-bit', loadAverage1m: round(loadavg()[0], 2) });
+}
 function labelOf(shape: Shape): string {
   return `STM ${shape.layers.join(',')} w${shape.width} T=${shape.frames} ${shape.size}²`;
 }
@@ -88,17 +103,53 @@ async function tfjsInference(args: BenchModelArgs, label: string): Promise<{ cli
   }
 }
 
-async function tfjsTrainStep(args: BenchModelArgs, label: string): Promise<number | null> {
-  const figure = `tfjs train step ${TRAIN_CLIPS} clips ${label}`;
+/**
+ * The median of two training steps on a global batch of 2 random clips after a warm-up step, through the
+ * training job's engine with `workers` replicas; with `frozen` > 0 the stem and first stages run on ONNX
+ * Runtime in front of it. Reports the step, each worker's memory and the process's peak resident memory.
+ */
+async function trainStep(shape: Shape, backend: BackendName, workers: number, frozen: number): Promise<number | null> {
+  const label = labelOf(shape);
+  const what = frozen ? `stages 1–${frozen} frozen on ORT, ${workers} worker${workers > 1 ? 's' : ''}` : `${workers} worker${workers > 1 ? 's' : ''}`;
+  const figure = `train step ${TRAIN_CLIPS} clips ${label}, ${what}`;
+  await selectBackend('cpu'); // only draws the starting weights here; the replicas run on `backend`
+  const config = resolveStmConfig({ variant: 'stm', layers: shape.layers, baseWidth: shape.width, frames: shape.frames, classes: shape.classes, inputSize: shape.size, dropout: 0 });
+  const start = createStmNetwork(config, { seed: 1 });
+  const weights = start.stateDict();
+  start.dispose();
+  const settings = { optimizer: 'sgd' as const, lr: 0.01, momentum: 0.9, weightDecay: 5e-4, freeze: frozen };
+  let prefix: OnnxPrefix | null = null;
+  let engine: Awaited<ReturnType<typeof startParallelEngine>> | null = null;
   try {
-    const result = await runInWorker<{ ms: number; backend: string; peakTensorMiB: number; wasmHeapMiB: number | null }>(WORKER, 'measureTrainSteps', { ...args, clips: TRAIN_CLIPS, steps: 1, microBatchClips: TRAIN_CLIPS }, { backend: 'auto' });
-    report({ suite: SUITE, figure, value: round(result.ms, 1), unit: 'ms', backend: result.backend });
-    report({ suite: SUITE, figure: `tfjs train step ${TRAIN_CLIPS} clips ${label} peak tensor memory`, value: round(result.peakTensorMiB, 0), unit: 'MiB', backend: result.backend });
-    if (result.wasmHeapMiB !== null) report({ suite: SUITE, figure: `tfjs train step ${TRAIN_CLIPS} clips ${label} wasm heap`, value: round(result.wasmHeapMiB, 0), unit: 'MiB', limit: 4096 });
-    return result.ms;
+    prefix = frozen ? await OnnxPrefix.create(weights, config, frozen) : null;
+    engine = await startParallelEngine({
+      config, weights, optimizer: [], settings, classWeights: new Array<number>(shape.classes).fill(1), workers, shards: workers, backend, fromStage: frozen,
+    });
+    const x = Float32Array.from({ length: TRAIN_CLIPS * clipValuesOf(config) }, () => Math.random() * 2 - 1);
+    const labels = Array.from({ length: TRAIN_CLIPS }, (_, i) => i % shape.classes);
+    const step = async () => {
+      const input = prefix ? await prefix.features(x, TRAIN_CLIPS) : x;
+      await engine!.step({ x: input, labels }, 0.01);
+    };
+    await step();
+    const times: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const t0 = performance.now();
+      await step();
+      times.push(performance.now() - t0);
+    }
+    const ms = Math.min(...times);
+    const memory = await engine.memoryPerWorker();
+    report({ suite: SUITE, figure, value: round(ms, 1), unit: 'ms', backend, workers });
+    report({ suite: SUITE, figure: `${figure}: memory per worker`, value: round(Math.max(...memory), 0), unit: 'MiB', limit: backend === 'wasm' ? 4096 : null });
+    report({ suite: SUITE, figure: `${figure}: peak resident memory, whole process`, value: round(process.resourceUsage().maxRSS / 1024, 0), unit: 'MiB' });
+    return ms;
   } catch (err) {
     report({ suite: SUITE, figure, value: 0, unit: 'failed', reason: err instanceof Error ? err.message : String(err) });
     return null;
+  } finally {
+    await engine?.dispose();
+    await prefix?.dispose();
   }
 }
 
@@ -111,7 +162,7 @@ interface TorchFigure {
 
 async function pytorchReference(shape: Shape, what: 'inference' | 'train'): Promise<TorchFigure | null> {
   const label = labelOf(shape);
-  const argv = [fileURLToPath(REFERENCE), '--layers', shape.layers.join(','), '--width', String(shape.width), '--frames', String(shape.frames), '--size', String(shape.size), '--classes', String(shape.classes), '--threads', '2', '--train-clips', String(TRAIN_CLIPS)];
+  const argv = [fileURLToPath(REFERENCE), '--layers', shape.layers.join(','), '--width', String(shape.width), '--frames', String(shape.frames), '--size', String(shape.size), '--classes', String(shape.classes), '--threads', String(availableParallelism()), '--train-clips', String(TRAIN_CLIPS)];
   argv.push(...(what === 'inference' ? ['--train-steps', '0'] : ['--infer-clips', '0', '--train-steps', '1']));
   const figure = what === 'inference' ? `PyTorch inference ${label}` : `PyTorch train step ${TRAIN_CLIPS} clips ${label}`;
   let stdout: string;

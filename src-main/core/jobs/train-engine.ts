@@ -12,7 +12,7 @@ import { stageInputShape } from '../model/parameters.ts';
 import { recomputeBatchNormStatistics } from './train-bn.ts';
 import type { Batch } from './train-batches.ts';
 import type { TrainingSnapshot } from './train-checkpoint.ts';
-import type { Shard, ShardOutcome, TrainReplica } from './train-replica.ts';
+import { replicaMemoryMiB, type Shard, type ShardOutcome, type TrainReplica } from './train-replica.ts';
 
 export interface TrainingEngine {
   readonly config: StmConfig;
@@ -28,6 +28,8 @@ export interface TrainingEngine {
   syncStatistics(): Promise<void>;
   weights(): Promise<Map<string, StoredTensor>>;
   snapshot(): Promise<TrainingSnapshot>;
+  /** Memory each worker's tfjs holds, MiB (wasm: its heap's high-water mark). */
+  memoryPerWorker(): Promise<number[]>;
   dispose(): Promise<void>;
 }
 
@@ -93,6 +95,10 @@ export class LocalEngine implements TrainingEngine {
 
   snapshot(): Promise<TrainingSnapshot> {
     return this.replica.snapshot();
+  }
+
+  async memoryPerWorker(): Promise<number[]> {
+    return [replicaMemoryMiB()];
   }
 
   async dispose(): Promise<void> {

@@ -135,6 +135,10 @@ class ParallelEngine implements TrainingEngine {
     return this.on<'snapshot'>(0, { op: 'snapshot' });
   }
 
+  memoryPerWorker(): Promise<number[]> {
+    return this.everywhere<'memory'>(() => ({ op: 'memory' }));
+  }
+
   dispose(): Promise<void> {
     return this.pool.dispose();
   }

@@ -63,6 +63,15 @@ function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number
   return tf.div(tf.sum(tf.mul(perClip, w)), Math.max(weightSum, 1e-8)) as tf.Scalar;
 }
 
+/**
+ * Memory this thread's tfjs holds, MiB: the wasm heap (it only grows, so this is its high-water mark) on
+ * wasm, the bytes of live tensors elsewhere.
+ */
+export function replicaMemoryMiB(): number {
+  const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return (heap ? heap.length : tf.memory().numBytes) / 2 ** 20;
+}
+
 export class TrainReplica {
   readonly trainable: tf.Variable[];
   private readonly decayed: tf.Variable[];

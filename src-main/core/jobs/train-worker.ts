@@ -11,7 +11,7 @@ import { elementCount, inFrozenPrefix, networkSpec } from '../model/parameters.t
 import type { StoredTensor } from '../model/safetensors.ts';
 import { BatchNormRecalibration, runningStatisticsOf } from './train-bn.ts';
 import type { OptimizerSlot, TrainingSnapshot } from './train-checkpoint.ts';
-import { TrainReplica, type ReplicaSettings, type Shard } from './train-replica.ts';
+import { replicaMemoryMiB, TrainReplica, type ReplicaSettings, type Shard } from './train-replica.ts';
 
 export interface ReplicaInit {
   config: StmConfig;
@@ -35,7 +35,8 @@ export type ReplicaTask =
   | { op: 'running-statistics' }
   | { op: 'set-running-statistics'; values: Record<string, Float32Array> }
   | { op: 'weights' }
-  | { op: 'snapshot' };
+  | { op: 'snapshot' }
+  | { op: 'memory' };
 
 export interface GradientsDone {
   loss: number;
@@ -53,6 +54,7 @@ export interface ReplicaResults {
   'set-running-statistics': null;
   weights: Map<string, StoredTensor>;
   snapshot: TrainingSnapshot;
+  memory: number;
 }
 
 /** Floats in one replica's gradient slot: every trained variable, in the network's order. */
@@ -128,6 +130,8 @@ export async function createTrainReplica(init: ReplicaInit): Promise<(task: Repl
         return network.stateDict();
       case 'snapshot':
         return replica.snapshot();
+      case 'memory':
+        return replicaMemoryMiB();
     }
   };
 }
