@@ -182,7 +182,7 @@ class TfStmNetwork implements StmNetwork {
     const modeOf = (stage: number) => (stage <= prefix.frozen && prefix.frozen > 0 ? fixed : mode);
     const firstLearning = Math.max(prefix.frozen, prefix.from) + 1;
     let h = prefix.from > 0 ? x : this.segment(x, 'stem', false, modeOf(0), (input, m) => this.stem(input, m));
-    const taps: Partial<FeatureTaps> = { stem: h };
+    const taps: Partial<FeatureTaps> = prefix.from > 0 ? { [`layer${prefix.from}`]: h } : { stem: h };
     this.spec.blocks.forEach((stage, i) => {
       if (i + 1 <= prefix.from) return;
       stage.forEach((block, b) => {

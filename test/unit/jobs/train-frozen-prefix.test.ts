@@ -40,4 +40,12 @@ describe('frozen prefix on ONNX Runtime', () => {
     const drift = Math.max(...head(wa).map((v, i) => Math.abs(v - head(wb)[i])));
     expect(drift).toBeLessThan(1e-4);
   });
+
+  it('trains only the head when every stage is frozen', async () => {
+    const f = await fixture();
+    const { run, hooks } = trainInProcess(f, { ...RUN, epochs: 1, freeze: 4, workers: 1 });
+    const outcome = await run;
+    expect(hooks.lines.join('\n')).toMatch(/frozen stem and stages 1–4 run on ONNX Runtime/);
+    expect(Number(outcome.figures.train_loss)).toBeGreaterThan(0);
+  });
 });
