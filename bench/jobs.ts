@@ -40,7 +40,7 @@ async function setUp(dir: string): Promise<{ project: Project; modelId: number; 
   const network = createStmNetwork(CONFIG, { seed: 1 });
   const classes = ['a', 'b', 'c', 'd'];
   const model = project.models.insert({ name: 'bench', arch: archOf(network.config), classes });
-  saveCheckpointAtomically(join(dir, 'models', `${model.id}.safetensors`), network, classes);
+  await saveCheckpointAtomically(join(dir, 'models', `${model.id}.safetensors`), network, classes);
   network.dispose();
   project.models.update(model.id, { weightsPath: join('models', `${model.id}.safetensors`) });
   return { project, modelId: model.id, videoId: added.video.id };

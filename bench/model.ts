@@ -1,20 +1,26 @@
 /**
- * `npm run bench -- model`: first the machine (CPU model, cores, SIMD width, load average), then STM-R50
- * (T=8, 224², 174 classes) inference clips/s over all cores (one wasm worker per core, or one worker on a GPU
- * backend) and the training step of a global batch of 2 clips through the training job's own engine: with 1
- * worker, with one worker per core (data-parallel), and with stages 1–3 frozen on ONNX Runtime, each with
- * the memory every worker needed (wasm32 memory is at most 4 GiB) and the process's peak resident memory;
- * the same figures from the PyTorch reference (bench/reference/stm.py, every core) and ONNX Runtime
- * (bench/onnx.ts, if present); ratios against PyTorch (targets: full step on all cores ≤ 3.5× its time,
- * 1 → 2 workers ≥ 1.7× faster, frozen stages 1–3 ≤ 1× PyTorch's full step; inference ≥ 0.5× its clips/s).
+ * `npm run bench -- model`: STM-R50 (T=8, 224², 174 classes) inference clips/s over all cores (one wasm
+ * worker per core, or one worker on a GPU backend) and one training step of 2 clips on the best local
+ * backend, with the tensor bytes alive at its peak and the wasm heap it needed (wasm32 memory is at most
+ * 4 GiB; if the step fails at 224² it is retried at smaller sizes and the figure names the size that ran);
+ * the same figures from the PyTorch reference (bench/reference/stm.py, 2 threads) and ONNX Runtime
+ * (bench/onnx.ts, if present); ratios against PyTorch (targets: train ≤ 3× its time, inference ≥ 0.5× its clips/s).
+ * On the CPU backends the training step runs through the training job's own engine instead: with 1 worker,
+ * one per core (data-parallel) and stages 1–3 frozen on ONNX Runtime, each with its CPU time (all threads),
+ * the memory each worker needed and the process's peak resident memory, against PyTorch on every core; the
+ * first line names the CPU, its cores, SIMD width and load average (targets: full step ≤ 3.5× PyTorch's time,
+ * 1 → 2 workers ≥ 1.7×, stages 1–3 frozen ≤ 1× PyTorch's full step).
  * STM_BENCH_MODEL=tiny runs a tiny configuration (smoke test).
+ * On a GPU: STM_BACKEND=webgpu (or tfjs-node-gpu) runs tfjs there, batches of GPU_INFER_BATCH clips;
+ * STM_BENCH_TORCH_DEVICE=cuda times PyTorch on the GPU too, in fp32 and in bf16 autocast with channels-last
+ * (the ratios are against fp32); STM_BENCH_PYTHON names the python with torch (default /usr/bin/python3).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { createWorkerPool } from '../src-main/core/compute/worker-pool.ts';
+import { createWorkerPool, runInWorker } from '../src-main/core/compute/worker-pool.ts';
 import { resolveStmConfig } from '../src-main/core/model/config.ts';
 import { createStmNetwork } from '../src-main/core/model/network.ts';
 import { startParallelEngine } from '../src-main/core/jobs/train-parallel.ts';
@@ -26,16 +32,24 @@ import type { BenchModelArgs } from './lib/stm-worker.ts';
 
 const SUITE = 'model';
 const WORKER = new URL('./lib/stm-worker.ts', import.meta.url);
-const REFERENCE = new URL('./reference/stm.py', import.meta.url);
+/** The PyTorch reference; STM_BENCH_REFERENCE points elsewhere (the GPU pack ships it next to its bundle). */
+const REFERENCE = process.env.STM_BENCH_REFERENCE ? pathToFileURL(process.env.STM_BENCH_REFERENCE) : new URL('./reference/stm.py', import.meta.url);
 const ONNX_BENCH = new URL('./onnx.ts', import.meta.url);
 
-const R50 = { layers: [3, 4, 6, 3] as const, width: 64, frames: 8, size: 224, classes: 174 };
-const TINY = { layers: [1, 1, 1, 1] as const, width: 16, frames: 4, size: 64, classes: 5 };
-const TRAIN_CLIPS = 2;
+export const R50 = { layers: [3, 4, 6, 3] as const, width: 64, frames: 8, size: 224, classes: 174 };
+export const TINY = { layers: [1, 1, 1, 1] as const, width: 16, frames: 4, size: 64, classes: 5 };
+export const TRAIN_CLIPS = 2;
+/** Clips per inference run on a GPU backend (a GPU needs a batch to be busy; CPU workers run one clip each). */
+export const GPU_INFER_BATCH = 8;
+const GPU_BACKENDS = ['webgpu', 'tfjs-node-gpu'];
+const TORCH_DEVICE = process.env.STM_BENCH_TORCH_DEVICE ?? 'cpu';
+const PYTHON = process.env.STM_BENCH_PYTHON ?? '/usr/bin/python3';
 /** Frozen stages of the frozen-prefix figure. */
 const FROZEN_STAGES = 3;
+/** Sizes to fall back to when a training step does not fit in memory. */
+const FALLBACK_TRAIN_SIZES = [160, 128, 96];
 
-interface Shape {
+export interface Shape {
   layers: readonly [number, number, number, number];
   width: number;
   frames: number;
@@ -47,37 +61,39 @@ export async function run(): Promise<void> {
   const shape: Shape = process.env.STM_BENCH_MODEL === 'tiny' ? TINY : R50;
   const label = labelOf(shape);
   const args = benchArgs(shape);
-  const cores = availableParallelism();
-  reportMachine(cores);
+  reportMachine(availableParallelism());
 
   const inference = await tfjsInference(args, label);
-  const torchInference = await pytorchReference(shape, 'inference');
+  const torchInference = await pytorchReference(shape, 'inference', { inferBatch: inference.batch });
+  if (TORCH_DEVICE !== 'cpu') await pytorchReference(shape, 'inference', { inferBatch: inference.batch, bf16ChannelsLast: true });
   const onnx = await onnxRuntime(shape, label);
 
-  const backend = inference.backend as BackendName;
-  const workers = Math.min(cores, TRAIN_CLIPS);
-  const oneWorker = await trainStep(shape, backend, 1, 0);
-  const allWorkers = cores > 1 ? await trainStep(shape, backend, workers, 0) : oneWorker;
-  const frozen = await trainStep(shape, backend, workers, FROZEN_STAGES);
-  const torchTrain = await pytorchReference(shape, 'train');
+  if (!GPU_BACKENDS.includes(inference.backend)) {
+    await cpuTraining(shape, inference.backend as BackendName);
+    if (torchInference) {
+      reportRatio(SUITE, `tfjs inference / PyTorch clips/s (${label})`, inference.clipsPerSecond / torchInference.value, { min: 0.5 });
+      if (onnx !== null) reportRatio(SUITE, `ORT inference / PyTorch clips/s (${label})`, onnx / torchInference.value, { min: 1.5 });
+    }
+    return;
+  }
+
+  // The largest size that trains (224² on wasm with the model's gradient checkpointing); PyTorch is timed
+  // at the same size for the ratio.
+  let trainShape = shape;
+  let train = await tfjsTrainStep(benchArgs(shape), label);
+  for (const size of FALLBACK_TRAIN_SIZES.filter((s) => s < shape.size)) {
+    if (train !== null) break;
+    trainShape = { ...shape, size };
+    train = await tfjsTrainStep(benchArgs(trainShape), labelOf(trainShape));
+  }
+  const torchTrain = await pytorchReference(trainShape, 'train');
+  if (TORCH_DEVICE !== 'cpu') await pytorchReference(trainShape, 'train', { bf16ChannelsLast: true });
 
   if (torchInference) {
     reportRatio(SUITE, `tfjs inference / PyTorch clips/s (${label})`, inference.clipsPerSecond / torchInference.value, { min: 0.5 });
-    if (onnx !== null) reportRatio(SUITE, `ORT inference / PyTorch clips/s (${label})`, onnx / torchInference.value, { min: 1.5 });
+    if (onnx !== null) reportRatio(SUITE, `ORT inference / PyTorch clips/s (${label})`, onnx / torchInference.value, { min: 1 });
   }
-  if (oneWorker !== null && allWorkers !== null && cores > 1) {
-    reportRatio(SUITE, `train step speed-up, 1 → ${workers} workers (${label})`, oneWorker.ms / allWorkers.ms, { min: 1.7 });
-    // What the speed-up would be with a core per worker: the workers' CPU time, the parallel overhead included.
-    reportRatio(SUITE, `train step speed-up, 1 → ${workers} workers, from CPU time (${label})`, (workers * oneWorker.cpuMs) / allWorkers.cpuMs, { min: 1.7 });
-  }
-  if (torchTrain) {
-    if (allWorkers !== null) reportRatio(SUITE, `tfjs train step, all workers / PyTorch (${label})`, allWorkers.ms / torchTrain.value, { max: 3.5 });
-    if (frozen !== null) reportRatio(SUITE, `train step, stages 1–${FROZEN_STAGES} frozen on ORT / PyTorch full step (${label})`, frozen.ms / torchTrain.value, { max: 1 });
-    if (torchTrain.cpu_ms !== undefined) {
-      if (allWorkers !== null) reportRatio(SUITE, `tfjs train step / PyTorch, CPU time (${label})`, allWorkers.cpuMs / torchTrain.cpu_ms, { max: 3.5 });
-      if (frozen !== null) reportRatio(SUITE, `train step, stages 1–${FROZEN_STAGES} frozen on ORT / PyTorch full step, CPU time (${label})`, frozen.cpuMs / torchTrain.cpu_ms, { max: 1 });
-    }
-  }
+  if (torchTrain && train !== null) reportRatio(SUITE, `tfjs train step / PyTorch (${labelOf(trainShape)})`, train / torchTrain.value, { max: 3 });
 }
 
 /** What every figure of this run was measured on. */
@@ -86,29 +102,29 @@ function reportMachine(cores: number): void {
   const simd = flags.includes('avx512f') ? 'AVX-512 (512-bit)' : flags.includes('avx2') ? 'AVX2 (256-bit)' : flags.includes('sse2') ? 'SSE2 (128-bit)' : process.arch === 'arm64' ? 'NEON (128-bit)' : 'unknown';
   report({ suite: SUITE, figure: 'machine', value: cores, unit: 'cores', cpu: cpus()[0]?.model ?? 'unknown', nativeSimd: simd, wasmSimd: '128-bit', loadAverage1m: round(loadavg()[0], 2) });
 }
-function labelOf(shape: Shape): string {
-  return `STM ${shape.layers.join(',')} w${shape.width} T=${shape.frames} ${shape.size}²`;
-}
-
-function benchArgs(shape: Shape): BenchModelArgs {
-  return {
-    config: { variant: 'stm', layers: shape.layers, baseWidth: shape.width, frames: shape.frames, classes: shape.classes },
-    size: shape.size,
-  };
-}
-
-async function tfjsInference(args: BenchModelArgs, label: string): Promise<{ clipsPerSecond: number; backend: string }> {
-  const pool = await createWorkerPool<{ clips: number }, { ms: number }>({ moduleUrl: WORKER, exportName: 'createStmInference', args, backend: 'auto' });
-  try {
-    const clipsPerWorker = 2;
-    await Promise.all(Array.from({ length: pool.size }, () => pool.run({ clips: 1 }))); // warm-up
-    const start = performance.now();
-    await Promise.all(Array.from({ length: pool.size * clipsPerWorker }, () => pool.run({ clips: 1 })));
-    const clipsPerSecond = (pool.size * clipsPerWorker) / ((performance.now() - start) / 1000);
-    report({ suite: SUITE, figure: `tfjs inference ${label}`, value: round(clipsPerSecond, 3), unit: 'clips/s', backend: pool.backend.name, workers: pool.size, cores: availableParallelism() });
-    return { clipsPerSecond, backend: pool.backend.name };
-  } finally {
-    await pool.dispose();
+/**
+ * The training step on the CPU through the training job's engine: 1 worker, one per core (at most one per
+ * clip), stages 1–3 frozen on ONNX Runtime; PyTorch's full step on every core; ratios by wall and CPU time.
+ */
+async function cpuTraining(shape: Shape, backend: BackendName): Promise<void> {
+  const label = labelOf(shape);
+  const cores = availableParallelism();
+  const workers = Math.min(cores, TRAIN_CLIPS);
+  const oneWorker = await trainStep(shape, backend, 1, 0);
+  const allWorkers = cores > 1 ? await trainStep(shape, backend, workers, 0) : oneWorker;
+  const frozen = await trainStep(shape, backend, workers, FROZEN_STAGES);
+  const torchTrain = await pytorchReference(shape, 'train', { threads: cores });
+  if (oneWorker !== null && allWorkers !== null && cores > 1) {
+    reportRatio(SUITE, `train step speed-up, 1 → ${workers} workers (${label})`, oneWorker.ms / allWorkers.ms, { min: 1.7 });
+    // What the speed-up would be with a core per worker: the workers' CPU time, the parallel overhead included.
+    reportRatio(SUITE, `train step speed-up, 1 → ${workers} workers, from CPU time (${label})`, (workers * oneWorker.cpuMs) / allWorkers.cpuMs, { min: 1.7 });
+  }
+  if (!torchTrain) return;
+  if (allWorkers !== null) reportRatio(SUITE, `tfjs train step, all workers / PyTorch (${label})`, allWorkers.ms / torchTrain.value, { max: 3.5 });
+  if (frozen !== null) reportRatio(SUITE, `train step, stages 1–${FROZEN_STAGES} frozen on ORT / PyTorch full step (${label})`, frozen.ms / torchTrain.value, { max: 1 });
+  if (torchTrain.cpu_ms !== undefined) {
+    if (allWorkers !== null) reportRatio(SUITE, `tfjs train step / PyTorch, CPU time (${label})`, allWorkers.cpuMs / torchTrain.cpu_ms, { max: 3.5 });
+    if (frozen !== null) reportRatio(SUITE, `train step, stages 1–${FROZEN_STAGES} frozen on ORT / PyTorch full step, CPU time (${label})`, frozen.cpuMs / torchTrain.cpu_ms, { max: 1 });
   }
 }
 
@@ -124,7 +140,7 @@ async function trainStep(shape: Shape, backend: BackendName, workers: number, fr
   await selectBackend('cpu'); // only draws the starting weights here; the replicas run on `backend`
   const config = resolveStmConfig({ variant: 'stm', layers: shape.layers, baseWidth: shape.width, frames: shape.frames, classes: shape.classes, inputSize: shape.size, dropout: 0 });
   const start = createStmNetwork(config, { seed: 1 });
-  const weights = start.stateDict();
+  const weights = await start.stateDict();
   start.dispose();
   const settings = { optimizer: 'sgd' as const, lr: 0.01, momentum: 0.9, weightDecay: 5e-4, freeze: frozen };
   let prefix: OnnxPrefix | null = null;
@@ -168,6 +184,47 @@ async function trainStep(shape: Shape, backend: BackendName, workers: number, fr
   }
 }
 
+export function labelOf(shape: Shape): string {
+  return `STM ${shape.layers.join(',')} w${shape.width} T=${shape.frames} ${shape.size}²`;
+}
+
+export function benchArgs(shape: Shape): BenchModelArgs {
+  return {
+    config: { variant: 'stm', layers: shape.layers, baseWidth: shape.width, frames: shape.frames, classes: shape.classes },
+    size: shape.size,
+  };
+}
+
+async function tfjsInference(args: BenchModelArgs, label: string): Promise<{ clipsPerSecond: number; backend: string; batch: number }> {
+  const pool = await createWorkerPool<{ clips: number }, { ms: number }>({ moduleUrl: WORKER, exportName: 'createStmInference', args, backend: 'auto' });
+  try {
+    const batch = GPU_BACKENDS.includes(pool.backend.name) ? GPU_INFER_BATCH : 1;
+    const runsPerWorker = 2;
+    await Promise.all(Array.from({ length: pool.size }, () => pool.run({ clips: batch }))); // warm-up (and shader compilation)
+    const start = performance.now();
+    await Promise.all(Array.from({ length: pool.size * runsPerWorker }, () => pool.run({ clips: batch })));
+    const clipsPerSecond = (pool.size * runsPerWorker * batch) / ((performance.now() - start) / 1000);
+    report({ suite: SUITE, figure: `tfjs inference ${label}`, value: round(clipsPerSecond, 3), unit: 'clips/s', backend: pool.backend.name, reason: pool.backend.reason, batch, workers: pool.size, cores: availableParallelism() });
+    return { clipsPerSecond, backend: pool.backend.name, batch };
+  } finally {
+    await pool.dispose();
+  }
+}
+
+async function tfjsTrainStep(args: BenchModelArgs, label: string): Promise<number | null> {
+  const figure = `tfjs train step ${TRAIN_CLIPS} clips ${label}`;
+  try {
+    const result = await runInWorker<{ ms: number; backend: string; peakTensorMiB: number; wasmHeapMiB: number | null }>(WORKER, 'measureTrainSteps', { ...args, clips: TRAIN_CLIPS, steps: 1, microBatchClips: TRAIN_CLIPS }, { backend: 'auto' });
+    report({ suite: SUITE, figure, value: round(result.ms, 1), unit: 'ms', backend: result.backend });
+    report({ suite: SUITE, figure: `tfjs train step ${TRAIN_CLIPS} clips ${label} peak tensor memory`, value: round(result.peakTensorMiB, 0), unit: 'MiB', backend: result.backend });
+    if (result.wasmHeapMiB !== null) report({ suite: SUITE, figure: `tfjs train step ${TRAIN_CLIPS} clips ${label} wasm heap`, value: round(result.wasmHeapMiB, 0), unit: 'MiB', limit: 4096 });
+    return result.ms;
+  } catch (err) {
+    report({ suite: SUITE, figure, value: 0, unit: 'failed', reason: err instanceof Error ? err.message : String(err) });
+    return null;
+  }
+}
+
 interface TorchFigure {
   figure: string;
   value: number;
@@ -177,23 +234,26 @@ interface TorchFigure {
   torch: string;
 }
 
-async function pytorchReference(shape: Shape, what: 'inference' | 'train'): Promise<TorchFigure | null> {
+export async function pytorchReference(shape: Shape, what: 'inference' | 'train', opts: { inferBatch?: number; bf16ChannelsLast?: boolean; threads?: number } = {}): Promise<TorchFigure | null> {
   const label = labelOf(shape);
-  const argv = [fileURLToPath(REFERENCE), '--layers', shape.layers.join(','), '--width', String(shape.width), '--frames', String(shape.frames), '--size', String(shape.size), '--classes', String(shape.classes), '--threads', String(availableParallelism()), '--train-clips', String(TRAIN_CLIPS)];
-  argv.push(...(what === 'inference' ? ['--train-steps', '0'] : ['--infer-clips', '0', '--train-steps', '1']));
-  const figure = what === 'inference' ? `PyTorch inference ${label}` : `PyTorch train step ${TRAIN_CLIPS} clips ${label}`;
+  const argv = [fileURLToPath(REFERENCE), '--layers', shape.layers.join(','), '--width', String(shape.width), '--frames', String(shape.frames), '--size', String(shape.size), '--classes', String(shape.classes), '--threads', String(opts.threads ?? 2), '--train-clips', String(TRAIN_CLIPS), '--device', TORCH_DEVICE];
+  const batch = opts.inferBatch ?? 1;
+  argv.push(...(what === 'inference' ? ['--train-steps', '0', '--infer-batch', String(batch), '--infer-clips', String(Math.max(4, 4 * batch))] : ['--infer-clips', '0', '--train-steps', TORCH_DEVICE === 'cpu' ? '1' : '5']));
+  if (opts.bf16ChannelsLast) argv.push('--precision', 'bf16', '--channels-last');
+  const variant = `${TORCH_DEVICE === 'cpu' ? '' : ` on ${TORCH_DEVICE}`}${opts.bf16ChannelsLast ? ' bf16 channels-last' : TORCH_DEVICE === 'cpu' ? '' : ' fp32'}`;
+  const figure = what === 'inference' ? `PyTorch inference ${label}${variant}` : `PyTorch train step ${TRAIN_CLIPS} clips ${label}${variant}`;
   let stdout: string;
   try {
     // Idle OpenMP threads sleep instead of spinning, so PyTorch's CPU time counts work only.
-    ({ stdout } = await promisify(execFile)('/usr/bin/python3', argv, { maxBuffer: 1 << 20, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } }));
+    ({ stdout } = await promisify(execFile)(PYTHON, argv, { maxBuffer: 1 << 20, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } }));
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     const reason = text.split('\n').find((l) => /Error/.test(l)) ?? text.split('\n')[0];
-    report({ suite: SUITE, figure, value: 0, unit: 'skipped', reason: `${reason} (needs /usr/bin/python3 with Debian python3-torch)` });
+    report({ suite: SUITE, figure, value: 0, unit: 'skipped', reason: `${reason} (needs ${PYTHON} with torch, e.g. Debian python3-torch)` });
     return null;
   }
-  const line = JSON.parse(stdout.trim().split('\n').at(-1)!) as TorchFigure;
-  report({ suite: SUITE, figure, value: round(line.value, what === 'inference' ? 3 : 1), unit: what === 'inference' ? 'clips/s' : 'ms', ...(line.cpu_ms !== undefined ? { cpuMs: round(line.cpu_ms, 1) } : {}), threads: line.threads, torch: line.torch });
+  const line = JSON.parse(stdout.trim().split('\n').at(-1)!) as TorchFigure & { gpu?: string };
+  report({ suite: SUITE, figure, value: round(line.value, what === 'inference' ? 3 : 1), unit: what === 'inference' ? 'clips/s' : 'ms', ...(line.cpu_ms !== undefined ? { cpuMs: round(line.cpu_ms, 1) } : {}), threads: line.threads, torch: line.torch, ...(what === 'inference' ? { batch } : {}), ...(line.gpu ? { gpu: line.gpu } : {}) });
   return line;
 }
 

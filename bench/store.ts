@@ -1,19 +1,67 @@
 /**
  * Project store figures: inserting 100k clips as one edit (an import), listing one video's 10k clips, and
  * undoing 1k edits one by one. Each is compared with plain better-sqlite3 statements on the same file
- * (same WAL, same synchronous setting), which is the floor for the same rows.
+ * (same WAL, same synchronous setting), which is the floor for the same rows. Importing a labels CSV into
+ * a 1M-clip project is compared with the same import into an empty one: the cost per row must not grow
+ * with the project.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openProject } from '../src-main/core/store/project.ts';
 import type { NewClip } from '../src-main/core/store/clips.ts';
+import { importLabels } from '../src-main/core/export/labels-import.ts';
+import type { Project } from '../src-main/core/store/project.ts';
 import { report, reportRatio, round, timeMedian } from './lib/report.ts';
 
 const SUITE = 'store';
 const VIDEOS = 10;
 const CLIPS = 100_000;
 const UNDOS = 1_000;
+
+const IMPORT_ROWS = 20_000;
+const BIG_PROJECT_CLIPS = 1_000_000;
+
+/** A project with the bench's videos and classes, plus `clips` clips written by plain SQL (setup, not timed). */
+function importTarget(dir: string, clips: number): Project {
+  const project = openProject(dir, { create: true });
+  const videoIds: number[] = [];
+  for (let v = 0; v < VIDEOS; v++) videoIds.push(project.videos.insert({ path: `/bench/video-${v}.mp4`, frameCount: 100_000_000 }).id);
+  const classIds = ['a', 'b', 'c', 'd'].map((name) => project.classes.add({ name }).id);
+  const insert = project.db.prepare(
+    "INSERT INTO clips (video_id, class_id, start_frame, end_frame, source, created_at, updated_at) VALUES (?, ?, ?, ?, 'imported', '', '')",
+  );
+  project.db.transaction(() => {
+    for (let i = 0; i < clips; i++) insert.run(videoIds[i % VIDEOS], classIds[i % classIds.length], i * 3, i * 3 + 16);
+  })();
+  return project;
+}
+
+/** Imports the same 20k-row labels CSV into an empty and a 1M-clip project (undone between rounds). */
+async function importIntoLargeProject(dir: string): Promise<void> {
+  const csv = join(dir, 'labels.csv');
+  const lines = ['video,start_frame,end_frame,label'];
+  for (let i = 0; i < IMPORT_ROWS; i++) lines.push(`video-${i % VIDEOS}.mp4,${10_000_000 + i * 5},${10_000_000 + i * 5 + 8},${'abcd'[i % 4]}`);
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+  const empty = importTarget(join(dir, 'empty'), 0);
+  const big = importTarget(join(dir, 'big'), BIG_PROJECT_CLIPS);
+  // Best of 3 interleaved rounds (the least disturbed on a shared machine); the undo between rounds is not timed.
+  const best = [Infinity, Infinity];
+  for (let round = 0; round < 3; round++) {
+    for (const [i, project] of [empty, big].entries()) {
+      const t0 = performance.now();
+      if (importLabels(project, csv).imported !== IMPORT_ROWS) throw new Error('import lost rows');
+      best[i] = Math.min(best[i]!, performance.now() - t0);
+      project.history.undo();
+    }
+  }
+  const [emptyMs, bigMs] = best;
+  report({ suite: SUITE, figure: 'import 20k label rows into an empty project', value: round(emptyMs!, 1), unit: 'ms' });
+  report({ suite: SUITE, figure: 'import 20k label rows into a 1M-clip project', value: round(bigMs!, 1), unit: 'ms' });
+  reportRatio(SUITE, 'import: 1M-clip project / empty project', bigMs! / emptyMs!, { max: 2 });
+  empty.close();
+  big.close();
+}
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stm-bench-store-'));
@@ -73,6 +121,7 @@ export async function run(): Promise<void> {
     report({ suite: SUITE, figure: '1k committed single-row updates (plain SQL reference)', value: round(rawUpdateMs, 1), unit: 'ms' });
     reportRatio(SUITE, 'undo: store / plain SQL', undoMs / rawUpdateMs, { max: 3 });
     project.close();
+    await importIntoLargeProject(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

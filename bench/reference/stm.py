@@ -4,6 +4,7 @@ Prints one JSON line per figure: inference clips/s (eval, no grad, one clip per 
 --infer-clips 0) and the time of one SGD training step on a batch of clips (skipped with --train-steps 0),
 with torch limited to --threads threads.
 Run: /usr/bin/python3 bench/reference/stm.py --layers 3,4,6,3 --width 64 --frames 8 --size 224
+On a GPU: --device cuda [--precision bf16] [--channels-last] [--infer-batch 8].
 """
 import argparse
 import json
@@ -115,43 +116,66 @@ def main():
     ap.add_argument("--infer-clips", type=int, default=4)
     ap.add_argument("--train-clips", type=int, default=2)
     ap.add_argument("--train-steps", type=int, default=2)
+    ap.add_argument("--infer-batch", type=int, default=1, help="clips per inference batch")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: autocast to bfloat16")
+    ap.add_argument("--channels-last", action="store_true", help="NHWC memory format (what GPUs are fastest with)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     layers = [int(v) for v in args.layers.split(",")]
-    model = STM(layers, args.width, args.frames, args.classes)
+    device = torch.device(args.device)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = STM(layers, args.width, args.frames, args.classes).to(device, memory_format=fmt)
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
     params = sum(p.numel() for p in model.parameters())
     t, s = args.frames, args.size
 
-    common = {"threads": args.threads, "params": params, "torch": torch.__version__, "size": s}
+    common = {"threads": args.threads, "params": params, "torch": torch.__version__, "size": s, "device": args.device, "precision": args.precision, "channels_last": args.channels_last}
+    if device.type == "cuda":
+        common["gpu"] = torch.cuda.get_device_name(device)
     if args.infer_clips > 0:
         model.eval()
-        clip = torch.randn(t, 3, s, s)
-        with torch.no_grad():
+        batch = args.infer_batch
+        clip = torch.randn(batch * t, 3, s, s, device=device).to(memory_format=fmt)
+        runs = max(1, args.infer_clips // batch)
+        with torch.no_grad(), autocast():
             model(clip)  # warm-up
+            sync()
             start = time.perf_counter()
-            for _ in range(args.infer_clips):
+            for _ in range(runs):
                 model(clip)
-            infer = args.infer_clips / (time.perf_counter() - start)
-        print(json.dumps({"figure": "inference", "value": infer, "unit": "clips/s", **common}), flush=True)
+            sync()
+            infer = runs * batch / (time.perf_counter() - start)
+        print(json.dumps({"figure": "inference", "value": infer, "unit": "clips/s", "infer_batch": batch, **common}), flush=True)
 
     if args.train_steps > 0:
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        x = torch.randn(args.train_clips * t, 3, s, s)
-        y = torch.randint(0, args.classes, (args.train_clips,))
+        x = torch.randn(args.train_clips * t, 3, s, s, device=device).to(memory_format=fmt)
+        y = torch.randint(0, args.classes, (args.train_clips,), device=device)
 
         def step():
             opt.zero_grad()
-            F.cross_entropy(model(x), y).backward()
+            with autocast():
+                loss = F.cross_entropy(model(x), y)
+            loss.backward()
             opt.step()
 
         step()  # warm-up
+        sync()
         times = []
         cpu = []
         for _ in range(args.train_steps):
             start, cpu_start = time.perf_counter(), time.process_time()
             step()
+            sync()
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - cpu_start)
         times.sort()

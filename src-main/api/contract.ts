@@ -10,6 +10,7 @@ import { modelRequests, modelEvents } from './contract/model.ts';
 import { jobsRequests, jobsEvents } from './contract/jobs.ts';
 import { computeRequests, computeEvents } from './contract/compute.ts';
 import { uiRequests, uiEvents } from './contract/ui.ts';
+import { weightsRequests, weightsEvents } from './contract/weights.ts';
 
 export const requests = {
   ...systemRequests,
@@ -19,6 +20,7 @@ export const requests = {
   ...jobsRequests,
   ...computeRequests,
   ...uiRequests,
+  ...weightsRequests,
 };
 
 export const events = {
@@ -29,6 +31,7 @@ export const events = {
   ...jobsEvents,
   ...computeEvents,
   ...uiEvents,
+  ...weightsEvents,
 };
 
 export type Requests = typeof requests;

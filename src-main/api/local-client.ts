@@ -34,6 +34,7 @@ export interface LocalApi {
 export function createLocalApi(host: ApiContext['host'], session = new Session()): LocalApi {
   const hub = new EventHub();
   session.emit = hub.emit;
+  session.editOrigin = host === 'cli' ? 'cli' : 'app';
   const context: ApiContext = { session, emit: hub.emit, host };
   const client: ApiClient = {
     async call(name, params) {

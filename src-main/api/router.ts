@@ -2,7 +2,8 @@ import { requests, type RequestName } from './contract.ts';
 import type { ApiContext } from './context.ts';
 import type { Envelope } from './client.ts';
 import { handlers } from './handlers/index.ts';
-import { toErrorPayload, UserError } from '../core/errors.ts';
+import { quoted, toErrorPayload, UserError } from '../core/errors.ts';
+import { runWithoutBlocking } from './patient-writes.ts';
 
 function isRequestName(name: string): name is RequestName {
   return Object.prototype.hasOwnProperty.call(requests, name);
@@ -14,14 +15,14 @@ function isRequestName(name: string): name is RequestName {
  */
 export async function dispatch(ctx: ApiContext, name: string, rawParams: unknown): Promise<Envelope> {
   try {
-    if (!isRequestName(name)) throw new UserError('bad_request', `Unknown request "${name}"`);
+    if (!isRequestName(name)) throw new UserError('bad_request', `Unknown request ${quoted(name)}`);
     const parsed = requests[name].params.safeParse(rawParams ?? {});
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`);
       throw new UserError('bad_request', `Invalid params for "${name}": ${issues.join('; ')}`, issues);
     }
     const handler = handlers[name] as (p: unknown, c: ApiContext) => unknown;
-    const result = await handler(parsed.data, ctx);
+    const result = await runWithoutBlocking(ctx, () => handler(parsed.data, ctx));
     return { ok: true, result: result ?? null };
   } catch (err) {
     const payload = toErrorPayload(err);

@@ -1,15 +1,10 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { openProject, type Project } from '../core/store/project.ts';
+import type { EditOrigin } from '../core/store/history.ts';
 import { UserError } from '../core/errors.ts';
 import type { Emit } from './context.ts';
 
-/** Where STM Studio keeps per-user state (recent projects, the default project). */
-export function appDataDir(): string {
-  if (process.env.STM_STUDIO_HOME) return process.env.STM_STUDIO_HOME;
-  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(base, 'stm-studio');
-}
+/** Where STM Studio keeps per-user state (recent projects, the default project); see core/user-data.ts. */
+export { userDataDir as appDataDir } from '../core/user-data.ts';
 
 /** Long-lived services (the job queue, ...) that every Session installs when it is created. */
 const sessionServices: Array<(session: Session) => void> = [];
@@ -28,6 +23,8 @@ export class Session {
   private readonly openedHooks: Array<(p: Project) => void> = [];
   private readonly closingHooks: Array<(p: Project) => void> = [];
   emit: Emit = () => {};
+  /** Whose edits this session records and undoes: the app's windows or the command line (see History). */
+  editOrigin: EditOrigin = 'app';
 
   constructor() {
     for (const install of sessionServices) install(this);
@@ -48,7 +45,7 @@ export class Session {
   }
 
   open(dir: string, opts: { create?: boolean } = {}): Project {
-    const next = openProject(dir, opts);
+    const next = openProject(dir, { ...opts, origin: this.editOrigin });
     this.close();
     this.current = next;
     for (const hook of this.openedHooks) hook(next);

@@ -33,3 +33,11 @@ export function toErrorPayload(err: unknown): ErrorPayload {
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'internal', message };
 }
+
+/** Longest piece of user input quoted back in a message: a 10 MB field must not come back whole. */
+const MAX_QUOTED = 80;
+
+/** `text` in quotes for a message, cut to MAX_QUOTED characters with its full length noted. */
+export function quoted(text: string): string {
+  return text.length <= MAX_QUOTED ? `"${text}"` : `"${text.slice(0, MAX_QUOTED)}…" (${text.length} characters)`;
+}

@@ -52,13 +52,30 @@ describe('workbench shell in Chromium', () => {
     await page.close();
   });
 
-  it('refuses HTTP and WebSocket requests without the token (401) and foreign origins (403)', async () => {
+  it('refuses contract, media and WebSocket requests without the token (401) and foreign origins (403)', async () => {
     const base = `http://127.0.0.1:${studio.host.port}`;
-    expect((await fetch(`${base}/`)).status).toBe(401);
-    expect((await fetch(`${base}/index.html?token=nope`)).status).toBe(401);
+    expect((await fetch(`${base}/media/video/1`)).status).toBe(401);
+    expect((await fetch(`${base}/media/video/1?token=nope`)).status).toBe(401);
     const ws = `ws://127.0.0.1:${studio.host.port}/api`;
     expect(await upgradeStatus(ws)).toBe(401);
     expect(await upgradeStatus(`${ws}?token=${studio.host.token}`, { Origin: 'http://evil.example' })).toBe(403);
     expect(await upgradeStatus(`${ws}?token=${studio.host.token}`, { Origin: base })).toBe('open');
+  });
+
+  it('opens from a one-time link (serve --open) without the token in it, and keeps no cookie', async () => {
+    const page = await studio.browser.newPage();
+    const link = studio.host.openUrl();
+    expect(link).not.toContain(studio.host.token);
+    await page.goto(link);
+    await page.getByTestId('app-version').filter({ hasText: /^v\d/ }).waitFor();
+    await expect(page.getByTestId('project-name').textContent()).resolves.toBe('project');
+    expect(page.url()).not.toContain('code=');
+    await page.reload(); // the tab keeps its session
+    await page.getByTestId('project-name').filter({ hasText: 'project' }).waitFor();
+    expect(await studio.browser.cookies()).toEqual([]);
+    // The link was used: a second browser with it gets nothing.
+    const again = await fetch(`http://127.0.0.1:${studio.host.port}/session?${new URL(link).searchParams}`, { method: 'POST' });
+    expect(again.status).toBe(401);
+    await page.close();
   });
 });

@@ -74,6 +74,8 @@ describe('train, predict, review, probe and export from the UI', () => {
     const form = page.getByRole('dialog', { name: 'New fine-tune' });
     await form.getByText('Advanced').click();
     await form.getByRole('textbox', { name: 'Run name' }).fill('lids v1');
+    // Pretrained weights cached for this user would be preselected: this run starts from scratch.
+    await form.getByRole('combobox', { name: 'Start from' }).selectOption('scratch');
     await form.getByRole('combobox', { name: 'Network size' }).selectOption('small');
     await form.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('2');
     await form.getByRole('spinbutton', { name: 'Frames per clip' }).fill('4');
@@ -164,7 +166,7 @@ describe('train, predict, review, probe and export from the UI', () => {
     await dialog.getByRole('textbox', { name: 'Output file' }).fill(labelsCsv);
     await dialog.getByRole('button', { name: 'Export' }).click();
     await dialog.getByText(/Wrote 7 rows/).waitFor();
-    expect(readFileSync(labelsCsv, 'utf8').split('\n')[0]).toBe('video,video_path,start_frame,end_frame,start_s,end_s,label,split,source');
+    expect(readFileSync(labelsCsv, 'utf8').split('\n')[0]).toBe('video,video_path,start_frame,end_frame,start_s,end_s,label,split,source,subject');
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
 
     // A longer run: the running loss shows batch by batch; Stop keeps the partial curve.

@@ -45,6 +45,8 @@ export const trainStartParams = z
         z.object({ kind: z.literal('scratch') }).strict(),
         z.object({ kind: z.literal('model'), modelId: id }).strict(),
         z.object({ kind: z.literal('weights'), path: z.string().min(1) }).strict(),
+        /** Catalogue or custom weights of the per-user cache, by name (`weights.list`); they bring their layout. */
+        z.object({ kind: z.literal('pretrained'), name: z.string().min(1) }).strict(),
       ])
       .default({ kind: 'scratch' }),
     variant: z.enum(['stm', 'cstm', 'cmm', 'tsn']).default('stm'),

@@ -4,8 +4,9 @@ import type { ProjectSummary } from '../../core/store/project.ts';
 import type { ClassRecord } from '../../core/store/classes.ts';
 import type { ClipRecord } from '../../core/store/clips.ts';
 import type { HistoryState } from '../../core/store/history.ts';
-import type { LabelImportResult } from '../../core/export/labels-import.ts';
-import type { LabelExportResult } from '../../core/export/labels-export.ts';
+import type { LabelFormat, LabelImportResult } from '../../core/export/labels-import.ts';
+import type { LabelExportFormat, LabelExportResult } from '../../core/export/labels-export.ts';
+import { CLIPS_PAGE } from './paging.ts';
 
 export type { ProjectSummary, ClassRecord, ClipRecord, HistoryState, LabelImportResult, LabelExportResult };
 
@@ -13,7 +14,14 @@ const id = z.number().int().positive();
 const frame = z.number().int().min(0);
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must be #RRGGBB');
 const split = z.enum(['train', 'val']).nullable();
+/** Who does the action (animal, person, track id); null or blank: none. */
+const subject = z.string().max(200).nullable();
 const empty = z.object({}).strict();
+
+/** Label files `labels.import` reads (`auto`: recognised from the content). */
+export const LABEL_IMPORT_FORMATS = ['auto', 'stm', 'boris', 'via', 'labelstudio', 'per-frame', 'elan'] as const satisfies readonly LabelFormat[];
+/** What `labels.export` writes. */
+export const LABEL_EXPORT_FORMATS = ['stm', 'boris', 'per-frame', 'mmaction'] as const satisfies readonly LabelExportFormat[];
 
 export interface HistoryStep {
   /** The edit undone or redone, or null when there was none. */
@@ -79,7 +87,7 @@ export const projectRequests = {
         source: z.enum(['manual', 'imported', 'prediction']).optional(),
         fromFrame: frame.optional(),
         toFrame: frame.optional(),
-        limit: z.number().int().positive().optional(),
+        limit: z.number().int().positive().max(CLIPS_PAGE).default(CLIPS_PAGE),
         offset: z.number().int().min(0).optional(),
       })
       .strict(),
@@ -93,12 +101,15 @@ export const projectRequests = {
         endFrame: frame,
         split: split.optional(),
         source: z.enum(['manual', 'imported', 'prediction']).optional(),
+        subject: subject.optional(),
       })
       .strict(),
   ).returns<ClipRecord>(),
-  /** Resize, move, relabel or set the split of a clip. */
+  /** Resize, move, relabel, set the split or the subject (null: none) of a clip. */
   'clips.update': request(
-    z.object({ id, classId: id.optional(), startFrame: frame.optional(), endFrame: frame.optional(), split: split.optional() }).strict(),
+    z
+      .object({ id, classId: id.optional(), startFrame: frame.optional(), endFrame: frame.optional(), split: split.optional(), subject: subject.optional() })
+      .strict(),
   ).returns<ClipRecord>(),
   'clips.delete': request(z.object({ ids: z.array(id).min(1) }).strict()).returns<{ deleted: number }>(),
   /** Cuts a clip at `atFrame`: [start, at) and a new clip [at, end). */
@@ -112,15 +123,33 @@ export const projectRequests = {
     z
       .object({
         file: z.string().min(1),
-        format: z.enum(['auto', 'stm', 'via', 'boris', 'labelstudio']).default('auto'),
+        format: z.enum(LABEL_IMPORT_FORMATS).default('auto'),
         createClasses: z.boolean().default(false),
+        /** Label Studio: the labelling project's <Video framerate> (default 24). */
+        fps: z.number().positive().max(1000).optional(),
+        /** BORIS project: observations to import (default: every media observation whose videos are in the project). */
+        observations: z.array(z.string().min(1)).optional(),
+        /** Per-frame CSV and ELAN: the project video the file labels. */
+        video: z.string().min(1).optional(),
+        /** ELAN: tiers to import (default: all). */
+        tiers: z.array(z.string().min(1)).optional(),
       })
       .strict(),
   ).returns<LabelImportResult>(),
-  'labels.export': request(z.object({ file: z.string().min(1), videoIds: z.array(id).optional() }).strict()).returns<LabelExportResult>(),
+  /**
+   * Writes the labels as our CSV (`stm`), BORIS (`boris`: a project when `file` ends in .boris, else tabular events TSV), per-frame 0/1 tables
+   * (`per-frame`, a folder of `<video>_labels.csv`) or mmaction2 lists with every clip cut out (`mmaction`, a folder).
+   */
+  'labels.export': request(
+    z
+      .object({ file: z.string().min(1), format: z.enum(LABEL_EXPORT_FORMATS).default('stm'), videoIds: z.array(id).optional() })
+      .strict(),
+  ).returns<LabelExportResult>(),
 } satisfies RequestMap;
 
 export const projectEvents = {
   /** Something in the open project changed; clients refetch what `what` names. */
   'project.changed': event<ProjectChanged>(),
+  /** mmaction export: clips cut so far. */
+  'labels.exportProgress': event<{ done: number; total: number; clip: string }>(),
 } satisfies EventMap;

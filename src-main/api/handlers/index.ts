@@ -7,6 +7,7 @@ import { modelHandlers } from './model.ts';
 import { jobsHandlers } from './jobs.ts';
 import { computeHandlers } from './compute.ts';
 import { uiHandlers } from './ui.ts';
+import { weightsHandlers } from './weights.ts';
 
 export const handlers: HandlersFor<Requests> = {
   ...systemHandlers,
@@ -16,4 +17,5 @@ export const handlers: HandlersFor<Requests> = {
   ...jobsHandlers,
   ...computeHandlers,
   ...uiHandlers,
+  ...weightsHandlers,
 };

@@ -51,7 +51,7 @@ export const modelHandlers: HandlersFor<typeof modelRequests> = {
     // Same order as jobs: --backend, then STM_BACKEND, then the app setting, then auto.
     const { preference, source } = resolveBackendPreference(p.backend, appDataDir());
     const selection = await selectBackend(preference, source);
-    const result = forwardFile({ weights: resolve(p.weights), input: resolve(p.input), inputKey: p.inputKey, out: resolve(p.out), features: p.features });
+    const result = await forwardFile({ weights: resolve(p.weights), input: resolve(p.input), inputKey: p.inputKey, out: resolve(p.out), features: p.features });
     return { ...result, backend: selection.name };
   },
 };

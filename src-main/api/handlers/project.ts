@@ -5,6 +5,7 @@ import { rememberProject } from '../startup.ts';
 import { registerSessionService } from '../session.ts';
 import { importLabels } from '../../core/export/labels-import.ts';
 import { exportLabels } from '../../core/export/labels-export.ts';
+import { requireFfmpegTools } from '../../core/media/locate.ts';
 
 /** How often an open project is checked for edits made by other processes. */
 const EXTERNAL_CHANGE_POLL_MS = 1000;
@@ -105,11 +106,19 @@ export const projectHandlers: HandlersFor<typeof projectRequests> = {
   },
   'history.state': (_p, ctx) => ctx.session.project.history.state(),
 
-  'labels.import': ({ file, format, createClasses }, ctx) => {
-    const result = importLabels(ctx.session.project, resolve(file), { format, createClasses });
+  'labels.import': ({ file, ...options }, ctx) => {
+    const result = importLabels(ctx.session.project, resolve(file), options);
     if (result.createdClasses.length > 0) ctx.emit('project.changed', { what: 'classes' });
     if (result.imported > 0) ctx.emit('project.changed', { what: 'clips' });
     return result;
   },
-  'labels.export': ({ file, videoIds }, ctx) => exportLabels(ctx.session.project, resolve(file), { videoIds }),
+  'labels.export': async ({ file, format, videoIds }, ctx) => {
+    const tools = format === 'mmaction' ? await requireFfmpegTools() : undefined;
+    return exportLabels(ctx.session.project, resolve(file), {
+      format,
+      videoIds,
+      tools,
+      onProgress: (progress) => ctx.emit('labels.exportProgress', progress),
+    });
+  },
 };

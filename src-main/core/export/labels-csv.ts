@@ -1,13 +1,13 @@
 /**
- * Our labels CSV (DESIGN §4): `video,video_path,start_frame,end_frame,start_s,end_s,label,split,source`,
- * end exclusive. Frames win over seconds when both are present; seconds are mapped through the video's
+ * Our labels CSV (DESIGN §4): `video,video_path,start_frame,end_frame,start_s,end_s,label,split,source,subject`,
+ * end exclusive; `subject` is empty for a clip without one (files written before it existed lack the column). Frames win over seconds when both are present; seconds are mapped through the video's
  * decoded timestamps.
  */
-import { seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
+import { readingSpreadsheetText, seconds, writeCsvTable, type CsvCell } from '../jobs/csv-table.ts';
 import type { ClipSplit } from '../store/clips.ts';
-import { numberCell, parseCsvRecords, type ProblemList, requireColumns, type ForeignLabel, type LabelTime } from './labels-common.ts';
+import { numberCell, parseCsvRecords, type ProblemList, requireColumns, type ForeignLabel, type LabelTime, type ReadContext, type ReadResult } from './labels-common.ts';
 
-export const LABELS_CSV_HEADER = ['video', 'video_path', 'start_frame', 'end_frame', 'start_s', 'end_s', 'label', 'split', 'source'];
+export const LABELS_CSV_HEADER = ['video', 'video_path', 'start_frame', 'end_frame', 'start_s', 'end_s', 'label', 'split', 'source', 'subject'];
 
 export interface LabelCsvRow {
   video: string;
@@ -19,12 +19,13 @@ export interface LabelCsvRow {
   label: string;
   split: ClipSplit | null;
   source: string;
+  subject: string | null;
 }
 
 export function writeLabelsCsv(file: string, rows: Iterable<LabelCsvRow>): Promise<number> {
   function* cells(): Iterable<CsvCell[]> {
     for (const r of rows) {
-      yield [r.video, r.videoPath, r.startFrame, r.endFrame, seconds(r.startS), seconds(r.endS), r.label, r.split ?? '', r.source];
+      yield [r.video, r.videoPath, r.startFrame, r.endFrame, seconds(r.startS), seconds(r.endS), r.label, r.split ?? '', r.source, r.subject ?? ''];
     }
   }
   return writeCsvTable(file, LABELS_CSV_HEADER, cells());
@@ -35,12 +36,13 @@ export function looksLikeStmCsv(header: readonly string[]): boolean {
 }
 
 /** Rows of the file; bad rows are noted in `problems` and left out. */
-export function readLabelsCsv(file: string, text: string, problems: ProblemList): ForeignLabel[] {
+export function readLabelsCsv({ file, text, problems }: ReadContext): ReadResult {
   const { header, records } = parseCsvRecords(file, text, { delimiter: ',' });
   requireColumns(file, header, [['video', 'video_path'], ['start_frame', 'start_s'], ['end_frame', 'end_s'], ['label']], 'labels CSV');
   const labels: ForeignLabel[] = [];
-  for (const { line, values } of records) {
+  for (const { line, values: raw } of records) {
     const where = `line ${line}`;
+    const values = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, readingSpreadsheetText(v)]));
     const video = values.video_path || values.video || '';
     if (!video) problems.add(where, 'video and video_path are both empty');
     const label = values.label ?? '';
@@ -57,9 +59,10 @@ export function readLabelsCsv(file: string, text: string, problems: ProblemList)
       end,
       label,
       split: split === 'train' || split === 'val' ? split : null,
+      subject: values.subject || null,
     });
   }
-  return labels;
+  return { kind: 'labels CSV', labels };
 }
 
 function time(problems: ProblemList, where: string, values: Record<string, string>, side: 'start' | 'end'): LabelTime | null {

@@ -9,6 +9,7 @@ import type { Project } from '../store/project.ts';
 import type { ClassRecord } from '../store/classes.ts';
 import type { VideoRecord } from '../store/videos.ts';
 import type { DecodableVideo } from '../media/decode.ts';
+import { changedVideoError, videoFileState } from '../media/library.ts';
 import type { JobHooks } from './types.ts';
 
 export interface LabelledClip {
@@ -36,10 +37,14 @@ export function presentVideos(project: Project, ids: Iterable<number>, hooks: Pi
   const videos = new Map<number, VideoRecord>();
   for (const id of ids) {
     const video = project.videos.require(id);
-    if (video.status === 'missing' || !existsSync(video.path)) {
+    const state = video.status === 'missing' || !existsSync(video.path) ? 'missing' : videoFileState(video);
+    if (state === 'missing') {
       hooks.log(`skipped video "${video.name}": ${video.path} is missing on disk`);
       continue;
     }
+    // Labels and predictions belong to the frames of the file that was added; another file would train on
+    // (or predict for) the wrong frames without a word.
+    if (state === 'changed') throw changedVideoError(video);
     videos.set(id, video);
   }
   return videos;

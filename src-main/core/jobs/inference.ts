@@ -10,6 +10,7 @@ import type { CheckpointInfo, Normalization } from '../model/checkpoint.ts';
 import { readCheckpointInfo } from '../model/checkpoint.ts';
 import { createOnnxClassifier } from '../model/onnx/runner.ts';
 import { planBackend, selectBackend, type BackendName, type PreferenceOrigin } from '../compute/backends.ts';
+import { clipsPerRun, watchGpuDevice, whileDeviceAlive } from '../compute/webgpu-device.ts';
 import { normalizeInto } from './dataset.ts';
 import { softmax } from './metrics.ts';
 import { loadProjectModel, weightsFileOf } from './model-files.ts';
@@ -28,16 +29,24 @@ export interface Classifier {
   dispose(): Promise<void>;
 }
 
-/** Runs the tfjs network on normalised clips. */
-export function classifyWithTfjs(network: StmNetwork, clips: readonly Uint8Array[], normalization: Normalization): Float32Array[] {
+/** Runs the tfjs network on normalised clips, as many per pass as the GPU's buffers allow (all of them off the GPU). */
+export async function classifyWithTfjs(network: StmNetwork, clips: readonly Uint8Array[], normalization: Normalization): Promise<Float32Array[]> {
   const { frames, inputSize: size } = network.config;
   const clipValues = frames * size * size * 3;
-  const x = new Float32Array(clips.length * clipValues);
-  clips.forEach((clip, i) => normalizeInto(clip, x, i * clipValues, normalization));
-  const logits = tf.tidy(() =>
-    network.forward(tf.tensor4d(x, [clips.length * frames, size, size, 3]), { training: false }).clipLogits.arraySync(),
-  );
-  return logits.map((row) => softmax(row));
+  const perRun = clipsPerRun(network.config, clips.length).clips;
+  const probabilities: Float32Array[] = [];
+  for (let start = 0; start < clips.length; start += perRun) {
+    const part = clips.slice(start, start + perRun);
+    const x = new Float32Array(part.length * clipValues);
+    part.forEach((clip, i) => normalizeInto(clip, x, i * clipValues, normalization));
+    const clipLogits = tf.tidy(() => network.forward(tf.tensor4d(x, [part.length * frames, size, size, 3]), { training: false }).clipLogits);
+    try {
+      for (const row of await whileDeviceAlive(clipLogits.array())) probabilities.push(softmax(row));
+    } finally {
+      clipLogits.dispose();
+    }
+  }
+  return probabilities;
 }
 
 const GPU_BACKENDS: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu'];
@@ -79,10 +88,13 @@ export async function openClassifier(
   }
   const backend = await selectBackend(options.backend ?? 'auto', options.backendSource);
   hooks.log(`inference: TensorFlow.js on ${backend.name} (${backend.reason})`);
+  watchGpuDevice();
   const { network, info } = loadProjectModel(project, modelId);
+  const run = clipsPerRun(network.config, options.batch);
+  if (run.note) hooks.log(run.note);
   return {
     model, info, frames: network.config.frames, size: network.config.inputSize,
-    classify: async (clips) => classifyWithTfjs(network, clips, info.normalization),
+    classify: (clips) => classifyWithTfjs(network, clips, info.normalization),
     dispose: async () => network.dispose(),
   };
 }

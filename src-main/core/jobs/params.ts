@@ -4,8 +4,15 @@ import type { BackendName, PreferenceOrigin } from '../compute/backends.ts';
 import type { SplitMode } from './split.ts';
 import type { InferenceEngine } from './inference.ts';
 
-/** Where fine-tuning starts: a model of the project, a weights file (ImageNet ResNet-50, TSM, our checkpoint) or scratch. */
-export type TrainSource = { kind: 'scratch' } | { kind: 'model'; modelId: number } | { kind: 'weights'; path: string };
+/**
+ * Where fine-tuning starts: a model of the project, a weights file (ImageNet ResNet-50, TSM, our checkpoint),
+ * pretrained weights of the per-user cache by name (catalogue or custom), or scratch.
+ */
+export type TrainSource =
+  | { kind: 'scratch' }
+  | { kind: 'model'; modelId: number }
+  | { kind: 'weights'; path: string }
+  | { kind: 'pretrained'; name: string };
 
 export interface TrainParams {
   name?: string;

@@ -74,6 +74,8 @@ export type ProbeResultView = Pick<
 export interface CsvExportResult {
   file: string;
   rows: number;
+  /** Set when the rows come from a predict job that did not finish: the file holds only what it wrote. */
+  incomplete?: string;
 }
 
 export interface SegmentSettings {
@@ -165,14 +167,24 @@ function predictedVideos(
   modelId: number,
   direction: 'forward' | 'reversed',
   onlyJob?: number,
-): Array<{ video: VideoRecord; rows: PredictionRecord[] }> {
+): Array<{ video: VideoRecord; rows: PredictionRecord[]; jobId: number | null }> {
   const ids = project.db
     .prepare('SELECT DISTINCT video_id FROM predictions WHERE model_id = ? AND (? IS NULL OR job_id = ?) ORDER BY video_id')
     .pluck()
     .all(modelId, onlyJob ?? null, onlyJob ?? null) as number[];
   return ids
-    .map((id) => ({ video: project.videos.require(id), rows: predictionsFor(project, modelId, id, direction, onlyJob).rows }))
+    .map((id) => ({ video: project.videos.require(id), ...predictionsFor(project, modelId, id, direction, onlyJob) }))
     .filter((v) => v.rows.length > 0);
+}
+
+/** A warning when some of the predictions come from predict jobs that stopped before the end, else undefined. */
+function unfinishedJobs(project: Project, jobIds: Iterable<number | null>): string | undefined {
+  const unfinished = [...new Set(jobIds)]
+    .flatMap((id) => (id === null ? [] : [project.jobs.get(id)]))
+    .filter((job) => job !== null && job.status !== 'done');
+  if (unfinished.length === 0) return undefined;
+  const which = unfinished.map((job) => `job ${job!.id} (${job!.status})`).join(', ');
+  return `incomplete: predict ${which} did not finish, so the file holds only the windows predicted before it stopped; run predict again for the rest`;
 }
 
 export function reviewQueue(project: Project, modelId: number, limit: number): ReviewItem[] {
@@ -261,7 +273,8 @@ export async function exportCsv(
         }
       }
     }
-    return { file: params.file, rows: await writePredictionsCsv(params.file, model.name, model.classes, rows()) };
+    const incomplete = unfinishedJobs(project, videos.map((v) => v.jobId));
+    return { file: params.file, rows: await writePredictionsCsv(params.file, model.name, model.classes, rows()), ...(incomplete ? { incomplete } : {}) };
   }
   if (params.kind === 'segments') {
     const videos = predictedVideos(project, modelId, 'forward', params.jobId);
@@ -272,7 +285,8 @@ export async function exportCsv(
         endS: frameToSeconds(video, s.endFrame), label: s.label, meanScore: s.meanScore,
       })),
     );
-    return { file: params.file, rows: await writeSegmentsCsv(params.file, rows) };
+    const incomplete = unfinishedJobs(project, videos.map((v) => v.jobId));
+    return { file: params.file, rows: await writeSegmentsCsv(params.file, rows), ...(incomplete ? { incomplete } : {}) };
   }
   const results = probeResults(project, params.jobId !== undefined ? { jobId: params.jobId } : { modelId });
   const videoCache = new Map<number, VideoRecord>();

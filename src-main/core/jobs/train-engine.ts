@@ -78,7 +78,7 @@ export class LocalEngine implements TrainingEngine {
     return this.replica.step(shardsOf(batch, this.shards, this.clipValues), lr);
   }
 
-  async predict(batch: Batch): Promise<number[][]> {
+  predict(batch: Batch): Promise<number[][]> {
     return this.replica.predict(batch.x, batch.labels.length);
   }
 
@@ -89,7 +89,7 @@ export class LocalEngine implements TrainingEngine {
 
   async syncStatistics(): Promise<void> {}
 
-  async weights(): Promise<Map<string, StoredTensor>> {
+  weights(): Promise<Map<string, StoredTensor>> {
     return this.replica.network.stateDict();
   }
 

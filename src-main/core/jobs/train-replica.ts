@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { StmNetwork } from '../model/network.ts';
 import { inFrozenPrefix, stageInputShape } from '../model/parameters.ts';
 import type { FrozenPrefixMode } from './train-bn.ts';
+import { whileDeviceAlive } from '../compute/webgpu-device.ts';
 import { argmax } from './metrics.ts';
 import type { TrainParams } from './params.ts';
 import type { OptimizerSlot, TrainingSnapshot } from './train-checkpoint.ts';
@@ -103,27 +104,34 @@ export class TrainReplica {
    * Gradients of one shard's part of the loss, by variable name (the caller disposes them). `weightSum` is
    * the weight of the whole global batch; `withDecay` adds the weight-decay term (to one shard only).
    */
-  gradients(shard: Shard, weightSum: number, withDecay: boolean): ShardOutcome & { grads: tf.NamedTensorMap } {
+  async gradients(shard: Shard, weightSum: number, withDecay: boolean): Promise<ShardOutcome & { grads: tf.NamedTensorMap }> {
     const clips = shard.labels.length;
-    return tf.tidy(() => {
+    const [value, logits, grads] = tf.tidy((): [tf.Scalar, tf.Tensor2D, tf.NamedTensorMap] => {
       const x = this.input(shard.x, clips);
-      let logits: tf.Tensor2D | null = null;
+      let kept: tf.Tensor2D | null = null;
       const { value, grads } = tf.variableGrads(() => {
         const { clipLogits } = this.network.forward(x, { training: true, ...this.prefix });
-        logits = tf.keep(clipLogits);
+        kept = tf.keep(clipLogits);
         let loss = weightedLoss(clipLogits, shard.labels, this.classWeights, weightSum);
         if (withDecay && this.settings.weightDecay > 0 && this.decayed.length) {
-          const l2 = tf.addN(this.decayed.map((v) => tf.sum(tf.square(v))));
+          // Added in pairs: tf.addN binds one buffer per input, beyond WebGPU's 8 storage buffers per shader.
+          const l2 = this.decayed.map((v) => tf.sum(tf.square(v))).reduce((a, b) => tf.add(a, b));
           loss = tf.add(loss, tf.mul(l2, this.settings.weightDecay / 2)) as tf.Scalar;
         }
         return loss;
       }, this.trainable);
-      const kept = logits as unknown as tf.Tensor2D;
-      const scores = kept.arraySync();
-      kept.dispose();
-      for (const g of Object.values(grads)) tf.keep(g);
-      return { loss: value.dataSync()[0], predicted: scores.map((row) => argmax(row)), grads };
+      return [value, kept as unknown as tf.Tensor2D, grads];
     });
+    try {
+      // Read back asynchronously: a GPU backend has no synchronous read in Node.
+      const [loss, scores] = await whileDeviceAlive(Promise.all([value.data(), logits.array()]));
+      return { loss: loss[0], predicted: scores.map((row) => argmax(row)), grads };
+    } catch (err) {
+      tf.dispose(Object.values(grads));
+      throw err;
+    } finally {
+      tf.dispose([value, logits]);
+    }
   }
 
   /** One optimizer update with the given gradients (by variable name) at learning rate `lr`. */
@@ -133,30 +141,34 @@ export class TrainReplica {
   }
 
   /** A whole step in this thread: every shard's gradients, summed, then one update. */
-  step(shards: Shard[], lr: number): ShardOutcome {
+  async step(shards: Shard[], lr: number): Promise<ShardOutcome> {
     const weightSum = this.weightOf(shards.flatMap((s) => s.labels));
     let sums: tf.NamedTensorMap | null = null;
     let loss = 0;
     const predicted: number[] = [];
-    shards.forEach((shard, i) => {
-      const part = this.gradients(shard, weightSum, i === 0);
-      loss += part.loss;
-      predicted.push(...part.predicted);
-      if (!sums) sums = part.grads;
-      else {
-        const previous: tf.NamedTensorMap = sums;
-        sums = Object.fromEntries(Object.entries(part.grads).map(([name, g]) => [name, tf.add(previous[name], g)]));
-        tf.dispose([...Object.values(previous), ...Object.values(part.grads)]);
+    try {
+      for (const [i, shard] of shards.entries()) {
+        const part = await this.gradients(shard, weightSum, i === 0);
+        loss += part.loss;
+        predicted.push(...part.predicted);
+        if (!sums) sums = part.grads;
+        else {
+          const previous: tf.NamedTensorMap = sums;
+          sums = tf.tidy(() => Object.fromEntries(Object.entries(part.grads).map(([name, g]) => [name, tf.add(previous[name], g)])));
+          tf.dispose([...Object.values(previous), ...Object.values(part.grads)]);
+        }
       }
-    });
-    this.apply(sums!, lr);
-    tf.dispose(Object.values(sums!));
-    return { loss, predicted };
+      this.apply(sums!, lr);
+      return { loss, predicted };
+    } finally {
+      if (sums) tf.dispose(Object.values(sums));
+    }
   }
 
   /** Inference-mode clip logits of `clips` clips. */
-  predict(x: Float32Array, clips: number): number[][] {
-    return tf.tidy(() => this.network.forward(this.input(x, clips), { training: false, fromStage: this.prefix.fromStage }).clipLogits.arraySync());
+  async predict(x: Float32Array, clips: number): Promise<number[][]> {
+    const logits = tf.tidy(() => this.network.forward(this.input(x, clips), { training: false, fromStage: this.prefix.fromStage }).clipLogits);
+    return whileDeviceAlive(logits.array()).finally(() => logits.dispose());
   }
 
   private input(x: Float32Array, clips: number): tf.Tensor4D {
@@ -175,7 +187,7 @@ export class TrainReplica {
   }
 
   async snapshot(): Promise<TrainingSnapshot> {
-    return { weights: this.network.stateDict(), optimizer: await this.optimizerSlots() };
+    return { weights: await this.network.stateDict(), optimizer: await this.optimizerSlots() };
   }
 
   dispose(): void {

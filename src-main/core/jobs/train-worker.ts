@@ -78,18 +78,21 @@ export async function createTrainReplica(init: ReplicaInit): Promise<(task: Repl
         const predicted: number[][] = [];
         const slot = slots[task.rank];
         slot.fill(0);
-        task.shards.forEach((shard, i) => {
-          const part = replica.gradients(shard, task.weightSum, task.withDecay[i]);
+        for (const [i, shard] of task.shards.entries()) {
+          const part = await replica.gradients(shard, task.weightSum, task.withDecay[i]);
           loss += part.loss;
           predicted.push(part.predicted);
-          let offset = 0;
-          for (const v of replica.trainable) {
-            const g = part.grads[v.name].dataSync() as Float32Array;
-            for (let j = 0; j < g.length; j++) slot[offset + j] += g[j];
-            offset += g.length;
+          try {
+            let offset = 0;
+            for (const v of replica.trainable) {
+              const g = (await part.grads[v.name].data()) as Float32Array;
+              for (let j = 0; j < g.length; j++) slot[offset + j] += g[j];
+              offset += g.length;
+            }
+          } finally {
+            tf.dispose(Object.values(part.grads));
           }
-          tf.dispose(Object.values(part.grads));
-        });
+        }
         return { loss, predicted };
       }
       case 'apply': {
@@ -122,7 +125,9 @@ export async function createTrainReplica(init: ReplicaInit): Promise<(task: Repl
         return used;
       }
       case 'running-statistics':
-        return Object.fromEntries(runningStatisticsOf(network, replica.prefix.frozenStages).map(([name, v]) => [name, Float32Array.from(v.dataSync() as Float32Array)]));
+        return Object.fromEntries(
+          await Promise.all(runningStatisticsOf(network, replica.prefix.frozenStages).map(async ([name, v]) => [name, Float32Array.from((await v.data()) as Float32Array)] as const)),
+        );
       case 'set-running-statistics':
         for (const [name, v] of runningStatisticsOf(network, replica.prefix.frozenStages)) tf.tidy(() => v.assign(tf.tensor(task.values[name], v.shape)));
         return null;

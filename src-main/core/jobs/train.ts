@@ -16,6 +16,7 @@ import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
 import { selectBackend, type BackendSelection } from '../compute/backends.ts';
+import { clipsPerRun, watchGpuDevice } from '../compute/webgpu-device.ts';
 import { requireFfmpegTools } from '../media/locate.ts';
 import { ClipFrameCache } from './frame-cache.ts';
 import { seededRng } from '../media/sampling.ts';
@@ -24,7 +25,7 @@ import { evaluate, softmax, argmax, type Evaluation } from './metrics.ts';
 import { splitClips, shuffled, type ClipSplit } from './split.ts';
 import { loadDataset, type LabelledClip, type ProjectDataset } from './dataset.ts';
 import { chunks, loadBatch, statisticsBatches, type Batch, type BatchSampling } from './train-batches.ts';
-import { archOf, buildStartingNetwork } from './model-files.ts';
+import { archOf, buildStartingNetwork, startedFromMetadata, type StartedFrom } from './model-files.ts';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params.ts';
 import { clearTrainStepsFrom, recordTrainStep, StepCurve, type TrainStepPoint } from './train-steps.ts';
 import {
@@ -95,7 +96,7 @@ interface RunStart {
   optimizer: OptimizerSlot[];
 }
 
-function startOrResume(project: Project, job: JobRecord, params: TrainParams, classNames: string[], hooks: JobHooks): RunStart {
+async function startOrResume(project: Project, job: JobRecord, params: TrainParams, classNames: string[], hooks: JobHooks): Promise<RunStart> {
   const resumeFrom = job.modelId !== null ? lastCheckpointPath(project, job.modelId) : null;
   if (job.modelId !== null && resumeFrom && existsSync(resumeFrom)) {
     const model = project.models.require(job.modelId);
@@ -107,10 +108,10 @@ function startOrResume(project: Project, job: JobRecord, params: TrainParams, cl
     hooks.log(`resuming from the checkpoint after epoch ${progress.epoch} (best so far: epoch ${progress.bestEpoch})`);
     return { network, model, progress, optimizer: snapshot.optimizer };
   }
-  const start = buildStartingNetwork(project, params, classNames, hooks);
+  const start = await buildStartingNetwork(project, params, classNames, hooks);
   const model = project.models.insert({
     name: params.name ?? `${start.network.config.variant} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
-    arch: archOf(start.network.config),
+    arch: { ...archOf(start.network.config), ...(start.startedFrom ? { startedFrom: start.startedFrom } : {}) },
     classes: classNames,
     parentModelId: start.parentModelId,
   });
@@ -122,6 +123,8 @@ function startOrResume(project: Project, job: JobRecord, params: TrainParams, cl
 interface Compute {
   engine: TrainingEngine;
   prefix: OnnxPrefix | null;
+  /** Clips one forward pass may hold (fewer than a batch where a GPU's buffers are too small). */
+  passClips: number;
 }
 
 /**
@@ -133,11 +136,13 @@ async function startCompute(start: RunStart, params: TrainParams, classWeights: 
   const perCore = backend.name === 'wasm' || backend.name === 'cpu';
   const asked = params.workers ?? (perCore ? availableParallelism() : 1);
   const workers = Math.max(1, Math.min(asked, params.batch));
-  const groups = Math.max(workers, params.bnGroups ?? workers);
-  const groupNote = groups > 1 ? `; BatchNorm statistics per ${groups === workers ? 'replica' : `group of about ${Math.ceil(params.batch / groups)} clip(s)`}` : '';
   const config = start.network.config;
+  const pass = clipsPerRun(config, params.batch);
+  if (pass.note) hooks.log(`${pass.note}; gradients of the parts are added up before each step`);
+  const groups = Math.max(workers, params.bnGroups ?? workers, Math.ceil(params.batch / pass.clips));
+  const groupNote = groups > 1 ? `; BatchNorm statistics per ${groups === workers ? 'replica' : `group of about ${Math.ceil(params.batch / groups)} clip(s)`}` : '';
   const onnxPrefix = params.freeze > 0 && (params.frozenPrefix ?? (perCore ? 'onnx' : 'tfjs')) === 'onnx';
-  const prefix = onnxPrefix ? await OnnxPrefix.create(start.network.stateDict(), config, params.freeze) : null;
+  const prefix = onnxPrefix ? await OnnxPrefix.create(await start.network.stateDict(), config, params.freeze) : null;
   const fromStage = prefix ? params.freeze : 0;
   if (params.freeze > 0) {
     hooks.log(
@@ -152,15 +157,15 @@ async function startCompute(start: RunStart, params: TrainParams, classWeights: 
       hooks.log(`training in 1 worker thread${why}${groupNote}`);
       const replica = new TrainReplica(start.network, params, classWeights, fromStage);
       await replica.restoreOptimizer(start.optimizer);
-      return { engine: new LocalEngine(replica, groups), prefix };
+      return { engine: new LocalEngine(replica, groups), prefix, passClips: pass.clips };
     }
-    const weights = start.network.stateDict();
+    const weights = await start.network.stateDict();
     start.network.dispose();
     const engine = await startParallelEngine({
       config, weights, optimizer: start.optimizer, settings: params, classWeights, workers, shards: groups, backend: backend.name, fromStage,
     });
     hooks.log(`data-parallel training on ${workers} worker threads, one replica each: every batch of ${params.batch} clips is split between them and their gradients averaged${groupNote}`);
-    return { engine, prefix };
+    return { engine, prefix, passClips: pass.clips };
   } catch (err) {
     await prefix?.dispose();
     throw err;
@@ -195,17 +200,20 @@ class TrainingRun {
     private readonly weights: number[],
     private readonly engine: TrainingEngine,
     private readonly prefix: OnnxPrefix | null,
+    /** Clips per validation and BatchNorm-statistics pass. */
+    private readonly passClips: number,
     private model: ModelRecord,
     private progress: TrainProgress,
   ) {
     this.trainBatches = Math.ceil(split.train.length / params.batch);
-    this.perEpoch = this.trainBatches + Math.ceil(split.val.length / params.batch);
+    this.perEpoch = this.trainBatches + Math.ceil(split.val.length / passClips);
   }
 
   static async prepare(project: Project, job: JobRecord, hooks: JobHooks): Promise<TrainingRun> {
     const params = trainParamsOf(job);
     const backend = await selectBackend(params.backend ?? 'auto', params.backendSource);
     hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
+    watchGpuDevice();
     const frameCache = new ClipFrameCache(await requireFfmpegTools());
     const dataset = loadDataset(project, hooks, { frames: params.frames, requireTrainable: true });
     const classes = classSetupOf(dataset);
@@ -214,7 +222,7 @@ class TrainingRun {
     if (split.train.length === 0) throw new UserError('invalid_input', 'No clip is left for training after the split; mark fewer clips as validation.');
     const weights = classWeights(split.train, classes.index, classes.names.length, params.classWeighting);
 
-    const start = startOrResume(project, job, params, classes.names, hooks);
+    const start = await startOrResume(project, job, params, classes.names, hooks);
     let compute: Compute;
     try {
       compute = await startCompute(start, params, weights, backend, hooks);
@@ -223,7 +231,7 @@ class TrainingRun {
       dropUnusedModel(project, start.model.id);
       throw err;
     }
-    return new TrainingRun(project, job, hooks, params, frameCache, dataset, classes, split, weights, compute.engine, compute.prefix, start.model, start.progress);
+    return new TrainingRun(project, job, hooks, params, frameCache, dataset, classes, split, weights, compute.engine, compute.prefix, compute.passClips, start.model, start.progress);
   }
 
   private get config() {
@@ -314,7 +322,7 @@ class TrainingRun {
     await this.engine.syncStatistics();
     if (params.preciseBnBatches > 0) {
       report(this.trainBatches, `epoch ${epoch}/${params.epochs} · recomputing BatchNorm statistics`);
-      const statistics = statisticsBatches(this.frameCache, this.dataset, split.train, this.classes.index, params, this.sampling(seededRng(params.seed * 1000 + epoch + 500)), this.hooks);
+      const statistics = statisticsBatches(this.frameCache, this.dataset, split.train, this.classes.index, { ...params, batch: this.passClips }, this.sampling(seededRng(params.seed * 1000 + epoch + 500)), this.hooks);
       await this.engine.recalibrateBatchNorm(this.prefix ? this.prefixed(statistics) : statistics);
     }
 
@@ -342,7 +350,13 @@ class TrainingRun {
     const { params, split, frameCache, dataset, classes } = this;
     const order = chunks(shuffled(split.train, sampling.rng), params.batch);
     const curve = new StepCurve(epoch, order.length);
-    const load = (b: number) => loadBatch(frameCache, dataset, order[b], classes.index, { ...sampling, training: true });
+    // The next batch loads while this one trains; a step that fails first leaves it unread, so its own
+    // failure (its files removed meanwhile) must not become an unhandled rejection.
+    const load = (b: number) => {
+      const loading = loadBatch(frameCache, dataset, order[b], classes.index, { ...sampling, training: true });
+      loading.catch(() => {});
+      return loading;
+    };
     let lossSum = 0;
     let correct = 0;
     let next = load(0);
@@ -367,7 +381,7 @@ class TrainingRun {
     const predicted: number[] = [];
     let lossSum = 0;
     let weightSum = 0;
-    const batches = chunks(this.split.val, this.params.batch);
+    const batches = chunks(this.split.val, this.passClips);
     for (let b = 0; b < batches.length; b++) {
       this.hooks.throwIfCancelled();
       const batch = await loadBatch(this.frameCache, this.dataset, batches[b], this.classes.index, { ...sampling, training: false });
@@ -409,6 +423,7 @@ class TrainingRun {
       writeBestCheckpoint(join(project.dir, bestCheckpointRelative(this.model.id)), this.config, classes.names, await this.engine.weights(), {
         model_name: this.model.name,
         epoch: String(epoch),
+        ...startedFromMetadata(this.model.arch.startedFrom as StartedFrom | undefined),
       });
       this.model = project.models.update(this.model.id, { weightsPath: bestCheckpointRelative(this.model.id), metrics: this.modelMetrics() });
     }

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, toErrorPayload, type ErrorPayload } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { VideoInfo, VideoRecord } from '../store/videos.ts';
 import type { FfmpegTools } from './locate.ts';
-import { probeVideo } from './probe.ts';
+import { fingerprintFileSync, probeVideo } from './probe.ts';
 import { playableInChromium } from './proxy.ts';
 
 /** Outcome of adding one file: the stored video, or why it was refused. */
@@ -71,13 +71,53 @@ export async function relinkVideo(project: Project, tools: FfmpegTools, id: numb
   return updated;
 }
 
-/** Marks videos whose file has gone missing (and ones that came back), returning the fresh list. */
+/** Fingerprints already checked, by path, size, mtime and inode: a file is hashed again only when it changed. */
+const checkedFingerprints = new Map<string, string>();
+
+/**
+ * Whether the file at a video's path is still the one that was added: `missing`, `changed` (another file
+ * of the same name; its fingerprint differs) or `ok`. Hashes 2 MiB once per file version.
+ */
+export function videoFileState(video: Pick<VideoInfo, 'path' | 'fingerprint'>): 'ok' | 'missing' | 'changed' {
+  let key: string;
+  try {
+    const st = statSync(video.path);
+    if (!st.isFile()) return 'missing';
+    key = `${video.path}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}`;
+  } catch {
+    return 'missing';
+  }
+  if (!video.fingerprint) return 'ok';
+  let fingerprint = checkedFingerprints.get(key);
+  if (fingerprint === undefined) {
+    try {
+      fingerprint = fingerprintFileSync(video.path);
+    } catch {
+      return 'missing';
+    }
+    if (checkedFingerprints.size > 10_000) checkedFingerprints.clear();
+    checkedFingerprints.set(key, fingerprint);
+  }
+  return fingerprint === video.fingerprint ? 'ok' : 'changed';
+}
+
+/** The error a job or a media request gives for a video whose file is not the one that was added. */
+export function changedVideoError(video: Pick<VideoInfo, 'id' | 'name' | 'path'>): UserError {
+  return new UserError(
+    'conflict',
+    `${video.path} has changed since it was added as video ${video.id} ("${video.name}"): it is a different file now. ` +
+      'Relink the video to the original file, or remove it and add the new one.',
+  );
+}
+
+/** Marks videos whose file has gone missing (and ones that came back) or changed, returning the fresh list. */
 export function listVideosWithStatus(project: Project): VideoInfo[] {
   return project.videos.list().map((video) => {
-    const status = existsSync(video.path) ? 'ok' : 'missing';
-    if (status === video.status) return video;
-    project.videos.update(video.id, { status });
-    return { ...video, status };
+    const status = videoFileState(video);
+    // `changed` is shown, not stored: the row keeps describing the file that was added.
+    const stored = status === 'missing' ? 'missing' : 'ok';
+    if (stored !== video.status) project.videos.update(video.id, { status: stored });
+    return status === video.status ? video : { ...video, status };
   });
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -53,6 +54,26 @@ export async function fingerprintFile(path: string): Promise<string> {
     await handle.close();
   }
   return `${size}:${hash.digest('hex').slice(0, 32)}`;
+}
+
+/** fingerprintFile, synchronously (a job checking its videos in a worker thread). */
+export function fingerprintFileSync(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    const hash = createHash('sha256');
+    const head = Buffer.alloc(Math.min(HASH_SPAN, size));
+    readSync(fd, head, 0, head.length, 0);
+    hash.update(head);
+    if (size > HASH_SPAN) {
+      const tail = Buffer.alloc(Math.min(HASH_SPAN, size - HASH_SPAN));
+      readSync(fd, tail, 0, tail.length, size - tail.length);
+      hash.update(tail);
+    }
+    return `${size}:${hash.digest('hex').slice(0, 32)}`;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 interface ProbeStream {

@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 import { parseLayers, resolveStmConfig, STM_VARIANTS, type StmConfig, type StmVariant } from './config.ts';
 import { createStmNetwork, type StmNetwork } from './network.ts';
+import { networkSpec } from './parameters.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from './safetensors.ts';
 
 /** Per-channel RGB normalisation applied to frames in [0, 1] before the network: (x − mean) / std. */
@@ -132,7 +133,7 @@ export interface SaveCheckpointOptions {
 }
 
 /** Saves weights (PyTorch names and layouts) and settings as one safetensors file, atomically. */
-export function saveCheckpoint(path: string, network: StmNetwork, options: SaveCheckpointOptions): void {
+export async function saveCheckpoint(path: string, network: StmNetwork, options: SaveCheckpointOptions): Promise<void> {
   const { config } = network;
   const metadata = checkpointMetadata({
     config,
@@ -141,12 +142,44 @@ export function saveCheckpoint(path: string, network: StmNetwork, options: SaveC
     sampling: options.sampling ?? { strategy: 'tsn-segments', frames: config.frames, size: config.inputSize },
     extra: options.extra,
   });
-  writeSafetensors(path, network.stateDict(), metadata);
+  writeSafetensors(path, await network.stateDict(), metadata);
 }
 
 /** The settings of a checkpoint without loading its weights (reads the header only). */
 export function readCheckpointInfo(path: string): CheckpointInfo {
   return checkpointInfoFromMetadata(readSafetensorsMetadata(path), path);
+}
+
+/**
+ * Reads a whole checkpoint and checks what a later load would trip over, naming `path`: every tensor the
+ * described network needs is there with its shape, in floating point, with finite values. Reads no more
+ * than the file; builds no network.
+ */
+export function validateCheckpoint(path: string): CheckpointInfo {
+  const file = readSafetensors(path);
+  const info = checkpointInfoFromMetadata(file.metadata, path);
+  const missing: string[] = [];
+  for (const p of networkSpec(resolveStmConfig(info.config)).params) {
+    const tensor = file.tensors.get(p.name);
+    if (!tensor) {
+      missing.push(p.name);
+      continue;
+    }
+    if (tensor.dtype !== 'F32') throw new UserError('invalid_input', `${path}: tensor "${p.name}" is ${tensor.dtype}, expected floating point`);
+    if (tensor.shape.length !== p.torchShape.length || tensor.shape.some((d, i) => d !== p.torchShape[i])) {
+      throw new UserError('invalid_input', `${path}: tensor "${p.name}" has shape [${tensor.shape.join(',')}], the model expects [${p.torchShape.join(',')}]`);
+    }
+    const data = tensor.data as Float32Array;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new UserError('invalid_input', `${path}: tensor "${p.name}" holds ${data[i]} at element ${i} (a diverged or damaged model)`);
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new UserError('invalid_input', `${path}: ${missing.length} tensor(s) missing, first "${missing[0]}" (an incomplete or different model)`);
+  }
+  return info;
 }
 
 /**

@@ -27,7 +27,7 @@ export interface ForwardFileResult {
 }
 
 /** Runs the network a weights file describes over the clips of an input file and writes both logits. */
-export function forwardFile(request: ForwardFileRequest): ForwardFileResult {
+export async function forwardFile(request: ForwardFileRequest): Promise<ForwardFileResult> {
   const weights = readSafetensors(request.weights);
   const info = checkpointInfoFromMetadata(weights.metadata, request.weights);
   const inputFile = request.input === request.weights ? weights : readSafetensors(request.input);
@@ -50,15 +50,15 @@ export function forwardFile(request: ForwardFileRequest): ForwardFileResult {
     const x = tf.tensor4d(nhwc, [count, height, width, 3]);
     const { frameLogits, clipLogits } = network.forward(x);
     const outputs = new Map<string, StoredTensor>([
-      ['frame_logits', { dtype: 'F32', shape: [...frameLogits.shape], data: frameLogits.dataSync() as Float32Array }],
-      ['clip_logits', { dtype: 'F32', shape: [...clipLogits.shape], data: clipLogits.dataSync() as Float32Array }],
+      ['frame_logits', { dtype: 'F32', shape: [...frameLogits.shape], data: (await frameLogits.data()) as Float32Array }],
+      ['clip_logits', { dtype: 'F32', shape: [...clipLogits.shape], data: (await clipLogits.data()) as Float32Array }],
     ]);
     tf.dispose([frameLogits, clipLogits]);
     if (request.features) {
       const taps = network.features(x);
       for (const [name, map] of Object.entries(taps)) {
         const [n, h, w, c] = map.shape;
-        outputs.set(name, { dtype: 'F32', shape: [n, c, h, w], data: transposeArray(map.dataSync() as Float32Array, map.shape, [0, 3, 1, 2]) });
+        outputs.set(name, { dtype: 'F32', shape: [n, c, h, w], data: transposeArray((await map.data()) as Float32Array, map.shape, [0, 3, 1, 2]) });
       }
       tf.dispose(Object.values(taps));
     }

@@ -25,7 +25,7 @@ export interface InitCheckpointResult {
 }
 
 /** Creates a checkpoint ready for fine-tuning: paper init, optionally with a pretrained backbone. */
-export function initCheckpoint(request: InitCheckpointRequest): InitCheckpointResult {
+export async function initCheckpoint(request: InitCheckpointRequest): Promise<InitCheckpointResult> {
   const names = request.classNames.map((n) => n.trim());
   if (names.length === 0 || names.some((n) => n === '')) throw new UserError('invalid_input', 'a model needs at least one class, and class names cannot be empty');
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
@@ -33,7 +33,7 @@ export function initCheckpoint(request: InitCheckpointRequest): InitCheckpointRe
   const network = createStmNetwork({ ...request.config, classes: names.length }, { seed: request.seed });
   try {
     const imported = request.pretrained ? importPretrained(network, request.pretrained, { from: request.pretrainedFrom }) : null;
-    saveCheckpoint(request.out, network, {
+    await saveCheckpoint(request.out, network, {
       classNames: names,
       normalization: request.normalization,
       extra: imported ? { pretrained: request.pretrained!, pretrained_source: imported.source } : {},

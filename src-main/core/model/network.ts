@@ -65,8 +65,8 @@ export interface StmNetwork {
   trainableVariables(): tf.Variable[];
   /** Every variable by PyTorch name (trainable and running statistics), TF layout. */
   variables(): ReadonlyMap<string, tf.Variable>;
-  /** A copy of every parameter and buffer, PyTorch names and layouts, F32. */
-  stateDict(): Map<string, StoredTensor>;
+  /** A copy of every parameter and buffer, PyTorch names and layouts, F32 (read asynchronously: GPU backends have no synchronous read in Node). */
+  stateDict(): Promise<Map<string, StoredTensor>>;
   /**
    * Assigns the entries whose name is a parameter of the network (PyTorch layout). A shape mismatch
    * is a UserError naming the tensor; with `strict`, missing parameters are an error too.
@@ -293,10 +293,10 @@ class TfStmNetwork implements StmNetwork {
     return this.vars;
   }
 
-  stateDict(): Map<string, StoredTensor> {
+  async stateDict(): Promise<Map<string, StoredTensor>> {
     const state = new Map<string, StoredTensor>();
     for (const p of this.spec.params) {
-      const data = this.v(p.name).dataSync() as Float32Array;
+      const data = (await this.v(p.name).data()) as Float32Array;
       state.set(p.name, { dtype: 'F32', shape: [...p.torchShape], data: tfToTorch(p.kind, data, p.torchShape).slice() });
     }
     return state;

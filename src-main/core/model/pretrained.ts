@@ -70,6 +70,13 @@ const NORMALIZE: Record<PretrainedSource, (key: string) => string> = {
   mmaction: normalizeMmactionKey,
 };
 
+/** The file's tensor names mapped onto ours (torchvision / PyTorch ResNet names), with the source found. */
+export function normalizedNames(keys: Iterable<string>): { source: PretrainedSource; names: Map<string, string> } {
+  const all = [...keys];
+  const source = detectSource(all);
+  return { source, names: new Map(all.map((key) => [key, NORMALIZE[source](key)])) };
+}
+
 /**
  * Loads pretrained weights into the backbone by name. The temporal conv and CMM keep their init when the
  * file has none (torchvision, TSM); the classifier loads only when it has this network's class count

@@ -49,35 +49,66 @@ export function readSafetensors(source: string | Buffer, label = typeof source =
   const headerLength = Number(bytes.readBigUInt64LE(0));
   if (headerLength > MAX_HEADER_BYTES) fail('not a safetensors file (bad header length)');
   if (8 + headerLength > bytes.length) fail(`truncated: the header needs ${headerLength} bytes, the file has ${bytes.length - 8}`);
-  let header: Record<string, unknown>;
+  const header = parseHeader(bytes.subarray(8, 8 + headerLength), fail);
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  const metadata = metadataOf(header, fail);
+  const tensors = new Map<string, StoredTensor>();
+  for (const [name, value] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (!isPlainObject(value)) fail(`tensor "${shortName(name)}" is described by ${kindOf(value)}, not an object with dtype, shape and data_offsets`);
+    const entry = value as Partial<HeaderEntry>;
+    const bytesPer = typeof entry.dtype === 'string' ? BYTES[entry.dtype] : undefined;
+    if (!bytesPer) fail(`tensor "${shortName(name)}" has unsupported dtype ${String(entry.dtype).slice(0, 40)}`);
+    if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${shortName(name)}" has a bad shape`);
+    if (!Array.isArray(entry.data_offsets) || entry.data_offsets.length !== 2) {
+      fail(`tensor "${shortName(name)}" has bad data offsets (expected [begin, end], got ${kindOf(entry.data_offsets)})`);
+    }
+    const [begin, end] = entry.data_offsets as [number, number];
+    const shape = entry.shape as number[];
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin) fail(`tensor "${shortName(name)}" has bad data offsets`);
+    if (end > dataLength) fail(`truncated: tensor "${name}" ends at byte ${end} of the data, the file holds ${dataLength}`);
+    if (end - begin !== count * bytesPer!) {
+      fail(`tensor "${name}" has ${end - begin} bytes, its shape [${shape.join(',')}] × ${entry.dtype} needs ${count * bytesPer!}`);
+    }
+    tensors.set(name, decodeRawTensor(entry.dtype!, shape, bytes.subarray(dataStart + begin, dataStart + end)));
+  }
+  return { tensors, metadata };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value).slice(0, 40)}`;
+}
+
+/** A tensor name as quoted in an error: a hostile header can hold a name of megabytes. */
+function shortName(name: string): string {
+  return name.length > 120 ? `${name.slice(0, 120)}…` : name;
+}
+
+/** The header's JSON object; anything else (null, an array, a number) is a clear error. */
+function parseHeader(raw: Buffer, fail: (problem: string) => never): Record<string, unknown> {
+  let header: unknown;
   try {
-    header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>;
+    header = JSON.parse(raw.toString('utf8'));
   } catch {
     return fail('not a safetensors file (the header is not JSON)');
   }
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
-  const tensors = new Map<string, StoredTensor>();
-  for (const [name, value] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) metadata[k] = String(v);
-      continue;
-    }
-    const entry = value as HeaderEntry;
-    const bytesPer = BYTES[entry?.dtype];
-    if (!bytesPer) fail(`tensor "${name}" has unsupported dtype ${String(entry?.dtype)}`);
-    if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape`);
-    const [begin, end] = entry.data_offsets ?? [];
-    const count = entry.shape.reduce((a, b) => a * b, 1);
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin) fail(`tensor "${name}" has bad data offsets`);
-    if (end > dataLength) fail(`truncated: tensor "${name}" ends at byte ${end} of the data, the file holds ${dataLength}`);
-    if (end - begin !== count * bytesPer) {
-      fail(`tensor "${name}" has ${end - begin} bytes, its shape [${entry.shape.join(',')}] × ${entry.dtype} needs ${count * bytesPer}`);
-    }
-    tensors.set(name, decodeRawTensor(entry.dtype, entry.shape, bytes.subarray(dataStart + begin, dataStart + end)));
-  }
-  return { tensors, metadata };
+  if (!isPlainObject(header)) return fail(`not a safetensors file (the header is ${kindOf(header)}, not an object)`);
+  return header;
+}
+
+function metadataOf(header: Record<string, unknown>, fail: (problem: string) => never): Record<string, string> {
+  const value = header.__metadata__;
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) return fail(`the header's __metadata__ is ${kindOf(value)}, not a map of strings`);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v) ?? String(v)]));
 }
 
 /** Decodes little-endian raw bytes of a safetensors dtype (F64/F32/F16/BF16/I64/I32/U8) into memory types. */
@@ -173,13 +204,10 @@ export function readSafetensorsMetadata(path: string): Record<string, string> {
     if (headerLength > MAX_HEADER_BYTES) throw new UserError('invalid_input', `${path}: not a safetensors file (bad header length)`);
     const header = Buffer.alloc(headerLength);
     if (readSync(fd, header, 0, headerLength, 8) < headerLength) throw new UserError('invalid_input', `${path}: truncated header`);
-    let parsed: { __metadata__?: Record<string, unknown> };
-    try {
-      parsed = JSON.parse(header.toString('utf8')) as typeof parsed;
-    } catch {
-      throw new UserError('invalid_input', `${path}: not a safetensors file (the header is not JSON)`);
-    }
-    return Object.fromEntries(Object.entries(parsed.__metadata__ ?? {}).map(([k, v]) => [k, String(v)]));
+    const fail = (problem: string): never => {
+      throw new UserError('invalid_input', `${path}: ${problem}`);
+    };
+    return metadataOf(parseHeader(header, fail), fail);
   } finally {
     closeSync(fd);
   }

@@ -10,8 +10,16 @@ export interface ZipArchive {
 interface Entry {
   method: number;
   compressedSize: number;
+  uncompressedSize: number;
   localHeaderOffset: number;
 }
+
+/**
+ * Deflate gains at most ~1032:1; real checkpoint entries (float weights, pickles) gain far less. An entry
+ * above this size that claims more than MAX_RATIO is a zip bomb, refused before anything is inflated.
+ */
+const SMALL_ENTRY_BYTES = 16 * 1024 * 1024;
+const MAX_RATIO = 100;
 
 export class ZipFormatError extends Error {}
 
@@ -57,7 +65,7 @@ export function openZip(bytes: Buffer): ZipArchive {
       }
       extra += 4 + size;
     }
-    entries.set(name, { method, compressedSize, localHeaderOffset });
+    entries.set(name, { method, compressedSize, uncompressedSize, localHeaderOffset });
     pos = extraEnd + commentLength;
   }
   return {
@@ -72,10 +80,26 @@ export function openZip(bytes: Buffer): ZipArchive {
       if (end > bytes.length) throw new ZipFormatError(`entry ${name} is cut off`);
       const raw = bytes.subarray(start, end);
       if (entry.method === 0) return raw;
-      if (entry.method === 8) return inflateRawSync(raw);
+      if (entry.method === 8) return inflate(name, entry, raw);
       throw new ZipFormatError(`entry ${name} uses unsupported compression ${entry.method}`);
     },
   };
+}
+
+/** Inflates no more than the entry declares, and refuses declarations no real checkpoint makes. */
+function inflate(name: string, entry: Entry, raw: Buffer): Buffer {
+  const declared = entry.uncompressedSize;
+  if (declared > SMALL_ENTRY_BYTES && declared > MAX_RATIO * Math.max(1, entry.compressedSize)) {
+    throw new ZipFormatError(`entry ${name} claims ${declared} bytes from ${entry.compressedSize} compressed (a zip bomb?); nothing was inflated`);
+  }
+  try {
+    return inflateRawSync(raw, { maxOutputLength: Math.max(1, declared) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ZipFormatError(`entry ${name} inflates to more than the ${declared} bytes it declares`);
+    }
+    throw new ZipFormatError(`entry ${name} is damaged (${(err as Error).message})`);
+  }
 }
 
 function findEndOfCentralDirectory(bytes: Buffer): number {

@@ -14,6 +14,8 @@ export interface ClipRecord {
   endFrame: number;
   split: ClipSplit | null;
   source: ClipSource;
+  /** Who does the action (animal, person, track id); null when the project does not track subjects. */
+  subject: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -25,6 +27,7 @@ export interface NewClip {
   endFrame: number;
   split?: ClipSplit | null;
   source?: ClipSource;
+  subject?: string | null;
 }
 
 export interface ClipPatch {
@@ -32,6 +35,7 @@ export interface ClipPatch {
   startFrame?: number;
   endFrame?: number;
   split?: ClipSplit | null;
+  subject?: string | null;
 }
 
 export interface ClipQuery {
@@ -55,6 +59,7 @@ function toClip(r: SqlRow): ClipRecord {
     endFrame: Number(r.end_frame),
     split: (r.split as ClipSplit | null) ?? null,
     source: r.source as ClipSource,
+    subject: (r.subject as string | null) ?? null,
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
   };
@@ -119,11 +124,12 @@ export class ClipsRepo {
         startFrame: patch.startFrame ?? current.startFrame,
         endFrame: patch.endFrame ?? current.endFrame,
         split: patch.split === undefined ? current.split : patch.split,
+        subject: patch.subject === undefined ? current.subject : normalizeSubject(patch.subject),
       };
       this.check(next, patch.classId !== undefined && patch.classId !== current.classId);
       track.touch('clips', id);
-      stmt(this.db, 'UPDATE clips SET class_id = ?, start_frame = ?, end_frame = ?, split = ?, updated_at = ? WHERE id = ?')
-        .run(next.classId, next.startFrame, next.endFrame, next.split, nowIso(), id);
+      stmt(this.db, 'UPDATE clips SET class_id = ?, start_frame = ?, end_frame = ?, split = ?, subject = ?, updated_at = ? WHERE id = ?')
+        .run(next.classId, next.startFrame, next.endFrame, next.split, next.subject, nowIso(), id);
       return this.require(id);
     });
   }
@@ -163,23 +169,31 @@ export class ClipsRepo {
     });
   }
 
-  /** True when a clip with exactly this video, class and frames exists. */
-  exists(videoId: number, classId: number, startFrame: number, endFrame: number): boolean {
+  /** True when a clip with exactly this video, class, frames and subject exists. */
+  exists(videoId: number, classId: number, startFrame: number, endFrame: number, subject: string | null = null): boolean {
     return (
-      stmt(this.db, 'SELECT 1 FROM clips WHERE video_id = ? AND start_frame = ? AND end_frame = ? AND class_id = ? LIMIT 1')
-        .get(videoId, startFrame, endFrame, classId) !== undefined
+      stmt(this.db, 'SELECT 1 FROM clips WHERE video_id = ? AND start_frame = ? AND end_frame = ? AND class_id = ? AND subject IS ? LIMIT 1')
+        .get(videoId, startFrame, endFrame, classId, normalizeSubject(subject)) !== undefined
     );
+  }
+
+  /** The distinct subjects named by clips (of one video), sorted. */
+  subjects(videoId?: number): string[] {
+    return stmt(this.db, 'SELECT DISTINCT subject FROM clips WHERE subject IS NOT NULL AND (? IS NULL OR video_id = ?) ORDER BY subject')
+      .pluck()
+      .all(videoId ?? null, videoId ?? null) as string[];
   }
 
   /** Adds a clip as part of a larger edit recorded by `track`. */
   insertWith(input: NewClip, track: EditTracker): ClipRecord {
     const split = input.split ?? null;
+    const subject = normalizeSubject(input.subject);
     this.check({ ...input, split }, true);
     const now = nowIso();
     const info = stmt(this.db,
-        'INSERT INTO clips (video_id, class_id, start_frame, end_frame, split, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO clips (video_id, class_id, start_frame, end_frame, split, source, subject, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(input.videoId, input.classId, input.startFrame, input.endFrame, split, input.source ?? 'manual', now, now);
+      .run(input.videoId, input.classId, input.startFrame, input.endFrame, split, input.source ?? 'manual', subject, now, now);
     const id = Number(info.lastInsertRowid);
     track.inserted('clips', id);
     return {
@@ -190,6 +204,7 @@ export class ClipsRepo {
       endFrame: input.endFrame,
       split,
       source: input.source ?? 'manual',
+      subject,
       createdAt: now,
       updatedAt: now,
     };
@@ -224,7 +239,14 @@ export class ClipsRepo {
   }
 }
 
+/** Blank subjects are no subject; names are kept as written, trimmed. */
+export function normalizeSubject(subject: string | null | undefined): string | null {
+  const trimmed = subject?.trim() ?? '';
+  return trimmed === '' ? null : trimmed;
+}
+
 function describePatch(patch: ClipPatch): string {
+  if (patch.subject !== undefined && Object.keys(patch).length === 1) return 'Set clip subject';
   if (patch.classId !== undefined) return 'Relabel clip';
   if (patch.startFrame !== undefined && patch.endFrame !== undefined) return 'Move clip';
   if (patch.startFrame !== undefined || patch.endFrame !== undefined) return 'Resize clip';

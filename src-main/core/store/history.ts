@@ -80,14 +80,21 @@ function restoreRow(db: Db, table: TrackedTable, id: number, image: RowImage | n
   ).run(fromImage(image));
 }
 
+/** Who makes edits: the app (its windows, in Electron or a browser) or the command line. */
+export type EditOrigin = 'app' | 'cli';
+
 /**
  * The persistent, unlimited undo/redo log. Every edit stores the before and after image of each row it
  * touched; undo writes the before images back (newest change first), redo the after images.
- * Because the log lives in the project file, history survives restarts and is shared by every process
- * that edits the project.
+ * The log lives in the project file, so history survives restarts; each edit records its origin, and
+ * undo/redo act on this origin's edits only (Ctrl+Z in the app never reverts a command run in a terminal).
+ * An edit whose rows another origin has changed since is not undone: that would silently lose the other edit.
  */
 export class History {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly origin: EditOrigin = 'app',
+  ) {}
 
   /** Runs `body` as one edit: one transaction, one log entry (none when it changed nothing). */
   edit<T>(label: string, body: (track: EditTracker) => T): T {
@@ -115,19 +122,21 @@ export class History {
         if (changed) changes.push(change);
       }
       if (changes.length > 0) {
-        stmt(this.db, 'DELETE FROM edit_log WHERE undone = 1').run();
-        stmt(this.db, 'INSERT INTO edit_log (label, changes, created_at) VALUES (?, ?, ?)')
-          .run(label, JSON.stringify(changes), nowIso());
+        stmt(this.db, 'DELETE FROM edit_log WHERE undone = 1 AND origin = ?').run(this.origin);
+        stmt(this.db, 'INSERT INTO edit_log (label, changes, created_at, origin) VALUES (?, ?, ?, ?)')
+          .run(label, JSON.stringify(changes), nowIso(), this.origin);
       }
       return result;
     });
   }
 
   state(): HistoryState {
-    const undo = stmt(this.db, 'SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 0) AS n FROM edit_log WHERE undone = 0 ORDER BY id DESC LIMIT 1')
-      .get() as { label: string; n: number } | undefined;
-    const redo = stmt(this.db, 'SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 1) AS n FROM edit_log WHERE undone = 1 ORDER BY id ASC LIMIT 1')
-      .get() as { label: string; n: number } | undefined;
+    const undo = stmt(this.db,
+      'SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 0 AND origin = @origin) AS n FROM edit_log WHERE undone = 0 AND origin = @origin ORDER BY id DESC LIMIT 1',
+    ).get({ origin: this.origin }) as { label: string; n: number } | undefined;
+    const redo = stmt(this.db,
+      'SELECT label, (SELECT count(*) FROM edit_log WHERE undone = 1 AND origin = @origin) AS n FROM edit_log WHERE undone = 1 AND origin = @origin ORDER BY id ASC LIMIT 1',
+    ).get({ origin: this.origin }) as { label: string; n: number } | undefined;
     return {
       canUndo: undo !== undefined,
       canRedo: redo !== undefined,
@@ -151,15 +160,16 @@ export class History {
   private step(direction: 'undo' | 'redo'): string | null {
     const pick =
       direction === 'undo'
-        ? 'SELECT id, label, changes FROM edit_log WHERE undone = 0 ORDER BY id DESC LIMIT 1'
-        : 'SELECT id, label, changes FROM edit_log WHERE undone = 1 ORDER BY id ASC LIMIT 1';
+        ? 'SELECT id, label, changes FROM edit_log WHERE undone = 0 AND origin = ? ORDER BY id DESC LIMIT 1'
+        : 'SELECT id, label, changes FROM edit_log WHERE undone = 1 AND origin = ? ORDER BY id ASC LIMIT 1';
     let label: string | null = null;
     try {
       return writeTx(this.db, () => {
-        const entry = stmt(this.db, pick).get() as { id: number; label: string; changes: string } | undefined;
+        const entry = stmt(this.db, pick).get(this.origin) as { id: number; label: string; changes: string } | undefined;
         if (!entry) return null;
         label = entry.label;
         const changes = JSON.parse(entry.changes) as RowChange[];
+        this.checkUntouched(entry.label, direction, changes);
         if (direction === 'undo') {
           for (const c of changes.reverse()) restoreRow(this.db, c.table, c.id, c.before);
         } else {
@@ -169,6 +179,7 @@ export class History {
         return entry.label;
       });
     } catch (err) {
+      if (err instanceof UserError) throw err;
       if (label !== null && err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
         throw new UserError(
           'conflict',
@@ -176,6 +187,26 @@ export class History {
         );
       }
       throw err;
+    }
+  }
+
+  /**
+   * Labels and classes must still be as this edit left them (undo) or found them (redo). Videos are not
+   * checked: background work updates their rows (status, playable copy) outside the history.
+   */
+  private checkUntouched(label: string, direction: 'undo' | 'redo', changes: RowChange[]): void {
+    const labelled = changes.filter((c) => c.table !== 'videos');
+    const current = readRows(this.db, labelled);
+    for (const c of labelled) {
+      const expected = direction === 'undo' ? c.after : c.before;
+      const now = current.get(`${c.table}:${c.id}`) ?? null;
+      if (JSON.stringify(now) !== JSON.stringify(expected)) {
+        throw new UserError(
+          'conflict',
+          `Cannot ${direction} "${label}": ${c.table === 'clips' ? 'a clip' : 'a class'} it changed was edited since from elsewhere ` +
+            '(another window or the command line); undoing it would lose that edit.',
+        );
+      }
     }
   }
 }

@@ -1,17 +1,17 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { appVersion } from '../app-info.ts';
 import { UserError } from '../errors.ts';
 import { ClassesRepo } from './classes.ts';
 import { ClipsRepo } from './clips.ts';
-import { History } from './history.ts';
+import { History, type EditOrigin } from './history.ts';
 import { JobsRepo } from './jobs.ts';
 import { ModelsRepo } from './models.ts';
 import { MetricsRepo, PredictionsRepo, ProbesRepo } from './results.ts';
 import { nativeBindingOption } from './native-binding.ts';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
-import type { Db } from './sql.ts';
+import { describeReadOnly, type Db } from './sql.ts';
 import { VideosRepo } from './videos.ts';
 
 /** A project is a folder holding this SQLite file (plus `models/` for weight files). */
@@ -52,8 +52,12 @@ export class Project {
     readonly file: string,
     /** The connection, for repositories other modules add; every write must run in a transaction. */
     readonly db: Db,
+    /** Opened for reading only (the file or its folder is not writable): every edit is refused, naming the file. */
+    readonly readOnly = false,
+    /** Whose edits this connection records and undoes. */
+    origin: EditOrigin = 'app',
   ) {
-    this.history = new History(db);
+    this.history = new History(db, origin);
     this.videos = new VideosRepo(db, this.history);
     this.classes = new ClassesRepo(db, this.history);
     this.clips = new ClipsRepo(db, this.history);
@@ -113,7 +117,7 @@ export class Project {
  * A file that is not an STM Studio project, or one from a newer version, is refused before anything is
  * written to it.
  */
-export function openProject(dir: string, opts: { create?: boolean } = {}): Project {
+export function openProject(dir: string, opts: { create?: boolean; origin?: EditOrigin } = {}): Project {
   const target = resolve(dir);
   const isFile = existsSync(target) && statSync(target).isFile();
   const projectDir = isFile ? dirname(target) : target;
@@ -128,11 +132,12 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
     inspectExisting(file, opts.create === true);
   }
 
+  if (!opts.create && existsSync(file) && !writable(file, projectDir)) return openReadOnly(projectDir, file, opts.origin);
   let db: Db;
   try {
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS, ...nativeBindingOption() });
   } catch (err) {
-    throw new UserError('unavailable', `Cannot open the project ${file}: ${err instanceof Error ? err.message : String(err)}.`);
+    throw openError(file, err);
   }
   try {
     db.pragma('journal_mode = WAL');
@@ -142,10 +147,89 @@ export function openProject(dir: string, opts: { create?: boolean } = {}): Proje
     mkdirSync(join(projectDir, MODELS_DIR), { recursive: true });
   } catch (err) {
     db.close();
-    if (err instanceof UserError) throw err;
-    throw new UserError('unavailable', `Cannot open the project ${file}: ${err instanceof Error ? err.message : String(err)}.`);
+    // A full disk cannot take SQLite's journal files: the project can still be read, and edits say why not.
+    if (!opts.create && diskTrouble(err) && diskFull(projectDir)) return openReadOnly(projectDir, file, opts.origin, 'the disk is full');
+    throw openError(file, err);
   }
-  return new Project(projectDir, file, db);
+  return new Project(projectDir, file, db, false, opts.origin);
+}
+
+/** Whether this process may write the project file and create its journal files beside it. */
+function writable(file: string, dir: string): boolean {
+  try {
+    accessSync(file, constants.W_OK);
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function diskTrouble(err: unknown): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code.startsWith('SQLITE_IOERR');
+}
+
+function diskFull(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Why a project could not be opened, naming the file and what the user can do. */
+function openError(file: string, err: unknown): UserError {
+  if (err instanceof UserError) return err;
+  const code = (err as { code?: unknown }).code;
+  const detail = err instanceof Error ? err.message : String(err);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new UserError('unavailable', `Cannot open the project ${file}: the disk is full (${detail}).`);
+  if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) {
+    return new UserError('unavailable', `Cannot open the project ${file}: the disk reported an error (${detail}); is it full or failing?`);
+  }
+  if (typeof code === 'string' && (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS')) {
+    return new UserError('unavailable', `Cannot open the project ${file} for writing: ${detail} (check the permissions of the file and its folder).`);
+  }
+  return new UserError('unavailable', `Cannot open the project ${file}: ${detail}.`);
+}
+
+/**
+ * A project this process may not write (read-only file, folder or medium) opens for reading: listing,
+ * exporting and inspecting work, and any edit names the file as read-only. SQLite needs write access to
+ * the folder for the journal of a WAL database; when it has none and no journal is pending, the project is
+ * read from a snapshot of the file in memory.
+ */
+function openReadOnly(projectDir: string, file: string, origin?: EditOrigin, reason?: string): Project {
+  let db: Db;
+  try {
+    db = readOnlyDatabase(file);
+    describeReadOnly(db, file, reason);
+    if ((db.pragma('user_version', { simple: true }) as number) !== SCHEMA_VERSION) {
+      db.close();
+      throw new UserError('unavailable', `${file} needs an upgrade to this STM Studio's format, but it is read-only: make it writable and open it again.`);
+    }
+    db.pragma('foreign_keys = ON');
+  } catch (err) {
+    throw openError(file, err);
+  }
+  return new Project(projectDir, file, db, true, origin);
+}
+
+function readOnlyDatabase(file: string): Db {
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS, ...nativeBindingOption() });
+    db.pragma('user_version', { simple: true }); // the journal files are opened on first read
+    return db;
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? '');
+    // Without write access (or room) for the journal files, read a snapshot, unless a journal holds commits.
+    const noJournalFiles = code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || diskTrouble(err);
+    if (!noJournalFiles || (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0)) throw err;
+    const bytes = readFileSync(file);
+    // A WAL file's header says "WAL" (format bytes 18-19 = 2), which an in-memory copy cannot honour.
+    if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1;
+    return new Database(bytes, { readonly: true, ...nativeBindingOption() });
+  }
 }
 
 /**
@@ -162,7 +246,7 @@ function inspectExisting(file: string, create: boolean): void {
   let version: number;
   let tables: number;
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS, ...nativeBindingOption() });
+    const db = readOnlyDatabase(file);
     try {
       appId = db.pragma('application_id', { simple: true }) as number;
       version = db.pragma('user_version', { simple: true }) as number;

@@ -176,5 +176,16 @@ CREATE TABLE training_steps (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [migration1, migration2];
+/** A clip may name who does the action (an animal, a person, a track id): one lane per subject on the timeline. */
+const migration3 = `
+ALTER TABLE clips ADD COLUMN subject TEXT CHECK (subject IS NULL OR length(trim(subject)) > 0);
+`;
+
+/** Who made each edit (the app's windows or the command line), so undo reverts one's own edits only. */
+const migration4 = `
+ALTER TABLE edit_log ADD COLUMN origin TEXT NOT NULL DEFAULT 'app';
+CREATE INDEX edit_log_origin ON edit_log(origin, undone, id);
+`;
+
+export const MIGRATIONS: readonly string[] = [migration1, migration2, migration3, migration4];
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -36,6 +36,13 @@ export function blobToFloat32(blob: SqlValue): Float32Array | null {
   return new Float32Array(copy, 0, blob.byteLength / 4);
 }
 
+const BUSY = { busy: true } as const;
+
+/** Whether `err` is writeTx's report that another connection held the project past the busy wait. */
+export function isProjectBusy(err: unknown): boolean {
+  return err instanceof UserError && err.details === BUSY;
+}
+
 /**
  * Runs `body` in a write transaction taken at BEGIN IMMEDIATE, so two processes queue instead of deadlocking.
  * A full disk or a project held busy past the timeout roll the edit back and say so.
@@ -46,13 +53,31 @@ export function writeTx<T>(db: Db, body: () => T): T {
   } catch (err) {
     const code = err instanceof Error && 'code' in err ? String(err.code) : '';
     if (code === 'SQLITE_FULL') {
-      throw new UserError('unavailable', `The disk holding ${db.name} is full: the edit was not saved and nothing changed.`);
+      throw new UserError('unavailable', `The disk holding ${projectFileOf(db)} is full: the edit was not saved and nothing changed.`);
     }
     if (code.startsWith('SQLITE_BUSY')) {
-      throw new UserError('conflict', `Another process kept ${db.name} busy too long: the edit was not saved; try again.`);
+      throw new UserError('conflict', `Another process kept ${projectFileOf(db)} busy too long: the edit was not saved; try again.`, BUSY);
+    }
+    if (code.startsWith('SQLITE_READONLY')) {
+      throw new UserError('unavailable', `The project ${projectFileOf(db)} is open read-only (${readOnlyReasons.get(db) ?? PERMISSIONS}): the edit was not saved.`);
+    }
+    if (code.startsWith('SQLITE_IOERR')) {
+      throw new UserError('unavailable', `The disk holding ${projectFileOf(db)} reported an error (${(err as Error).message}): the edit was not saved; is it full or failing?`);
     }
     throw err;
   }
+}
+
+const PERMISSIONS = 'no write permission for the file or its folder';
+/** The project file of a read-only connection (an in-memory snapshot has no file name of its own) and why. */
+const snapshotNames = new WeakMap<Db, string>();
+const readOnlyReasons = new WeakMap<Db, string>();
+export function describeReadOnly(db: Db, file: string, reason = PERMISSIONS): void {
+  snapshotNames.set(db, file);
+  readOnlyReasons.set(db, reason);
+}
+function projectFileOf(db: Db): string {
+  return snapshotNames.get(db) ?? db.name;
 }
 
 const statementCaches = new WeakMap<Db, Map<string, Database.Statement>>();

@@ -3,7 +3,11 @@ import { UserError } from '../errors.ts';
 import type { History } from './history.ts';
 import { blobToFloat64, nowIso, typedToBlob, writeTx, type Db, type SqlRow, stmt } from './sql.ts';
 
-export type VideoStatus = 'ok' | 'missing';
+/**
+ * `changed`: a different file now lies at the video's path (its fingerprint differs from the one taken when
+ * it was added); shown and refused, never stored (the stored status stays `ok` until the file is relinked).
+ */
+export type VideoStatus = 'ok' | 'missing' | 'changed';
 
 /** A video as listed (without its per-frame timestamps, which can be large). */
 export interface VideoInfo {

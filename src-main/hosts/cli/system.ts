@@ -42,7 +42,7 @@ export function registerSystem(program: Command): void {
       const projectDir = project ?? (await resolveStartupProject());
       const host = await startWebHost({ projectDir, port: opts.port, host: opts.host });
       process.stdout.write(`STM Studio is serving ${host.projectDir ?? 'no project'} at ${host.url}\n`);
-      if (opts.open) openInBrowser(host.url);
+      if (opts.open) openInBrowser(host.openUrl());
       await new Promise<void>((resolveStop) => {
         const stop = () => {
           void host.close().then(resolveStop);

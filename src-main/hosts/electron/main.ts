@@ -77,7 +77,7 @@ export function startElectronHost({ app, BrowserWindow, ipcMain, protocol, shell
     protocol.handle('stm-media', async (request) => {
       const url = new URL(request.url);
       const [, kind, id] = url.pathname.split('/');
-      const file = kind && id ? await resolveMediaFile(local.context.session, kind, decodeURIComponent(id)) : null;
+      const file = kind && id ? await resolveMediaFile(local.context.session, kind, id) : null; // ids are digits: nothing to decode
       if (!file) return new Response('not found', { status: 404 });
       return mediaResponse(file.path, file.contentType, request.headers.get('range'));
     });

@@ -3,7 +3,7 @@ import { dirname, extname, sep } from 'node:path';
 import type { Session } from '../../api/session.ts';
 import { filmstripCacheDir } from '../../api/handlers/media.ts';
 import { cachedFilmstrip } from '../../core/media/filmstrip.ts';
-import { needsProxy, proxyTarget, scrubDir } from '../../core/media/library.ts';
+import { needsProxy, proxyTarget, scrubDir, videoFileState } from '../../core/media/library.ts';
 import { cachedScrubProxy } from '../../core/media/scrub.ts';
 
 /** A file on disk that a media URL stands for. */
@@ -65,9 +65,10 @@ export async function resolveMediaFile(session: Session, kind: string, id: strin
   switch (kind) {
     case 'video': {
       if (needsProxy(video)) return typed(proxy);
-      // The original, as long as it is still the file that was added (a link swapped for another file is refused).
+      // The original, as long as it is still the file that was added (its fingerprint, not just its size:
+      // a link or a file swapped for another one is refused).
       const real = realFile(video.path);
-      return real && statSync(real).size === video.sizeBytes ? typed(real) : null;
+      return real && statSync(real).size === video.sizeBytes && videoFileState(video) === 'ok' ? typed(real) : null;
     }
     case 'proxy':
       return typed(proxy);

@@ -28,10 +28,15 @@ export function serveFile(req: IncomingMessage, res: ServerResponse, path: strin
     }
     res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1 });
     if (req.method === 'HEAD') return void res.end();
-    createReadStream(path, { start, end }).pipe(res);
+    stream(res, path, { start, end });
     return;
   }
   res.writeHead(200, { ...headers, 'content-length': size });
   if (req.method === 'HEAD') return void res.end();
-  createReadStream(path).pipe(res);
+  stream(res, path, {});
+}
+
+/** A file removed or unreadable after the headers went out ends the response, not the process. */
+function stream(res: ServerResponse, path: string, range: { start?: number; end?: number }): void {
+  createReadStream(path, range).on('error', () => res.destroy()).pipe(res);
 }

@@ -1,14 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { createLocalApi } from '../../api/local-client.ts';
 import { dispatch } from '../../api/router.ts';
 import { packageRoot } from '../../core/app-info.ts';
 import { serveFile } from './serve-file.ts';
 import { resolveMediaFile } from './media-routes.ts';
+import { hostAllowed, OneTimeCodes, requestUrl, sameSecret, tokenOf } from './access.ts';
 import type { Session } from '../../api/session.ts';
 
 export interface WebHostOptions {
@@ -25,12 +26,13 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
+  /** A URL for a browser's command line: carries a one-time code instead of the token (`serve --open`). */
+  openUrl(): string;
   projectDir: string | null;
   session: Session;
   close(): Promise<void>;
 }
 
-const COOKIE = 'stm_token';
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -44,27 +46,29 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.ico': 'image/x-icon',
 };
+/** Longest request id echoed back; a client's ids are small numbers. */
+const MAX_ID_LENGTH = 64;
 
-function sameToken(a: string | null | undefined, b: string): boolean {
-  if (!a) return false;
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+type Reply = { status: number; text: string };
+const reply = (status: number, text: string): Reply => ({ status, text });
+
+/** The id of a request message, or null when it is missing or not a short number/string. */
+function requestId(value: unknown): number | string | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.length <= MAX_ID_LENGTH) return value;
+  return null;
 }
 
-function tokenOf(req: IncomingMessage, url: URL): string | null {
-  const fromQuery = url.searchParams.get('token');
-  if (fromQuery) return fromQuery;
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  const cookie = req.headers.cookie ?? '';
-  const m = new RegExp(`(?:^|;\\s*)${COOKIE}=([^;]+)`).exec(cookie);
-  return m ? decodeURIComponent(m[1]) : null;
+function errorResponse(id: number | string | null, code: string, message: string): string {
+  return JSON.stringify({ type: 'response', id, ok: false, error: { code, message } });
 }
 
 /**
- * The browser host: the built renderer over HTTP and the contract over a WebSocket at /api, both behind a
- * random token. Binds 127.0.0.1 unless told otherwise; refuses WebSocket upgrades from foreign origins.
+ * The browser host: the built renderer over HTTP and the contract over a WebSocket at /api. The renderer's
+ * files are public (they are the package's own files); the contract and media need the token. Binds
+ * 127.0.0.1 unless told otherwise; refuses requests addressed to another host name and WebSocket upgrades
+ * from foreign origins. No request, frame or message can stop the process: each ends in an error reply or a
+ * closed socket.
  */
 export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
@@ -73,99 +77,155 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   const local = createLocalApi('web');
   const { context, hub } = local;
   if (opts.projectDir) context.session.open(resolve(opts.projectDir), { create: true });
+  const codes = new OneTimeCodes();
+  let port = 0;
+  let origin = '';
 
   const server = createServer((req, res) => {
-    void handleHttp(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`internal error: ${(err as Error).message}`);
+    res.on('error', () => res.destroy());
+    handleHttp(req, res).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`internal error: ${String((err as Error)?.message ?? err).slice(0, 500)}\n`);
     });
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
-  let origin = '';
+
+  /** Why a request may not proceed (before any routing), or null. */
+  function refusal(req: IncomingMessage, url: URL | null): Reply | null {
+    if (!hostAllowed(req.headers.host, port)) return reply(421, 'Misdirected Request: address this server as 127.0.0.1 or localhost');
+    if (!url) return reply(400, 'Bad Request');
+    return null;
+  }
+
+  function send(res: ServerResponse, { status, text }: Reply, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(`${text}\n`);
+  }
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const given = tokenOf(req, url);
-    if (!sameToken(given, token)) {
-      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('401 Unauthorized: open the URL that `stm-studio serve` printed (it carries the access token).\n');
-      return;
-    }
-    const setCookie = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { 'content-type': 'text/plain' }).end('method not allowed');
-      return;
-    }
+    const url = requestUrl(req);
+    const refused = refusal(req, url);
+    if (refused || !url) return send(res, refused ?? reply(400, 'Bad Request'));
+    if (url.pathname === '/session') return exchangeCode(req, res, url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, reply(405, 'method not allowed'));
     const media = /^\/media\/([a-z]+)\/([^/]+)$/.exec(url.pathname);
     if (media) {
-      const file = await resolveMediaFile(context.session, media[1], decodeURIComponent(media[2]));
-      if (!file) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not a media file of the open project');
-        return;
+      if (!sameSecret(tokenOf(req, url), token)) {
+        return send(res, reply(401, '401 Unauthorized: open the URL that `stm-studio serve` printed (it carries the access token).'));
       }
+      const file = await resolveMediaFile(context.session, media[1], media[2]);
+      if (!file) return send(res, reply(404, 'not a media file of the open project'));
       serveFile(req, res, file.path, file.contentType);
       return;
     }
-    let rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(url.pathname);
+    } catch {
+      return send(res, reply(400, 'Bad Request: malformed path'));
+    }
+    let rel = normalize(decoded).replace(/^([/\\])+/, '');
     if (rel === '' || rel === '.') rel = 'index.html';
     const path = resolve(rendererDir, rel);
-    if (!path.startsWith(rendererDir + sep)) {
-      res.writeHead(404).end();
-      return;
-    }
+    if (!path.startsWith(rendererDir + sep) || decoded.includes('\0')) return send(res, reply(404, 'Not Found'));
     const target = existsSync(path) && statSync(path).isFile() ? path : join(rendererDir, 'index.html');
-    if (!existsSync(target)) {
-      res.writeHead(503, { 'content-type': 'text/plain' });
-      res.end('The UI is not built yet: run `npm run build`.\n');
-      return;
-    }
-    res.setHeader('set-cookie', setCookie);
+    if (!existsSync(target)) return send(res, reply(503, 'The UI is not built yet: run `npm run build`.'));
     serveFile(req, res, target, TYPES[extname(target)] ?? 'application/octet-stream');
   }
 
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const reject = (status: number, text: string) => {
-      socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  /** POST /session?code=…: a one-time code from `serve --open` buys the page the token, once. */
+  function exchangeCode(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (req.method !== 'POST') return send(res, reply(405, 'method not allowed'));
+    if (req.headers.origin && req.headers.origin !== origin && req.headers.origin !== origin.replace('127.0.0.1', 'localhost')) {
+      return send(res, reply(403, 'Forbidden'));
+    }
+    if (!codes.redeem(url.searchParams.get('code'))) {
+      return send(res, reply(401, '401 Unauthorized: this link was already used or has expired; run `stm-studio serve` again.'));
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token }));
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const reject = ({ status, text }: Reply) => {
+      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     };
-    if (url.pathname !== '/api') return reject(404, 'Not Found');
-    if (!sameToken(tokenOf(req, url), token)) return reject(401, 'Unauthorized');
-    const reqOrigin = req.headers.origin;
-    if (reqOrigin && reqOrigin !== origin && reqOrigin !== origin.replace('127.0.0.1', 'localhost')) {
-      return reject(403, 'Forbidden');
+    try {
+      const url = requestUrl(req);
+      const refused = refusal(req, url);
+      if (refused || !url) return reject(refused ?? reply(400, 'Bad Request'));
+      if (url.pathname !== '/api') return reject(reply(404, 'Not Found'));
+      if (!sameSecret(tokenOf(req, url), token)) return reject(reply(401, 'Unauthorized'));
+      const reqOrigin = req.headers.origin;
+      if (reqOrigin && reqOrigin !== origin && reqOrigin !== origin.replace('127.0.0.1', 'localhost')) {
+        return reject(reply(403, 'Forbidden'));
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    } catch {
+      reject(reply(400, 'Bad Request'));
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
   const sockets = new Set<WebSocket>();
+  const sendTo = (ws: WebSocket, text: string) => {
+    if (ws.readyState !== ws.OPEN) return;
+    try {
+      ws.send(text);
+    } catch {
+      ws.terminate();
+    }
+  };
+
+  async function answer(ws: WebSocket, data: RawData): Promise<void> {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      return sendTo(ws, errorResponse(null, 'bad_request', 'message is not JSON'));
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      return sendTo(ws, errorResponse(null, 'bad_request', 'message must be an object {id, name, params}'));
+    }
+    const { id: rawId, name, params } = msg as { id?: unknown; name?: unknown; params?: unknown };
+    const id = requestId(rawId);
+    const env = await dispatch(context, typeof name === 'string' ? name.slice(0, 200) : '', params);
+    let text: string;
+    try {
+      text = JSON.stringify({ type: 'response', id, ...env });
+    } catch (err) {
+      text = errorResponse(id, 'internal', `the result could not be sent: ${(err as Error).message}`);
+    }
+    sendTo(ws, text);
+  }
+
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
+    // A bad frame (invalid opcode, oversized payload) or a reset connection: ws closes the socket itself.
+    ws.on('error', () => ws.terminate());
     ws.on('close', () => sockets.delete(ws));
     ws.on('message', (data) => {
-      let msg: { id?: unknown; name?: unknown; params?: unknown };
-      try {
-        msg = JSON.parse(String(data)) as typeof msg;
-      } catch {
-        ws.send(JSON.stringify({ type: 'response', id: null, ok: false, error: { code: 'bad_request', message: 'message is not JSON' } }));
-        return;
-      }
-      const id = msg.id ?? null;
-      void dispatch(context, typeof msg.name === 'string' ? msg.name : '', msg.params).then((env) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'response', id, ...env }));
-      });
+      answer(ws, data).catch((err: unknown) => sendTo(ws, errorResponse(null, 'internal', String((err as Error)?.message ?? err).slice(0, 500))));
     });
   });
+  wss.on('error', () => {});
   const unsubscribe = hub.onAny((name, payload) => {
-    const text = JSON.stringify({ type: 'event', name, payload });
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+    let text: string;
+    try {
+      text = JSON.stringify({ type: 'event', name, payload });
+    } catch {
+      return;
+    }
+    for (const ws of sockets) sendTo(ws, text);
   });
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port ?? 0, bindHost, () => ok());
   });
-  const port = (server.address() as AddressInfo).port;
+  // After listening, a server error (EMFILE on accept) must not end the process.
+  server.on('error', () => {});
+  port = (server.address() as AddressInfo).port;
   const shownHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost;
   origin = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
 
@@ -173,6 +233,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     url: `${origin}/?token=${token}`,
     port,
     token,
+    openUrl: () => `${origin}/?code=${codes.issue()}`,
     projectDir: context.session.projectDir,
     session: context.session,
     async close() {

@@ -32,12 +32,32 @@ function fromPreload(pre: PreloadApi): ApiClient {
   };
 }
 
-/** The contract over the web host's WebSocket; the token comes from the page URL (kept for reloads). */
-function fromWebSocket(): ApiClient {
+/**
+ * The page's access token: from the URL `serve` printed (`?token=`), from a one-time `?code=` that
+ * `serve --open` gave the browser (exchanged once, then dropped from the address bar), or from this tab's
+ * storage on reload. Never a cookie: cookies reach every server on the machine.
+ */
+async function pageToken(): Promise<string> {
   const url = new URL(location.href);
-  const token = url.searchParams.get('token') ?? sessionStorage.getItem('stm-token') ?? '';
+  const code = url.searchParams.get('code');
+  let token = url.searchParams.get('token') ?? sessionStorage.getItem('stm-token') ?? '';
+  if (code) {
+    url.searchParams.delete('code');
+    history.replaceState(history.state, '', url);
+    const res = await fetch(`/session?code=${encodeURIComponent(code)}`, { method: 'POST' });
+    if (res.ok) token = ((await res.json()) as { token: string }).token;
+  }
   if (token) sessionStorage.setItem('stm-token', token);
-  const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`;
+  return token;
+}
+
+/** The contract over the web host's WebSocket. */
+function fromWebSocket(): ApiClient {
+  let token = '';
+  const tokenReady = pageToken().then(
+    (t) => (token = t),
+    () => token,
+  );
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   let nextId = 1;
@@ -45,11 +65,20 @@ function fromWebSocket(): ApiClient {
   let ready: Promise<void>;
 
   const connect = () => {
-    socket = new WebSocket(wsUrl);
-    ready = new Promise((resolve, reject) => {
-      socket.addEventListener('open', () => resolve(), { once: true });
-      socket.addEventListener('error', () => reject(new ApiError({ code: 'unavailable', message: 'Cannot reach the STM Studio server' })), { once: true });
-    });
+    ready = tokenReady.then(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`);
+          socket.addEventListener('open', () => resolve(), { once: true });
+          const message = token
+            ? 'Cannot reach the STM Studio server'
+            : 'No access token: open the URL that `stm-studio serve` printed (it carries the token)';
+          socket.addEventListener('error', () => reject(new ApiError({ code: 'unavailable', message })), { once: true });
+          listen(socket);
+        }),
+    );
+  };
+  const listen = (socket: WebSocket) => {
     socket.addEventListener('message', (ev) => {
       const msg = JSON.parse(String(ev.data)) as { type: string; id?: number; name?: string; payload?: unknown } & Envelope;
       if (msg.type === 'event' && msg.name) {

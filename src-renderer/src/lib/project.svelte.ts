@@ -4,6 +4,18 @@ import { Playback } from './playback.svelte.ts';
 import type { ClassRecord, ClipRecord, HistoryState, ProjectChanged } from '../../../src-main/api/contract/project.ts';
 import type { VideoListItem } from '../../../src-main/api/contract/media.ts';
 import type { Lane } from './timeline-types.ts';
+import type { Params } from '../../../src-main/api/contract.ts';
+import { CLIPS_PAGE } from '../../../src-main/api/contract/paging.ts';
+
+/** Clips matching `query`, page by page (the host answers other requests between pages), at most `cap`. */
+async function listClips(query: Omit<Params<'clips.list'>, 'limit' | 'offset'>, cap = Infinity): Promise<ClipRecord[]> {
+  const clips: ClipRecord[] = [];
+  for (;;) {
+    const page = await api.call('clips.list', { ...query, limit: Math.min(CLIPS_PAGE, cap - clips.length), offset: clips.length });
+    for (const clip of page) clips.push(clip);
+    if (page.length < CLIPS_PAGE || clips.length >= cap) return clips;
+  }
+}
 
 /**
  * The open project as the Label view sees it: videos, classes, the clips of the current video, the
@@ -20,6 +32,8 @@ export class ProjectState {
   /** Frame timestamps of the current video (seconds). */
   pts = $state.raw<Float64Array>(new Float64Array(0));
   activeClassId = $state<number | null>(null);
+  /** The subject new clips get (picked with a subject lane); null: none. */
+  activeSubject = $state<string | null>(null);
   selectedClipId = $state<number | null>(null);
   inFrame = $state<number | null>(null);
   outFrame = $state<number | null>(null);
@@ -29,20 +43,31 @@ export class ProjectState {
   readonly video = $derived(this.videos.find((v) => v.id === this.videoId) ?? null);
   readonly activeClasses = $derived(this.classes.filter((c) => !c.archived));
   readonly selectedClip = $derived(this.clips.find((c) => c.id === this.selectedClipId) ?? null);
+  /** Subjects named by the current video's clips, sorted; lanes split by subject when there are several. */
+  readonly subjects = $derived([...new Set(this.clips.map((c) => c.subject).filter((s): s is string => s !== null))].sort());
   readonly lanes: Lane[] = $derived.by(() => {
-    const byClass = new Map<number, ClipRecord[]>();
+    const split = this.subjects.length > 1 || (this.subjects.length === 1 && this.clips.some((c) => c.subject === null));
+    const rows: Array<string | null> = split ? [...this.subjects, ...(this.clips.some((c) => c.subject === null) ? [null] : [])] : [null];
+    const byLane = new Map<string, ClipRecord[]>();
+    const keyOf = (classId: number, subject: string | null) => (split ? `${classId}:${subject ?? ''}` : String(classId));
     for (const c of this.clips) {
-      const list = byClass.get(c.classId) ?? [];
+      const key = keyOf(c.classId, c.subject);
+      const list = byLane.get(key) ?? [];
       list.push(c);
-      byClass.set(c.classId, list);
+      byLane.set(key, list);
     }
-    return this.activeClasses.map((cls, i) => ({
-      classId: cls.id,
-      name: cls.name,
-      color: cls.color,
-      hotkey: cls.hotkey ?? (i < 9 ? String(i + 1) : null),
-      clips: (byClass.get(cls.id) ?? []).map((c) => ({ id: c.id, startFrame: c.startFrame, endFrame: c.endFrame })).sort((a, b) => a.startFrame - b.startFrame),
-    }));
+    return this.activeClasses.flatMap((cls, i) =>
+      rows.map((subject, row) => ({
+        key: keyOf(cls.id, subject),
+        classId: cls.id,
+        subject: split ? subject : null,
+        name: split ? `${cls.name} · ${subject ?? 'no subject'}` : cls.name,
+        color: cls.color,
+        // The class's key sits on its first lane only.
+        hotkey: row === 0 ? (cls.hotkey ?? (i < 9 ? String(i + 1) : null)) : '',
+        clips: (byLane.get(keyOf(cls.id, subject)) ?? []).map((c) => ({ id: c.id, startFrame: c.startFrame, endFrame: c.endFrame })).sort((a, b) => a.startFrame - b.startFrame),
+      })),
+    );
   });
 
   async start(): Promise<void> {
@@ -82,7 +107,7 @@ export class ProjectState {
       this.clips = [];
       return;
     }
-    const clips = await guard(api.call('clips.list', { videoId: id }), this.clips);
+    const clips = await guard(listClips({ videoId: id }), this.clips);
     if (id === this.videoId) this.clips = clips;
   }
 
@@ -140,7 +165,9 @@ export class ProjectState {
     const out = this.outFrame ?? this.playback.frame;
     const start = Math.min(this.inFrame, out);
     const end = Math.max(this.inFrame, out) + 1;
-    const clip = await this.edit(api.call('clips.create', { videoId: this.videoId, classId: this.activeClassId, startFrame: start, endFrame: end }));
+    const clip = await this.edit(
+      api.call('clips.create', { videoId: this.videoId, classId: this.activeClassId, startFrame: start, endFrame: end, subject: this.activeSubject }),
+    );
     if (clip) {
       // Not selected: the next number key picks the class of the next clip instead of relabelling this one.
       this.selectedClipId = null;
@@ -148,6 +175,16 @@ export class ProjectState {
       this.outFrame = null;
       wb.say(`Clip ${this.classes.find((c) => c.id === clip.classId)?.name ?? ''} ${clip.startFrame}–${clip.endFrame - 1} saved.`);
     }
+  }
+
+  /** Picking a lane picks its class and, on a subject lane, the subject of the next clips. */
+  pickLane(classId: number, subject: string | null): void {
+    this.activeClassId = classId;
+    this.activeSubject = subject;
+  }
+
+  async setSubject(id: number, subject: string): Promise<void> {
+    await this.edit(api.call('clips.update', { id, subject: subject.trim() === '' ? null : subject.trim() }));
   }
 
   async resizeClip(id: number, startFrame: number, endFrame: number): Promise<void> {
@@ -183,7 +220,7 @@ export class ProjectState {
   allClips = $state.raw<ClipRecord[] | null>(null);
 
   async loadAllClips(): Promise<void> {
-    this.allClips = await guard(api.call('clips.list', { limit: 20_000 }), this.allClips);
+    this.allClips = await guard(listClips({}, 20_000), this.allClips);
   }
 
   /** Selects a clip and puts the playhead on its first frame, opening its video first when needed. */

@@ -5,9 +5,13 @@ export interface LaneClip {
   startFrame: number;
   endFrame: number;
 }
-/** One class lane: its clips sorted by start frame. */
+/** One class lane (one per class and subject when the video's clips name several subjects): its clips sorted by start frame. */
 export interface Lane {
+  /** Unique among the lanes: the class id, with the subject when lanes are split by subject. */
+  key: string;
   classId: number;
+  /** The subject whose clips this lane holds; null for a lane of clips without one (or when lanes are not split). */
+  subject: string | null;
   name: string;
   color: string;
   hotkey: string | null;

@@ -67,7 +67,7 @@ describe('demo project', () => {
     );
     for (const file of outcome.exports) expect(existsSync(file)).toBe(true);
     const labels = readFileSync(join(dir, 'exports', 'labels.csv'), 'utf8').trim().split('\n');
-    expect(labels[0]).toBe('video,video_path,start_frame,end_frame,start_s,end_s,label,split,source');
+    expect(labels[0]).toBe('video,video_path,start_frame,end_frame,start_s,end_s,label,split,source,subject');
     expect(labels.length - 1).toBe(3 * demoClasses().length);
     const probe = readFileSync(join(dir, 'exports', 'stm-probe.csv'), 'utf8').trim().split('\n');
     expect(probe.length - 1).toBe(demoClasses().length);

@@ -29,7 +29,7 @@ describe('where a fine-tune starts', () => {
     // A model of another label set: "blue" is shared, "purple" is not a class of this project.
     const network = createStmNetwork({ layers: [1, 1, 1, 1], baseWidth: 16, frames: 4, classes: 2, inputSize: 32 }, { seed: 5 });
     const model = f.project.models.insert({ name: 'older', arch: archOf(network.config), classes: ['blue', 'purple'] });
-    saveCheckpointAtomically(join(f.dir, 'models', `${model.id}.safetensors`), network, ['blue', 'purple']);
+    await saveCheckpointAtomically(join(f.dir, 'models', `${model.id}.safetensors`), network, ['blue', 'purple']);
     network.dispose();
     f.project.models.update(model.id, { weightsPath: join('models', `${model.id}.safetensors`) });
     sourceId = model.id;
@@ -38,12 +38,12 @@ describe('where a fine-tune starts', () => {
 
   afterAll(() => f.cleanup());
 
-  it('gives a model with other classes a new head, keeping the rows of classes with the same name', () => {
+  it('gives a model with other classes a new head, keeping the rows of classes with the same name', async () => {
     const hooks = recordingHooks();
-    const { network, parentModelId } = buildStartingNetwork(f.project, params({ kind: 'model', modelId: sourceId }), ['red', 'blue'], hooks);
+    const { network, parentModelId } = await buildStartingNetwork(f.project, params({ kind: 'model', modelId: sourceId }), ['red', 'blue'], hooks);
     try {
       expect(parentModelId).toBe(sourceId);
-      const state = network.stateDict();
+      const state = await network.stateDict();
       expect(values(state.get('layer3.0.conv2.weight'))).toEqual(values(source.get('layer3.0.conv2.weight')));
       expect(rowOf(state.get('fc.weight')!, 1)).toEqual(rowOf(source.get('fc.weight')!, 0));
       expect(rowOf(state.get('fc.weight')!, 0)).not.toEqual(rowOf(source.get('fc.weight')!, 1));
@@ -53,13 +53,13 @@ describe('where a fine-tune starts', () => {
     }
   });
 
-  it('takes the architecture of a weights file and starts its head afresh when no class name matches', () => {
+  it('takes the architecture of a weights file and starts its head afresh when no class name matches', async () => {
     const hooks = recordingHooks();
-    const { network } = buildStartingNetwork(f.project, params({ kind: 'weights', path: GOLDEN }, { width: 64 }), ['red', 'blue'], hooks);
+    const { network } = await buildStartingNetwork(f.project, params({ kind: 'weights', path: GOLDEN }, { width: 64 }), ['red', 'blue'], hooks);
     try {
       expect(network.config).toMatchObject({ baseWidth: 16, classes: 2, frames: 4, inputSize: 32 });
       const golden = readSafetensors(GOLDEN).tensors;
-      expect(values(network.stateDict().get('layer1.0.shift.weight'))).toEqual(values(golden.get('layer1.0.shift.weight')));
+      expect(values((await network.stateDict()).get('layer1.0.shift.weight'))).toEqual(values(golden.get('layer1.0.shift.weight')));
       expect(hooks.lines.join('\n')).toMatch(/head: 0 class\(es\) kept by name, new: red, blue/);
     } finally {
       network.dispose();

@@ -10,11 +10,11 @@ import { archOf, saveCheckpointAtomically } from '../../../src-main/core/jobs/mo
 import { labelledProject, type LabelledProject } from './project-fixture.ts';
 
 /** A tiny untrained model of the given classes stored in the project (predict and probe need no training). */
-function addModel(project: Project, classes: string[], name: string): number {
+async function addModel(project: Project, classes: string[], name: string): Promise<number> {
   const network = createStmNetwork({ variant: 'stm', layers: [1, 1, 1, 1], baseWidth: 16, frames: 4, classes: classes.length, inputSize: 32 }, { seed: 3 });
   const model = project.models.insert({ name, arch: archOf(network.config), classes });
   const relative = join('models', `${model.id}.safetensors`);
-  saveCheckpointAtomically(join(project.dir, relative), network, classes);
+  await saveCheckpointAtomically(join(project.dir, relative), network, classes);
   network.dispose();
   project.models.update(model.id, { weightsPath: relative });
   return model.id;
@@ -31,7 +31,7 @@ describe('predict, probe and CSV export', () => {
 
   beforeAll(async () => {
     f = await labelledProject({ reverse: true, classes: ['red', 'blue', 'green'] });
-    modelId = addModel(f.project, ['red', 'blue', 'green'], 'untrained');
+    modelId = await addModel(f.project, ['red', 'blue', 'green'], 'untrained');
     f.project.close();
     api = createLocalApi('cli');
     api.context.session.open(f.dir);
@@ -172,7 +172,7 @@ describe('predict, probe and CSV export', () => {
   });
 
   it('refuses to probe with a model whose classes the project does not have', async () => {
-    const stranger = addModel(api.context.session.project, ['cat', 'dog'], 'pets');
+    const stranger = await addModel(api.context.session.project, ['cat', 'dog'], 'pets');
     const job = await api.client.call('probe.start', { modelId: stranger, backend: 'wasm' });
     const done = await api.client.call('jobs.wait', { id: job.id });
     expect(done.status).toBe('failed');

@@ -57,7 +57,7 @@ describe('our labels CSV', () => {
     expect((await exportLabels(project, file)).rows).toBe(3);
 
     const rows = parse(readFileSync(file, 'utf8'), { columns: true }) as Array<Record<string, string>>;
-    expect(Object.keys(rows[0]!)).toEqual(['video', 'video_path', 'start_frame', 'end_frame', 'start_s', 'end_s', 'label', 'split', 'source']);
+    expect(Object.keys(rows[0]!)).toEqual(['video', 'video_path', 'start_frame', 'end_frame', 'start_s', 'end_s', 'label', 'split', 'source', 'subject']);
     const first = rows.find((r) => r.video === 'kitchen.mp4' && r.label === 'walk')!;
     // Frame 3 of a variable-rate video starts at 0.16 s (not 3 / 25 = 0.12 s); frame 10 at 0.4 s.
     expect([Number(first.start_s), Number(first.end_s)]).toEqual([pts[3], pts[10]]);
@@ -109,7 +109,7 @@ describe('our labels CSV', () => {
       () => importLabels(project, file),
       'line 2: end frame 5 is not after start frame 10',
       'line 3: start frame -3 is negative',
-      'line 4: end frame 301 is past the end of kitchen.mp4 (300 frames)',
+      'line 4: end frame 301 is past the end of kitchen.mp4 (300 frames, 17.96 s long)',
       'line 5: split "test" must be train, val or empty',
       'line 6: start_frame "abc" is not a number',
       'line 7: class "swim" does not exist',
@@ -206,30 +206,4 @@ describe('foreign formats', () => {
     ]);
   });
 
-  it('reads Label Studio timelinelabels JSON (1-based inclusive frame ranges)', () => {
-    const { project, write } = setup();
-    const tasks = [
-      {
-        id: 7,
-        data: { video: '/data/upload/3/1a2b3c4d-kitchen.mp4' },
-        annotations: [
-          {
-            result: [
-              { type: 'timelinelabels', from_name: 'videoLabels', to_name: 'video', value: { ranges: [{ start: 1, end: 10 }, { start: 20, end: 20 }], timelinelabels: ['walk'] } },
-              { type: 'choices', value: { choices: ['x'] } },
-            ],
-          },
-        ],
-      },
-      { id: 8, data: { video: 's3://bucket/garden.mov' }, annotations: [{ result: [{ type: 'timelinelabels', value: { ranges: [{ start: 5, end: 9 }], timelinelabels: ['jump'] } }] }] },
-    ];
-    const file = write('export.json', JSON.stringify(tasks, null, 2));
-    expectProblems(() => importLabels(project, file), 'task 2 (id 8), annotation 1, result 1: class "jump" does not exist');
-    expect(importLabels(project, file, { createClasses: true })).toMatchObject({ format: 'labelstudio', imported: 3 });
-    expect(project.clips.list().map((c) => [c.videoId, c.startFrame, c.endFrame])).toEqual([
-      [1, 0, 10],
-      [1, 19, 20],
-      [2, 4, 9],
-    ]);
-  });
 });

@@ -23,12 +23,12 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 describe('checkpoints', () => {
-  it('save and load give the same network, class names, normalisation and sampling', () => {
+  it('save and load give the same network, class names, normalisation and sampling', async () => {
     const network = createStmNetwork(config, { seed: 12 });
     const x = tf.randomNormal([6, 32, 32, 3], 0, 1, 'float32', 13) as tf.Tensor4D;
     network.forward(x, { training: true }); // move the running statistics away from their init
     const path = join(dir, 'model.safetensors');
-    saveCheckpoint(path, network, {
+    await saveCheckpoint(path, network, {
       classNames: ['open lid', 'close lid', 'pour, then stir'],
       normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
       sampling: { strategy: 'tsn-segments', frames: 3, size: 32 },
@@ -51,16 +51,16 @@ describe('checkpoints', () => {
     loaded.dispose();
   });
 
-  it('refuses class names that do not match the class count', () => {
+  it('refuses class names that do not match the class count', async () => {
     const network = createStmNetwork(config);
-    expect(() => saveCheckpoint(join(dir, 'bad.safetensors'), network, { classNames: ['a', 'b'] })).toThrow(/3 classes but 2 class names/);
+    await expect(saveCheckpoint(join(dir, 'bad.safetensors'), network, { classNames: ['a', 'b'] })).rejects.toThrow(/3 classes but 2 class names/);
     network.dispose();
   });
 
-  it('names the missing, mis-shaped or cut-off tensor of a broken checkpoint', () => {
+  it('names the missing, mis-shaped or cut-off tensor of a broken checkpoint', async () => {
     const network = createStmNetwork(config, { seed: 1 });
     const path = join(dir, 'good.safetensors');
-    saveCheckpoint(path, network, { classNames: ['a', 'b', 'c'] });
+    await saveCheckpoint(path, network, { classNames: ['a', 'b', 'c'] });
     const { tensors, metadata } = readSafetensors(path);
 
     const missing = new Map(tensors);
@@ -114,7 +114,7 @@ describe('checkpoints', () => {
     const { network, info } = loadCheckpoint(out);
     expect(info.classNames).toEqual(['push left', 'push right']);
     expect(info.extra.pretrained_source).toBe('stm');
-    expect([...network.stateDict().get('layer2.0.mb.shift.weight')!.data]).toEqual([...readSafetensors(golden).tensors.get('layer2.0.mb.shift.weight')!.data]);
+    expect([...(await network.stateDict()).get('layer2.0.mb.shift.weight')!.data]).toEqual([...readSafetensors(golden).tensors.get('layer2.0.mb.shift.weight')!.data]);
     network.dispose();
     await expect(client.call('model.create', { out, classNames: ['a', 'a'] })).rejects.toThrow(/class "a" is listed twice/);
   });

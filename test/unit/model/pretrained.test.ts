@@ -15,9 +15,9 @@ beforeAll(async () => {
 });
 
 /** A torchvision-style ResNet state dict: plain backbone names, an ImageNet head, BatchNorm step counters. */
-function torchvisionStyleFile(path: string): Map<string, StoredTensor> {
+async function torchvisionStyleFile(path: string): Promise<Map<string, StoredTensor>> {
   const resnet = createStmNetwork({ ...small, variant: 'tsn', classes: 1000 }, { seed: 40 });
-  const state = resnet.stateDict();
+  const state = await resnet.stateDict();
   resnet.dispose();
   const withCounters = new Map(state);
   for (const name of state.keys()) {
@@ -28,11 +28,11 @@ function torchvisionStyleFile(path: string): Map<string, StoredTensor> {
 }
 
 describe('importing pretrained weights', () => {
-  it('loads torchvision ResNet weights into the backbone and keeps the temporal init and the head', () => {
+  it('loads torchvision ResNet weights into the backbone and keeps the temporal init and the head', async () => {
     const path = join(dir, 'resnet.safetensors');
-    const source = torchvisionStyleFile(path);
+    const source = await torchvisionStyleFile(path);
     const network = createStmNetwork({ ...small, classes: 5 }, { seed: 41 });
-    const headBefore = network.stateDict().get('fc.weight')!.data;
+    const headBefore = (await network.stateDict()).get('fc.weight')!.data;
     const report = importPretrained(network, path);
     expect(report.source).toBe('torchvision');
     expect(report.unexpected).toEqual([]);
@@ -42,7 +42,7 @@ describe('importing pretrained weights', () => {
     expect(report.missing).toContain('layer1.0.shift.weight');
     expect(report.missing).toContain('layer4.0.mb.conv1x1.weight');
     expect(report.skipped.map((s) => s.name)).toEqual(expect.arrayContaining(['fc.weight', 'fc.bias', 'bn1.num_batches_tracked']));
-    const state = network.stateDict();
+    const state = await network.stateDict();
     expect([...state.get('layer2.0.conv1.weight')!.data]).toEqual([...source.get('layer2.0.conv1.weight')!.data]);
     expect([...state.get('layer4.0.bn3.running_var')!.data]).toEqual([...source.get('layer4.0.bn3.running_var')!.data]);
     expect([...state.get('layer2.0.shift.weight')!.data]).toEqual([...temporalShiftKernel(32)]);
@@ -50,12 +50,12 @@ describe('importing pretrained weights', () => {
     network.dispose();
   });
 
-  it('maps TSM checkpoint names (module., base_model., .net, new_fc) and loads a head of the same class count', () => {
+  it('maps TSM checkpoint names (module., base_model., .net, new_fc) and loads a head of the same class count', async () => {
     expect(normalizeTsmKey('module.base_model.layer1.0.conv1.net.weight')).toBe('layer1.0.conv1.weight');
     expect(normalizeTsmKey('module.new_fc.bias')).toBe('fc.bias');
     const tsm = createStmNetwork({ ...small, variant: 'tsn', classes: 7 }, { seed: 50 });
     const renamed = new Map<string, StoredTensor>();
-    for (const [name, tensor] of tsm.stateDict()) {
+    for (const [name, tensor] of await tsm.stateDict()) {
       const key = name.startsWith('fc.') ? `module.new_${name}` : `module.base_model.${name.replace(/\.conv1\.weight$/, '.conv1.net.weight')}`;
       renamed.set(key, tensor);
     }
@@ -68,7 +68,7 @@ describe('importing pretrained weights', () => {
     expect(report.matched).toEqual(expect.arrayContaining(['layer1.0.conv1.weight', 'fc.weight', 'fc.bias']));
     expect(report.unexpected).toEqual([]);
     for (const name of ['fc.weight', 'layer1.0.conv1.weight', 'layer4.0.downsample.1.running_mean']) {
-      expect([...same.stateDict().get(name)!.data], name).toEqual([...tsm.stateDict().get(name)!.data]);
+      expect([...(await same.stateDict()).get(name)!.data], name).toEqual([...(await tsm.stateDict()).get(name)!.data]);
     }
 
     const other = createStmNetwork({ ...small, classes: 3 }, { seed: 53 });
@@ -80,7 +80,7 @@ describe('importing pretrained weights', () => {
     other.dispose();
   });
 
-  it('maps mmaction2 recognizer names (backbone., ConvModule conv/bn, shift .net, cls_head.fc_cls)', () => {
+  it('maps mmaction2 recognizer names (backbone., ConvModule conv/bn, shift .net, cls_head.fc_cls)', async () => {
     expect(normalizeMmactionKey('backbone.conv1.conv.weight')).toBe('conv1.weight');
     expect(normalizeMmactionKey('backbone.conv1.bn.running_var')).toBe('bn1.running_var');
     expect(normalizeMmactionKey('backbone.layer2.0.conv1.net.conv.weight')).toBe('layer2.0.conv1.weight');
@@ -101,23 +101,23 @@ describe('importing pretrained weights', () => {
         .replace(/\.downsample\.1\./, '.downsample.bn.')}`;
     };
     const path = join(dir, 'mmaction.safetensors');
-    writeSafetensors(path, new Map([...tsn.stateDict()].map(([name, tensor]) => [toMmaction(name), tensor])));
+    writeSafetensors(path, new Map([...(await tsn.stateDict())].map(([name, tensor]) => [toMmaction(name), tensor])));
     const network = createStmNetwork({ ...small, classes: 4 }, { seed: 71 });
     const report = importPretrained(network, path);
     expect(report.source).toBe('mmaction');
     expect(report.unexpected).toEqual([]);
     expect(report.matched).toHaveLength(tsn.params.length);
     for (const name of ['conv1.weight', 'bn1.running_mean', 'layer3.0.bn2.weight', 'layer4.0.downsample.0.weight', 'fc.bias']) {
-      expect([...network.stateDict().get(name)!.data], name).toEqual([...tsn.stateDict().get(name)!.data]);
+      expect([...(await network.stateDict()).get(name)!.data], name).toEqual([...(await tsn.stateDict()).get(name)!.data]);
     }
     tsn.dispose();
     network.dispose();
   });
 
-  it('names a backbone tensor of the wrong shape and refuses a file that matches nothing', () => {
+  it('names a backbone tensor of the wrong shape and refuses a file that matches nothing', async () => {
     const wide = createStmNetwork({ ...small, baseWidth: 32, variant: 'tsn', classes: 5 }, { seed: 60 });
     const path = join(dir, 'wide.safetensors');
-    writeSafetensors(path, wide.stateDict());
+    writeSafetensors(path, await wide.stateDict());
     const network = createStmNetwork({ ...small, classes: 5 });
     expect(() => importPretrained(network, path)).toThrow(/"conv1\.weight" has shape \[32,3,7,7\], the model expects \[16,3,7,7\]/);
     const unrelated = join(dir, 'bert.safetensors');

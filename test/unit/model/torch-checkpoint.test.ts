@@ -50,7 +50,7 @@ describe('PyTorch checkpoints', () => {
     expectStemValues(file.tensors, 'module.base_model.');
   });
 
-  it('imports .pth weights into an STM network by name, reporting what it matched', () => {
+  it('imports .pth weights into an STM network by name, reporting what it matched', async () => {
     for (const [path, source] of [
       [zipFormat, 'torchvision'],
       [legacyFormat, 'tsm'],
@@ -60,7 +60,7 @@ describe('PyTorch checkpoints', () => {
       expect(report.source).toBe(source);
       expect(report.matched.sort()).toEqual(['bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.weight', 'conv1.weight']);
       expect(report.unexpected.sort()).toEqual(['extra.weight', 'proj.bias', 'proj.weight']);
-      const state = network.stateDict();
+      const state = await network.stateDict();
       // PyTorch layout in, PyTorch layout out: the same values in the same order.
       expect(state.get('conv1.weight')!.data[100]).toBe(f32(1, 100));
       expect(state.get('bn1.bias')!.data[0]).toBe(f32(2, 16));

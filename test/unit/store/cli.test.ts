@@ -62,7 +62,14 @@ describe('CLI', () => {
 
     const out = join(dir, 'out.csv');
     const exported = await cli('labels', 'export', dir, '--out', out);
-    expect([exported.status, exported.stdout]).toEqual([0, `wrote 2 clips to ${out}\n`]);
+    expect([exported.status, exported.stdout]).toEqual([0, `wrote 2 clips (stm) to ${out}\n`]);
     expect(readFileSync(out, 'utf8').split('\n')[1]).toMatch(/^arena\.mp4,\/videos\/arena\.mp4,0,30,0,/);
+
+    // BORIS events out, then in again: auto-detection names what it recognised; nothing new is added.
+    const events = join(dir, 'events.tsv');
+    expect((await cli('labels', 'export', dir, '--format', 'boris', '--out', events)).stdout).toBe(`wrote 2 clips (boris) to ${events}\n`);
+    const again = await cli('labels', 'import', dir, events);
+    expect([again.status, again.stdout]).toEqual([0, 'imported 0 clips (BORIS tabular events (TSV)) into 1 video; 2 already present\n']);
+    expect((await cli('labels', 'import', dir, events, '--fps', 'fast')).status).toBe(2);
   });
 });

@@ -46,6 +46,7 @@ export function registerExport(program: Command, groups: CommandGroups): void {
         });
         if (opts.json) printJson(written);
         else process.stdout.write(`wrote ${written.rows} ${kind} rows to ${written.file}\n`);
+        if (written.incomplete) process.stderr.write(`warning: ${written.file} is ${written.incomplete}\n`);
       });
     });
 

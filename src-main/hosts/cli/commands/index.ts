@@ -10,6 +10,7 @@ import { registerPredict } from './predict.ts';
 import { registerProbe } from './probe.ts';
 import { registerExport } from './export.ts';
 import { registerDemo } from './demo.ts';
+import { registerWeights } from './weights.ts';
 
 /** Command groups that several domains add subcommands to. */
 export interface CommandGroups {
@@ -31,4 +32,5 @@ export function registerDomainCommands(program: Command): void {
   registerProbe(program, groups);
   registerExport(program, groups);
   registerDemo(program, groups);
+  registerWeights(program, groups);
 }

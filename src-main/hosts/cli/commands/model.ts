@@ -86,7 +86,8 @@ export function registerModel(_program: Command, groups: CommandGroups): void {
         `${info.path}\n` +
           `${c.variant}, layers ${c.layers.join(',')}, base width ${c.baseWidth}, T=${c.frames}, ${c.inputSize}², dropout ${c.dropout}; ${formatCount(info.params)} parameters\n` +
           `classes (${c.classes}): ${info.classNames.join(', ')}\n` +
-          `normalisation: mean ${norm.mean.join(', ')}, std ${norm.std.join(', ')}; sampling: ${info.sampling.strategy}, ${info.sampling.frames} frames at ${info.sampling.size}²\n`,
+          `normalisation: mean ${norm.mean.join(', ')}, std ${norm.std.join(', ')}; sampling: ${info.sampling.strategy}, ${info.sampling.frames} frames at ${info.sampling.size}²\n` +
+          (info.extra.started_from ? `started from: ${info.extra.started_from} (sha256 ${info.extra.started_from_sha256 ?? '?'}, ${info.extra.started_from_file ?? '?'})\n` : ''),
       );
     });
 

@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { LocalApi } from '../../../api/local-client.ts';
 import type { JobView } from '../../../api/contract/jobs.ts';
+import type { TrainSource } from '../../../core/jobs/params.ts';
 import { floatOption, intOption, printJson, UsageError, withProject } from '../context.ts';
 import { progressBar, interruptSignal } from '../progress.ts';
 import { parseLayers } from '../../../core/model/config.ts';
 import { UserError } from '../../../core/errors.ts';
 import type { CommandGroups } from './index.ts';
+import { downloadWithProgress } from './weights.ts';
 
 /**
  * Waits for a job with a progress bar on stderr; the first Ctrl-C cancels the job and waits for it to stop.
@@ -93,7 +95,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     .command('train')
     .description('fine-tune an STM model on the labelled clips of a project')
     .argument('<dir>', 'project folder')
-    .option('--from <model|weights>', 'start from a project model (id or name) or a weights file (ImageNet ResNet-50, TSM, our checkpoint); default: scratch')
+    .option('--from <model|weights>', 'start from a project model (id or name), a weights file (ImageNet ResNet-50, TSM, our checkpoint) or downloaded weights by name ("weights list"; they bring their layout); default: scratch')
     .option('--name <name>', 'name of the new model')
     .option('--variant <variant>', 'stm | cstm | cmm | tsn', 'stm')
     .option('--layers <a,b,c,d>', 'blocks per stage', '3,4,6,3')
@@ -122,6 +124,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
           job = await local.client.call('jobs.resume', { id: opts.resume });
         } else {
           const from = opts.from === undefined ? { kind: 'scratch' as const } : await trainSource(local, opts.from);
+          if (!from) return;
           job = await local.client.call('train.start', {
             from,
             ...(opts.name ? { name: opts.name } : {}),
@@ -153,10 +156,15 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     });
 }
 
-async function trainSource(local: LocalApi, ref: string): Promise<{ kind: 'model'; modelId: number } | { kind: 'weights'; path: string }> {
+async function trainSource(local: LocalApi, ref: string): Promise<TrainSource | null> {
   const models = await local.client.call('models.list', {});
   const match = models.find((m) => String(m.id) === ref || m.name === ref);
   if (match) return { kind: 'model', modelId: match.id };
   if (existsSync(ref)) return { kind: 'weights', path: ref };
-  throw new UsageError(`--from: no model "${ref}" in the project and no such weights file`);
+  const weights = await local.client.call('weights.list', {});
+  const entry = weights.catalogue.find((w) => w.name === ref);
+  // Catalogue weights that are not cached yet are downloaded first (Ctrl-C cancels: null, exit code 130).
+  if (entry && entry.status !== 'cached' && !(await downloadWithProgress(local.client, ref))) return null;
+  if (entry || weights.custom.some((w) => w.name === ref)) return { kind: 'pretrained', name: ref };
+  throw new UsageError(`--from: no model "${ref}" in the project, no such weights file and no such name in "stm-studio weights list"`);
 }
