@@ -110,7 +110,8 @@ export class TrainReplica {
       const x = this.input(shard.x, clips);
       let kept: tf.Tensor2D | null = null;
       const { value, grads } = tf.variableGrads(() => {
-        const { clipLogits } = this.network.forward(x, { training: true, ...this.prefix });
+        // With stages 1–3 frozen only the small last stage learns: its activations fit without recomputation.
+        const { clipLogits } = this.network.forward(x, { training: true, recompute: this.prefix.frozenStages < 3, ...this.prefix });
         kept = tf.keep(clipLogits);
         let loss = weightedLoss(clipLogits, shard.labels, this.classWeights, weightSum);
         if (withDecay && this.settings.weightDecay > 0 && this.decayed.length) {
