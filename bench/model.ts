@@ -5,17 +5,28 @@
  * 4 GiB; if the step fails at 224² it is retried at smaller sizes and the figure names the size that ran);
  * the same figures from the PyTorch reference (bench/reference/stm.py, 2 threads) and ONNX Runtime
  * (bench/onnx.ts, if present); ratios against PyTorch (targets: train ≤ 3× its time, inference ≥ 0.5× its clips/s).
+ * On the CPU backends the training step runs through the training job's own engine instead: with 1 worker,
+ * one per core (data-parallel) and stages 1–3 frozen on ONNX Runtime, each with its CPU time (all threads),
+ * the memory each worker needed and the process's peak resident memory, against PyTorch on every core; the
+ * first line names the CPU, its cores, SIMD width and load average (targets: full step ≤ 3.5× PyTorch's time,
+ * 1 → 2 workers ≥ 1.7×, stages 1–3 frozen ≤ 1× PyTorch's full step).
  * STM_BENCH_MODEL=tiny runs a tiny configuration (smoke test).
  * On a GPU: STM_BACKEND=webgpu (or tfjs-node-gpu) runs tfjs there, batches of GPU_INFER_BATCH clips;
  * STM_BENCH_TORCH_DEVICE=cuda times PyTorch on the GPU too, in fp32 and in bf16 autocast with channels-last
  * (the ratios are against fp32); STM_BENCH_PYTHON names the python with torch (default /usr/bin/python3).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { createWorkerPool, runInWorker } from '../src-main/core/compute/worker-pool.ts';
+import { resolveStmConfig } from '../src-main/core/model/config.ts';
+import { createStmNetwork } from '../src-main/core/model/network.ts';
+import { startParallelEngine } from '../src-main/core/jobs/train-parallel.ts';
+import { OnnxPrefix } from '../src-main/core/jobs/train-prefix.ts';
+import { clipValuesOf } from '../src-main/core/jobs/train-engine.ts';
+import { selectBackend, type BackendName } from '../src-main/core/compute/backends.ts';
 import { report, reportRatio, round } from './lib/report.ts';
 import type { BenchModelArgs } from './lib/stm-worker.ts';
 
@@ -33,6 +44,8 @@ export const GPU_INFER_BATCH = 8;
 const GPU_BACKENDS = ['webgpu', 'tfjs-node-gpu'];
 const TORCH_DEVICE = process.env.STM_BENCH_TORCH_DEVICE ?? 'cpu';
 const PYTHON = process.env.STM_BENCH_PYTHON ?? '/usr/bin/python3';
+/** Frozen stages of the frozen-prefix figure. */
+const FROZEN_STAGES = 3;
 /** Sizes to fall back to when a training step does not fit in memory. */
 const FALLBACK_TRAIN_SIZES = [160, 128, 96];
 
@@ -48,11 +61,21 @@ export async function run(): Promise<void> {
   const shape: Shape = process.env.STM_BENCH_MODEL === 'tiny' ? TINY : R50;
   const label = labelOf(shape);
   const args = benchArgs(shape);
+  reportMachine(availableParallelism());
 
   const inference = await tfjsInference(args, label);
   const torchInference = await pytorchReference(shape, 'inference', { inferBatch: inference.batch });
   if (TORCH_DEVICE !== 'cpu') await pytorchReference(shape, 'inference', { inferBatch: inference.batch, bf16ChannelsLast: true });
   const onnx = await onnxRuntime(shape, label);
+
+  if (!GPU_BACKENDS.includes(inference.backend)) {
+    await cpuTraining(shape, inference.backend as BackendName);
+    if (torchInference) {
+      reportRatio(SUITE, `tfjs inference / PyTorch clips/s (${label})`, inference.clipsPerSecond / torchInference.value, { min: 0.5 });
+      if (onnx !== null) reportRatio(SUITE, `ORT inference / PyTorch clips/s (${label})`, onnx / torchInference.value, { min: 1.5 });
+    }
+    return;
+  }
 
   // The largest size that trains (224² on wasm with the model's gradient checkpointing); PyTorch is timed
   // at the same size for the ratio.
@@ -71,6 +94,94 @@ export async function run(): Promise<void> {
     if (onnx !== null) reportRatio(SUITE, `ORT inference / PyTorch clips/s (${label})`, onnx / torchInference.value, { min: 1 });
   }
   if (torchTrain && train !== null) reportRatio(SUITE, `tfjs train step / PyTorch (${labelOf(trainShape)})`, train / torchTrain.value, { max: 3 });
+}
+
+/** What every figure of this run was measured on. */
+function reportMachine(cores: number): void {
+  const flags = existsSync('/proc/cpuinfo') ? (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').split(/\s+/) : [];
+  const simd = flags.includes('avx512f') ? 'AVX-512 (512-bit)' : flags.includes('avx2') ? 'AVX2 (256-bit)' : flags.includes('sse2') ? 'SSE2 (128-bit)' : process.arch === 'arm64' ? 'NEON (128-bit)' : 'unknown';
+  report({ suite: SUITE, figure: 'machine', value: cores, unit: 'cores', cpu: cpus()[0]?.model ?? 'unknown', nativeSimd: simd, wasmSimd: '128-bit', loadAverage1m: round(loadavg()[0], 2) });
+}
+/**
+ * The training step on the CPU through the training job's engine: 1 worker, one per core (at most one per
+ * clip), stages 1–3 frozen on ONNX Runtime; PyTorch's full step on every core; ratios by wall and CPU time.
+ */
+async function cpuTraining(shape: Shape, backend: BackendName): Promise<void> {
+  const label = labelOf(shape);
+  const cores = availableParallelism();
+  const workers = Math.min(cores, TRAIN_CLIPS);
+  const oneWorker = await trainStep(shape, backend, 1, 0);
+  const allWorkers = cores > 1 ? await trainStep(shape, backend, workers, 0) : oneWorker;
+  const frozen = await trainStep(shape, backend, workers, FROZEN_STAGES);
+  const torchTrain = await pytorchReference(shape, 'train', { threads: cores });
+  if (oneWorker !== null && allWorkers !== null && cores > 1) {
+    reportRatio(SUITE, `train step speed-up, 1 → ${workers} workers (${label})`, oneWorker.ms / allWorkers.ms, { min: 1.7 });
+    // What the speed-up would be with a core per worker: the workers' CPU time, the parallel overhead included.
+    reportRatio(SUITE, `train step speed-up, 1 → ${workers} workers, from CPU time (${label})`, (workers * oneWorker.cpuMs) / allWorkers.cpuMs, { min: 1.7 });
+  }
+  if (!torchTrain) return;
+  if (allWorkers !== null) reportRatio(SUITE, `tfjs train step, all workers / PyTorch (${label})`, allWorkers.ms / torchTrain.value, { max: 3.5 });
+  if (frozen !== null) reportRatio(SUITE, `train step, stages 1–${FROZEN_STAGES} frozen on ORT / PyTorch full step (${label})`, frozen.ms / torchTrain.value, { max: 1 });
+  if (torchTrain.cpu_ms !== undefined) {
+    if (allWorkers !== null) reportRatio(SUITE, `tfjs train step / PyTorch, CPU time (${label})`, allWorkers.cpuMs / torchTrain.cpu_ms, { max: 3.5 });
+    if (frozen !== null) reportRatio(SUITE, `train step, stages 1–${FROZEN_STAGES} frozen on ORT / PyTorch full step, CPU time (${label})`, frozen.cpuMs / torchTrain.cpu_ms, { max: 1 });
+  }
+}
+
+/**
+ * The median of two training steps on a global batch of 2 random clips after a warm-up step, through the
+ * training job's engine with `workers` replicas; with `frozen` > 0 the stem and first stages run on ONNX
+ * Runtime in front of it. Reports the step, each worker's memory and the process's peak resident memory.
+ */
+async function trainStep(shape: Shape, backend: BackendName, workers: number, frozen: number): Promise<{ ms: number; cpuMs: number } | null> {
+  const label = labelOf(shape);
+  const what = frozen ? `stages 1–${frozen} frozen on ORT, ${workers} worker${workers > 1 ? 's' : ''}` : `${workers} worker${workers > 1 ? 's' : ''}`;
+  const figure = `train step ${TRAIN_CLIPS} clips ${label}, ${what}`;
+  await selectBackend('cpu'); // only draws the starting weights here; the replicas run on `backend`
+  const config = resolveStmConfig({ variant: 'stm', layers: shape.layers, baseWidth: shape.width, frames: shape.frames, classes: shape.classes, inputSize: shape.size, dropout: 0 });
+  const start = createStmNetwork(config, { seed: 1 });
+  const weights = await start.stateDict();
+  start.dispose();
+  const settings = { optimizer: 'sgd' as const, lr: 0.01, momentum: 0.9, weightDecay: 5e-4, freeze: frozen };
+  let prefix: OnnxPrefix | null = null;
+  let engine: Awaited<ReturnType<typeof startParallelEngine>> | null = null;
+  try {
+    prefix = frozen ? await OnnxPrefix.create(weights, config, frozen) : null;
+    engine = await startParallelEngine({
+      config, weights, optimizer: [], settings, classWeights: new Array<number>(shape.classes).fill(1), workers, shards: workers, backend, fromStage: frozen,
+    });
+    const x = Float32Array.from({ length: TRAIN_CLIPS * clipValuesOf(config) }, () => Math.random() * 2 - 1);
+    const labels = Array.from({ length: TRAIN_CLIPS }, (_, i) => i % shape.classes);
+    const step = async () => {
+      const input = prefix ? await prefix.features(x, TRAIN_CLIPS) : x;
+      await engine!.step({ x: input, labels }, 0.01);
+    };
+    await step();
+    const times: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      await step();
+      times.push(performance.now() - t0);
+      const used = process.cpuUsage(c0);
+      cpu.push((used.user + used.system) / 1000);
+    }
+    const ms = Math.min(...times);
+    const cpuMs = Math.min(...cpu);
+    const memory = await engine.memoryPerWorker();
+    // cpuMs: CPU time of every thread of this process (the workers' too), which a loaded machine disturbs less.
+    report({ suite: SUITE, figure, value: round(ms, 1), unit: 'ms', cpuMs: round(cpuMs, 1), backend, workers });
+    report({ suite: SUITE, figure: `${figure}: memory per worker`, value: round(Math.max(...memory), 0), unit: 'MiB', limit: backend === 'wasm' ? 4096 : null });
+    report({ suite: SUITE, figure: `${figure}: peak resident memory, whole process`, value: round(process.resourceUsage().maxRSS / 1024, 0), unit: 'MiB' });
+    return { ms, cpuMs };
+  } catch (err) {
+    report({ suite: SUITE, figure, value: 0, unit: 'failed', reason: err instanceof Error ? err.message : String(err) });
+    return null;
+  } finally {
+    await engine?.dispose();
+    await prefix?.dispose();
+  }
 }
 
 export function labelOf(shape: Shape): string {
@@ -117,13 +228,15 @@ async function tfjsTrainStep(args: BenchModelArgs, label: string): Promise<numbe
 interface TorchFigure {
   figure: string;
   value: number;
+  /** Train step: CPU time of all its threads, ms. */
+  cpu_ms?: number;
   threads: number;
   torch: string;
 }
 
-export async function pytorchReference(shape: Shape, what: 'inference' | 'train', opts: { inferBatch?: number; bf16ChannelsLast?: boolean } = {}): Promise<TorchFigure | null> {
+export async function pytorchReference(shape: Shape, what: 'inference' | 'train', opts: { inferBatch?: number; bf16ChannelsLast?: boolean; threads?: number } = {}): Promise<TorchFigure | null> {
   const label = labelOf(shape);
-  const argv = [fileURLToPath(REFERENCE), '--layers', shape.layers.join(','), '--width', String(shape.width), '--frames', String(shape.frames), '--size', String(shape.size), '--classes', String(shape.classes), '--threads', '2', '--train-clips', String(TRAIN_CLIPS), '--device', TORCH_DEVICE];
+  const argv = [fileURLToPath(REFERENCE), '--layers', shape.layers.join(','), '--width', String(shape.width), '--frames', String(shape.frames), '--size', String(shape.size), '--classes', String(shape.classes), '--threads', String(opts.threads ?? 2), '--train-clips', String(TRAIN_CLIPS), '--device', TORCH_DEVICE];
   const batch = opts.inferBatch ?? 1;
   argv.push(...(what === 'inference' ? ['--train-steps', '0', '--infer-batch', String(batch), '--infer-clips', String(Math.max(4, 4 * batch))] : ['--infer-clips', '0', '--train-steps', TORCH_DEVICE === 'cpu' ? '1' : '5']));
   if (opts.bf16ChannelsLast) argv.push('--precision', 'bf16', '--channels-last');
@@ -131,7 +244,8 @@ export async function pytorchReference(shape: Shape, what: 'inference' | 'train'
   const figure = what === 'inference' ? `PyTorch inference ${label}${variant}` : `PyTorch train step ${TRAIN_CLIPS} clips ${label}${variant}`;
   let stdout: string;
   try {
-    ({ stdout } = await promisify(execFile)(PYTHON, argv, { maxBuffer: 1 << 20 }));
+    // Idle OpenMP threads sleep instead of spinning, so PyTorch's CPU time counts work only.
+    ({ stdout } = await promisify(execFile)(PYTHON, argv, { maxBuffer: 1 << 20, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } }));
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     const reason = text.split('\n').find((l) => /Error/.test(l)) ?? text.split('\n')[0];
@@ -139,7 +253,7 @@ export async function pytorchReference(shape: Shape, what: 'inference' | 'train'
     return null;
   }
   const line = JSON.parse(stdout.trim().split('\n').at(-1)!) as TorchFigure & { gpu?: string };
-  report({ suite: SUITE, figure, value: round(line.value, what === 'inference' ? 3 : 1), unit: what === 'inference' ? 'clips/s' : 'ms', threads: line.threads, torch: line.torch, ...(what === 'inference' ? { batch } : {}), ...(line.gpu ? { gpu: line.gpu } : {}) });
+  report({ suite: SUITE, figure, value: round(line.value, what === 'inference' ? 3 : 1), unit: what === 'inference' ? 'clips/s' : 'ms', ...(line.cpu_ms !== undefined ? { cpuMs: round(line.cpu_ms, 1) } : {}), threads: line.threads, torch: line.torch, ...(what === 'inference' ? { batch } : {}), ...(line.gpu ? { gpu: line.gpu } : {}) });
   return line;
 }
 

@@ -100,7 +100,8 @@ export interface WorkerPool<In, Out> {
   /** The backend every worker runs on and why (the first worker chose; the others were told the same). */
   readonly backend: BackendSelection;
   readonly size: number;
-  run(input: In, options?: { signal?: AbortSignal }): Promise<Out>;
+  /** `worker` pins the task to one worker (0-based): replicas that keep state each get their own share. */
+  run(input: In, options?: { signal?: AbortSignal; worker?: number }): Promise<Out>;
   dispose(): Promise<void>;
 }
 
@@ -110,6 +111,8 @@ interface Task {
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
   signal?: AbortSignal;
+  /** The only worker that may run this task. */
+  worker?: number;
 }
 
 interface PoolWorker {
@@ -157,10 +160,11 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
   let disposed = false;
 
   const dispatch = () => {
-    for (const slot of workers) {
+    for (const [index, slot] of workers.entries()) {
       if (slot.busy || !slot.alive) continue;
-      const task = queue.shift();
-      if (!task) return;
+      const at = queue.findIndex((t) => t.worker === undefined || t.worker === index);
+      if (at < 0) continue;
+      const [task] = queue.splice(at, 1);
       slot.busy = task;
       slot.worker.postMessage({ type: 'run', id: task.id, input: task.input } satisfies ToWorker);
     }
@@ -182,6 +186,11 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
       slot.alive = false;
       slot.busy?.reject(err);
       slot.busy = null;
+      const index = workers.indexOf(slot);
+      for (const task of queue.filter((t) => t.worker === index)) {
+        queue.splice(queue.indexOf(task), 1);
+        task.reject(err);
+      }
       if (!disposed && workers.every((w) => !w.alive)) for (const task of queue.splice(0)) task.reject(new Error(`every ${exportName} worker stopped: ${err.message}`));
     };
     slot.worker.on('error', lose);
@@ -191,13 +200,14 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
   return {
     backend: selection,
     size,
-    run(input: In, runOptions: { signal?: AbortSignal } = {}) {
+    run(input: In, runOptions: { signal?: AbortSignal; worker?: number } = {}) {
       if (disposed) return Promise.reject(new Error('the worker pool was disposed'));
       if (workers.every((w) => !w.alive)) return Promise.reject(new Error(`every ${exportName} worker has stopped`));
-      const { signal } = runOptions;
+      const { signal, worker } = runOptions;
       if (signal?.aborted) return Promise.reject(cancelled(`${exportName} task`));
+      if (worker !== undefined && !workers[worker]?.alive) return Promise.reject(new Error(`${exportName} worker ${worker} is not running`));
       return new Promise<Out>((resolve, reject) => {
-        const task: Task = { id: nextId++, input, resolve: resolve as (v: unknown) => void, reject, signal };
+        const task: Task = { id: nextId++, input, resolve: resolve as (v: unknown) => void, reject, signal, worker };
         signal?.addEventListener(
           'abort',
           () => {

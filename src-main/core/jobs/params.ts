@@ -54,6 +54,21 @@ export interface TrainParams {
   backend?: BackendName | 'auto';
   /** Where `backend` came from (recorded when the job is submitted). */
   backendSource?: PreferenceOrigin;
+  /**
+   * Worker threads that train data-parallel, one replica each. Absent: one per core on the wasm and cpu
+   * backends (one thread each), one on the others (already parallel); never more than the batch's clips.
+   */
+  workers?: number;
+  /**
+   * BatchNorm groups per batch (absent: one per worker). Each group is normalised with its own statistics,
+   * so a one-worker run with N groups computes what N workers compute.
+   */
+  bnGroups?: number;
+  /**
+   * Where frozen stages (`freeze` > 0) run: as an ONNX graph on ONNX Runtime, the rest training on tfjs
+   * (absent: onnx on the wasm and cpu backends), or inside the tfjs network.
+   */
+  frozenPrefix?: 'onnx' | 'tfjs';
 }
 
 export interface WindowSpec {
@@ -110,8 +125,8 @@ export interface JobParams {
   probe: ProbeParams;
 }
 
-/** Every training parameter that has a default (all but the name and the backend). */
-export const DEFAULT_TRAIN_PARAMS: Required<Omit<TrainParams, 'name' | 'backend' | 'backendSource'>> = {
+/** Every training parameter that has a default (all but the name, the backend and the automatic choices). */
+export const DEFAULT_TRAIN_PARAMS: Required<Omit<TrainParams, 'name' | 'backend' | 'backendSource' | 'workers' | 'bnGroups' | 'frozenPrefix'>> = {
   from: { kind: 'scratch' },
   variant: 'stm',
   layers: [3, 4, 6, 3],

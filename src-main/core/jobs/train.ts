@@ -4,77 +4,44 @@
  * weighting, early stopping, frozen early stages. Every epoch stores loss, top-1, per-class P/R/F1 and the
  * confusion matrix, writes a resumable checkpoint (weights + optimizer state) and keeps the best weights as
  * the model's file.
+ *
+ * `TrainingRun` owns one run: what it trains on (dataset, split, class weights, sampling), where it stands
+ * (epoch, best score) and the engine that does the arithmetic (train-engine.ts); checkpoint files are
+ * train-checkpoint.ts's, input batches train-batches.ts's.
  */
 import { existsSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
-import { selectBackend } from '../compute/backends.ts';
-import { clipsPerRun, watchGpuDevice, whileDeviceAlive } from '../compute/webgpu-device.ts';
+import { selectBackend, type BackendSelection } from '../compute/backends.ts';
+import { clipsPerRun, watchGpuDevice } from '../compute/webgpu-device.ts';
 import { requireFfmpegTools } from '../media/locate.ts';
 import { ClipFrameCache } from './frame-cache.ts';
 import { seededRng } from '../media/sampling.ts';
 import { createStmNetwork, type StmNetwork } from '../model/network.ts';
-import { checkpointInfoFromMetadata, checkpointMetadata, IMAGENET_NORMALIZATION } from '../model/checkpoint.ts';
-import { encodeSafetensors, readSafetensors, type StoredTensor } from '../model/safetensors.ts';
 import { evaluate, softmax, argmax, type Evaluation } from '../figures/metrics.ts';
-import { splitClips, shuffled } from './split.ts';
+import { splitClips, shuffled, type ClipSplit } from './split.ts';
 import { loadDataset, type LabelledClip, type ProjectDataset } from './dataset.ts';
 import { chunks, loadBatch, statisticsBatches, type Batch, type BatchSampling } from './train-batches.ts';
-import { archOf, buildStartingNetwork, saveCheckpointAtomically, startedFromMetadata, type StartedFrom } from './model-files.ts';
-import { writeFileAtomic } from '../files/atomic-write.ts';
+import { archOf, buildStartingNetwork, startedFromMetadata, type StartedFrom } from './model-files.ts';
 import { jobParamsOf, type TrainParams } from './params.ts';
-import { recomputeBatchNormStatistics } from './train-bn.ts';
 import { clearTrainStepsFrom, recordTrainStep, StepCurve, type TrainStepPoint } from './train-steps.ts';
+import {
+  bestCheckpointRelative, FRESH_PROGRESS, lastCheckpointPath, readResumable, writeBestCheckpoint, writeResumable,
+  type OptimizerSlot, type TrainProgress,
+} from './train-checkpoint.ts';
+import { TrainReplica } from './train-replica.ts';
+import { clipValuesOf, LocalEngine, type TrainingEngine } from './train-engine.ts';
+import { startParallelEngine } from './train-parallel.ts';
+import { OnnxPrefix } from './train-prefix.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
-/** Progress of a training run, kept in the resumable checkpoint. */
-interface TrainState {
-  /** Epochs completed. */
-  epoch: number;
-  bestEpoch: number;
-  bestTop1: number;
-  bestLoss: number;
-  /** Epochs since the best one (early stopping). */
-  stale: number;
-  /** Optimizer tensor names, in the order the tensors are stored. */
-  optimizerNames: string[];
-}
+export { lastCheckpointPath } from './train-checkpoint.ts';
 
 export function trainParamsOf(job: JobRecord): TrainParams {
   return jobParamsOf(job, 'train');
-}
-
-export function lastCheckpointPath(project: Project, modelId: number): string {
-  return join(project.modelsDir, `${modelId}.last.safetensors`);
-}
-
-function bestCheckpointRelative(modelId: number): string {
-  return join('models', `${modelId}.safetensors`);
-}
-
-/** Variables the optimizer updates: everything trainable except the stem and the first `freeze` stages. */
-function trainableOf(network: StmNetwork, freeze: number): tf.Variable[] {
-  if (freeze <= 0) return network.trainableVariables();
-  const frozenPrefixes = ['conv1.', 'bn1.', ...Array.from({ length: freeze }, (_, i) => `layer${i + 1}.`)];
-  const frozen = new Set<tf.Variable>();
-  for (const [name, variable] of network.variables()) if (frozenPrefixes.some((p) => name.startsWith(p))) frozen.add(variable);
-  return network.trainableVariables().filter((v) => !frozen.has(v));
-}
-
-/** Adam whose learning rate can change between steps (SGD with momentum has `setLearningRate` already). */
-class ScheduledAdam extends tf.AdamOptimizer {
-  setLearningRate(lr: number): void {
-    this.learningRate = lr;
-  }
-}
-
-type ScheduledOptimizer = tf.Optimizer & { setLearningRate(lr: number): void };
-
-function makeOptimizer(params: TrainParams): ScheduledOptimizer {
-  return params.optimizer === 'adam' ? new ScheduledAdam(params.lr, 0.9, 0.999) : new tf.MomentumOptimizer(params.lr, params.momentum);
 }
 
 /** The learning rate of step `step` (0-based) of `steps`. */
@@ -97,117 +64,232 @@ function frameCacheNote(cache: ClipFrameCache): string {
   return `frame cache: ${spans} clip spans decoded once and held in memory (${mb(bytes)})${overflow ? `; ${overflow} over the ${mb(cache.budgetBytes)} budget are decoded at every use` : ''}`;
 }
 
-/**
- * Softmax cross-entropy of clip logits, each clip weighted by its class weight, summed and divided by
- * `weightSum` (the whole batch's weight, so that the parts of a batch add up to its weighted mean).
- */
-function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number[], k: number, weightSum: number): tf.Scalar {
-  const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), k);
-  const perClip = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(clipLogits)), 1));
-  const w = tf.tensor1d(labels.map((l) => weights[l]));
-  return tf.div(tf.sum(tf.mul(perClip, w)), weightSum) as tf.Scalar;
+function prefixCacheNote(prefix: OnnxPrefix): string {
+  const kept = `frozen-prefix cache: feature maps of ${prefix.cachedClips} validation clip(s) kept across epochs (${prefix.cachedMiB.toFixed(0)} MB)`;
+  const over = prefix.overflow ? `; ${prefix.overflow} over the ${(prefix.budgetBytes / 2 ** 20).toFixed(0)} MB budget are recomputed` : '';
+  return `${kept}${over}; training clips get new random offsets and crops every epoch, so their maps are computed anew`;
 }
 
-async function saveResumable(path: string, network: StmNetwork, optimizer: tf.Optimizer, classNames: string[], state: Omit<TrainState, 'optimizerNames'>): Promise<void> {
-  const tensors = await network.stateDict();
-  const slots = await optimizer.getWeights();
-  const names: string[] = [];
-  for (const [i, slot] of slots.entries()) {
-    names.push(slot.name);
-    const data = (await slot.tensor.data()) as Float32Array;
-    tensors.set(`optimizer/${i}`, { dtype: 'F32', shape: slot.tensor.shape.length ? slot.tensor.shape : [1], data: Float32Array.from(data) });
+/** The project's classes as training sees them: names, index by id, and which augmentations apply to which. */
+interface ClassSetup {
+  names: string[];
+  index: Map<number, number>;
+  flipSafe: Set<number>;
+  partnerOf: Map<number, number>;
+}
+
+function classSetupOf(dataset: ProjectDataset): ClassSetup {
+  const index = new Map(dataset.classes.map((c, i) => [c.id, i]));
+  return {
+    names: dataset.classes.map((c) => c.name),
+    index,
+    flipSafe: new Set(dataset.classes.filter((c) => c.flipSafe).map((c) => c.id)),
+    partnerOf: new Map(dataset.classes.flatMap((c) => (c.reverseOf !== null && index.has(c.reverseOf) ? [[c.id, c.reverseOf] as const] : []))),
+  };
+}
+
+/** The network a run starts from, its model row and where it stands: fresh, or resumed from its last checkpoint. */
+interface RunStart {
+  network: StmNetwork;
+  model: ModelRecord;
+  progress: TrainProgress;
+  optimizer: OptimizerSlot[];
+}
+
+async function startOrResume(project: Project, job: JobRecord, params: TrainParams, classNames: string[], hooks: JobHooks): Promise<RunStart> {
+  const resumeFrom = job.modelId !== null ? lastCheckpointPath(project, job.modelId) : null;
+  if (job.modelId !== null && resumeFrom && existsSync(resumeFrom)) {
+    const model = project.models.require(job.modelId);
+    const { info, snapshot, progress } = readResumable(resumeFrom);
+    if (info.config.classes !== classNames.length || model.classes.join('\n') !== classNames.join('\n')) {
+      throw new UserError('conflict', `The classes changed since job ${job.id} started (${model.classes.join(', ')} → ${classNames.join(', ')}); start a new training instead.`);
+    }
+    const network = createStmNetwork(info.config, { weights: snapshot.weights, source: resumeFrom });
+    hooks.log(`resuming from the checkpoint after epoch ${progress.epoch} (best so far: epoch ${progress.bestEpoch})`);
+    return { network, model, progress, optimizer: snapshot.optimizer };
   }
-  const metadata = checkpointMetadata({
-    config: network.config,
-    classNames,
-    normalization: IMAGENET_NORMALIZATION,
-    sampling: { strategy: 'tsn-segments', frames: network.config.frames, size: network.config.inputSize },
-    extra: { train_state: JSON.stringify({ ...state, optimizerNames: names }) },
+  const start = await buildStartingNetwork(project, params, classNames, hooks);
+  const model = project.models.insert({
+    name: params.name ?? `${start.network.config.variant} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+    arch: { ...archOf(start.network.config), ...(start.startedFrom ? { startedFrom: start.startedFrom } : {}) },
+    classes: classNames,
+    parentModelId: start.parentModelId,
   });
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata), 'training checkpoint');
+  project.jobs.update(job.id, { modelId: model.id });
+  return { network: start.network, model, progress: { ...FRESH_PROGRESS }, optimizer: [] };
 }
 
-async function loadResumable(path: string, optimizer: tf.Optimizer): Promise<{ network: StmNetwork; state: TrainState }> {
-  const file = readSafetensors(path);
-  const info = checkpointInfoFromMetadata(file.metadata, path);
-  const state = JSON.parse(info.extra.train_state ?? 'null') as TrainState | null;
-  if (!state) throw new UserError('invalid_input', `${path} has no training state; it cannot be resumed.`);
-  const network = createStmNetwork(info.config);
-  network.loadState(new Map([...file.tensors].filter(([n]) => !n.startsWith('optimizer/'))), { strict: true, source: path });
-  const slots = state.optimizerNames.map((name, i) => {
-    const stored: StoredTensor | undefined = file.tensors.get(`optimizer/${i}`);
-    if (!stored) throw new UserError('invalid_input', `${path}: optimizer tensor ${i} ("${name}") is missing`);
-    return { name, tensor: tf.tensor(stored.data as Float32Array, stored.shape) };
-  });
-  if (slots.length) await optimizer.setWeights(slots);
-  return { network, state };
+/** What does a run's arithmetic: the engine, and the frozen prefix on ONNX Runtime that feeds it (if any). */
+interface Compute {
+  engine: TrainingEngine;
+  prefix: OnnxPrefix | null;
+  /** Clips one forward pass may hold (fewer than a batch where a GPU's buffers are too small). */
+  passClips: number;
+}
+
+/**
+ * The engine a run trains with: one replica per worker thread when several workers are asked for (by
+ * default one per core on wasm and cpu, whose kernels run one thread each), else the replica in this thread;
+ * frozen stages run on ONNX Runtime in front of it (by default on those backends).
+ */
+async function startCompute(start: RunStart, params: TrainParams, classWeights: number[], backend: BackendSelection, hooks: JobHooks): Promise<Compute> {
+  const perCore = backend.name === 'wasm' || backend.name === 'cpu';
+  const asked = params.workers ?? (perCore ? availableParallelism() : 1);
+  const workers = Math.max(1, Math.min(asked, params.batch));
+  const config = start.network.config;
+  const pass = clipsPerRun(config, params.batch);
+  if (pass.note) hooks.log(`${pass.note}; gradients of the parts are added up before each step`);
+  const groups = Math.max(workers, params.bnGroups ?? workers, Math.ceil(params.batch / pass.clips));
+  const groupNote = groups > 1 ? `; BatchNorm statistics per ${groups === workers ? 'replica' : `group of about ${Math.ceil(params.batch / groups)} clip(s)`}` : '';
+  const onnxPrefix = params.freeze > 0 && (params.frozenPrefix ?? (perCore ? 'onnx' : 'tfjs')) === 'onnx';
+  const prefix = onnxPrefix ? await OnnxPrefix.create(await start.network.stateDict(), config, params.freeze) : null;
+  const fromStage = prefix ? params.freeze : 0;
+  if (params.freeze > 0) {
+    hooks.log(
+      prefix
+        ? `frozen stem and stages 1–${params.freeze} run on ONNX Runtime (inference mode, BatchNorm folded); the rest trains on ${backend.name}`
+        : `frozen stem and stages 1–${params.freeze} run in inference mode on ${backend.name}`,
+    );
+  }
+  try {
+    if (workers === 1) {
+      const why = asked > 1 ? ` (a batch of ${params.batch} clip${params.batch === 1 ? '' : 's'} has nothing to share)` : params.workers === undefined ? ` (the ${backend.name} backend is parallel already)` : '';
+      hooks.log(`training in 1 worker thread${why}${groupNote}`);
+      const replica = new TrainReplica(start.network, params, classWeights, fromStage);
+      await replica.restoreOptimizer(start.optimizer);
+      return { engine: new LocalEngine(replica, groups), prefix, passClips: pass.clips };
+    }
+    const weights = await start.network.stateDict();
+    start.network.dispose();
+    const engine = await startParallelEngine({
+      config, weights, optimizer: start.optimizer, settings: params, classWeights, workers, shards: groups, backend: backend.name, fromStage,
+    });
+    hooks.log(`data-parallel training on ${workers} worker threads, one replica each: every batch of ${params.batch} clips is split between them and their gradients averaged${groupNote}`);
+    return { engine, prefix, passClips: pass.clips };
+  } catch (err) {
+    await prefix?.dispose();
+    throw err;
+  }
+}
+
+/** A run that stopped before its first checkpoint leaves no model behind (nothing to use or resume). */
+function dropUnusedModel(project: Project, modelId: number): void {
+  if (!project.models.require(modelId).weightsPath && !existsSync(lastCheckpointPath(project, modelId))) project.models.remove(modelId);
 }
 
 export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
-  const params = trainParamsOf(job);
-  const backend = await selectBackend(params.backend ?? 'auto', params.backendSource);
-  hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
-  watchGpuDevice();
-  const frameCache = new ClipFrameCache(await requireFfmpegTools());
-  const dataset = loadDataset(project, hooks, { frames: params.frames, requireTrainable: true });
-  const classNames = dataset.classes.map((c) => c.name);
-  const k = classNames.length;
-  const classIndex = new Map(dataset.classes.map((c, i) => [c.id, i]));
-  const flipSafe = new Set(dataset.classes.filter((c) => c.flipSafe).map((c) => c.id));
-  const partnerOf = new Map(dataset.classes.flatMap((c) => (c.reverseOf !== null && classIndex.has(c.reverseOf) ? [[c.id, c.reverseOf] as const] : [])));
-  const split = splitClips(dataset.clips, params.split, { valFraction: params.valFraction, seed: params.seed });
-  hooks.log(split.note);
-  // Every progress report carries the split, so the run page can say when there is no validation.
-  const validation = { clips: split.val.length, note: split.note };
-  if (split.train.length === 0) throw new UserError('invalid_input', 'No clip is left for training after the split; mark fewer clips as validation.');
-  const weights = classWeights(split.train, classIndex, k, params.classWeighting);
+  const run = await TrainingRun.prepare(project, job, hooks);
+  return run.execute();
+}
 
-  const optimizer = makeOptimizer(params);
-  let network: StmNetwork;
-  let model: ModelRecord;
-  let state: Omit<TrainState, 'optimizerNames'> = { epoch: 0, bestEpoch: 0, bestTop1: -1, bestLoss: Infinity, stale: 0 };
-  const resumeFrom = job.modelId !== null ? lastCheckpointPath(project, job.modelId) : null;
-  if (job.modelId !== null && resumeFrom && existsSync(resumeFrom)) {
-    model = project.models.require(job.modelId);
-    const resumed = await loadResumable(resumeFrom, optimizer);
-    network = resumed.network;
-    state = resumed.state;
-    if (network.config.classes !== k || model.classes.join('\n') !== classNames.join('\n')) {
-      network.dispose();
-      throw new UserError('conflict', `The classes changed since job ${job.id} started (${model.classes.join(', ')} → ${classNames.join(', ')}); start a new training instead.`);
-    }
-    hooks.log(`resuming from the checkpoint after epoch ${state.epoch} (best so far: epoch ${state.bestEpoch})`);
-  } else {
-    const start = await buildStartingNetwork(project, params, classNames, hooks);
-    network = start.network;
-    model = project.models.insert({
-      name: params.name ?? `${network.config.variant} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
-      arch: { ...archOf(network.config), ...(start.startedFrom ? { startedFrom: start.startedFrom } : {}) },
-      classes: classNames,
-      parentModelId: start.parentModelId,
-    });
-    project.jobs.update(job.id, { modelId: model.id });
+class TrainingRun {
+  private lastVal: Evaluation | null = null;
+  private lastTrainLoss = NaN;
+  private lastPenalty = NaN;
+  private readonly trainBatches: number;
+  private readonly perEpoch: number;
+
+  private constructor(
+    private readonly project: Project,
+    private readonly job: JobRecord,
+    private readonly hooks: JobHooks,
+    private readonly params: TrainParams,
+    private readonly frameCache: ClipFrameCache,
+    private readonly dataset: ProjectDataset,
+    private readonly classes: ClassSetup,
+    private readonly split: ClipSplit<LabelledClip>,
+    private readonly weights: number[],
+    private readonly engine: TrainingEngine,
+    private readonly prefix: OnnxPrefix | null,
+    /** Clips per validation and BatchNorm-statistics pass. */
+    private readonly passClips: number,
+    private model: ModelRecord,
+    private progress: TrainProgress,
+  ) {
+    this.trainBatches = Math.ceil(split.train.length / params.batch);
+    this.perEpoch = this.trainBatches + Math.ceil(split.val.length / passClips);
   }
 
-  try {
-    const trainable = trainableOf(network, params.freeze);
-    const decayed = trainable.filter((v) => v.shape.length >= 2);
-    const trainBatches = Math.ceil(split.train.length / params.batch);
-    const run = clipsPerRun(network.config, params.batch);
-    if (run.note) hooks.log(`${run.note}; gradients of the parts are added up before each step`);
-    const valBatches = Math.ceil(split.val.length / run.clips);
-    const perEpoch = trainBatches + valBatches;
-    const total = params.epochs * perEpoch;
-    const baseOptions = { frames: network.config.frames, size: network.config.inputSize, flip: params.flip, flipSafe, reverse: params.reverseAugment, partnerOf };
-    let lastVal: Evaluation | null = null;
-    let lastTrainLoss = NaN;
-    let lastPenalty = NaN;
+  static async prepare(project: Project, job: JobRecord, hooks: JobHooks): Promise<TrainingRun> {
+    const params = trainParamsOf(job);
+    const backend = await selectBackend(params.backend ?? 'auto', params.backendSource);
+    hooks.log(`compute backend: ${backend.name} (${backend.reason})`);
+    watchGpuDevice();
+    const frameCache = new ClipFrameCache(await requireFfmpegTools());
+    const dataset = loadDataset(project, hooks, { frames: params.frames, requireTrainable: true });
+    const classes = classSetupOf(dataset);
+    const split = splitClips(dataset.clips, params.split, { valFraction: params.valFraction, seed: params.seed });
+    hooks.log(split.note);
+    if (split.train.length === 0) throw new UserError('invalid_input', 'No clip is left for training after the split; mark fewer clips as validation.');
+    const weights = classWeights(split.train, classes.index, classes.names.length, params.classWeighting);
+
+    const start = await startOrResume(project, job, params, classes.names, hooks);
+    let compute: Compute;
+    try {
+      compute = await startCompute(start, params, weights, backend, hooks);
+    } catch (err) {
+      start.network.dispose();
+      dropUnusedModel(project, start.model.id);
+      throw err;
+    }
+    return new TrainingRun(project, job, hooks, params, frameCache, dataset, classes, split, weights, compute.engine, compute.prefix, compute.passClips, start.model, start.progress);
+  }
+
+  private get config() {
+    return this.engine.config;
+  }
+
+  /** How every batch is sampled; `rng` is the epoch's random stream. */
+  private sampling(rng: BatchSampling['rng']): BatchSampling {
+    const { params, classes } = this;
+    return { frames: this.config.frames, size: this.config.inputSize, flip: params.flip, flipSafe: classes.flipSafe, reverse: params.reverseAugment, partnerOf: classes.partnerOf, rng };
+  }
+
+  async execute(): Promise<JobOutcome> {
+    const { params, split } = this;
     let stoppedEarly = false;
-    hooks.log(`learning rate ${params.lr}${params.lrSchedule === 'cosine' ? `, cosine decay to 0 over ${params.epochs * trainBatches} steps` : ', constant'}`);
+    try {
+      this.logSettings();
+      const firstEpoch = this.progress.epoch + 1;
+      for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
+        await this.runEpoch(epoch, epoch === firstEpoch);
+        if (params.patience > 0 && this.progress.stale >= params.patience) {
+          this.hooks.log(`early stop: no better validation score for ${params.patience} epoch(s); best was epoch ${this.progress.bestEpoch}`);
+          stoppedEarly = true;
+          break;
+        }
+      }
+      rmSync(lastCheckpointPath(this.project, this.model.id), { force: true });
+      const { progress } = this;
+      return {
+        modelId: this.model.id,
+        figures: {
+          model_id: this.model.id,
+          epochs: progress.epoch,
+          best_epoch: progress.bestEpoch,
+          train_loss: Number.isFinite(this.lastTrainLoss) ? this.lastTrainLoss : null,
+          weight_decay_penalty: Number.isFinite(this.lastPenalty) ? this.lastPenalty : null,
+          val_top1: split.val.length ? progress.bestTop1 : null,
+          val_loss: split.val.length ? progress.bestLoss : null,
+          stopped_early: stoppedEarly ? 1 : 0,
+        },
+      };
+    } catch (err) {
+      dropUnusedModel(this.project, this.model.id);
+      throw err;
+    } finally {
+      await this.engine.dispose();
+      await this.prefix?.dispose();
+    }
+  }
+
+  private logSettings(): void {
+    const { params, split, hooks, classes } = this;
+    hooks.log(`learning rate ${params.lr}${params.lrSchedule === 'cosine' ? `, cosine decay to 0 over ${params.epochs * this.trainBatches} steps` : ', constant'}`);
     if (params.reverseAugment) {
       hooks.log(
-        partnerOf.size
-          ? `reverse-pair augmentation: clips of ${partnerOf.size} classes with a reverse partner play backwards half the time, labelled as the partner`
+        classes.partnerOf.size
+          ? `reverse-pair augmentation: clips of ${classes.partnerOf.size} classes with a reverse partner play backwards half the time, labelled as the partner`
           : 'reverse-pair augmentation is on, but no trained class has a reverse partner: nothing is reversed',
       );
     }
@@ -215,239 +297,158 @@ export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHo
       const used = Math.min(params.preciseBnBatches, Math.floor(split.train.length / params.batch) || 1);
       hooks.log(`precise BatchNorm: running statistics recomputed over ${used} training batch(es) after each epoch`);
     }
+  }
 
-    const firstEpoch = state.epoch + 1;
-    for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
-      const base = (epoch - 1) * perEpoch;
-      const report = (done: number, note: string, trainStep?: TrainStepPoint) =>
-        hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note, validation, ...(trainStep ? { trainStep } : {}) });
-      report(0, `epoch ${epoch}/${params.epochs}`);
-      clearTrainStepsFrom(project, job.id, epoch);
-      // One random stream per epoch: a resumed run samples exactly what an uninterrupted one would.
-      const rng = seededRng(params.seed * 1000 + epoch);
-      const sampleOptions = { ...baseOptions, rng };
-      const order = chunks(shuffled(split.train, rng), params.batch);
-      const curve = new StepCurve(epoch, order.length);
-      let lossSum = 0;
-      let penalty = 0;
-      let correct = 0;
-      // The next batch loads while this one trains; a step that fails first leaves it unread, so its own
-      // failure (its files removed meanwhile) must not become an unhandled rejection.
-      const prefetch = (clips: (typeof order)[number]) => {
-        const loading = loadBatch(frameCache, dataset, clips, classIndex, { ...sampleOptions, training: true });
-        loading.catch(() => {});
-        return loading;
-      };
-      let next = prefetch(order[0]);
-      for (let b = 0; b < order.length; b++) {
-        hooks.throwIfCancelled();
-        const batch = await next;
-        if (b + 1 < order.length) next = prefetch(order[b + 1]);
-        optimizer.setLearningRate(learningRateAt(params, (epoch - 1) * trainBatches + b, params.epochs * trainBatches));
-        const { loss, penalty: batchPenalty, predicted } = await trainStep(network, optimizer, trainable, decayed, batch, weights, k, params, run.clips);
-        penalty = batchPenalty;
-        const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
-        lossSum += loss * batch.labels.length;
-        correct += batchCorrect;
-        const point = curve.add(b + 1, loss, batchCorrect, batch.labels.length);
-        if (point) recordTrainStep(project, job.id, point);
-        report(b + 1, `epoch ${epoch}/${params.epochs} · loss ${loss.toFixed(3)}`, point ?? undefined);
-      }
-      lastTrainLoss = lossSum / split.train.length;
+  private reporter(epoch: number) {
+    const { params } = this;
+    const base = (epoch - 1) * this.perEpoch;
+    const total = params.epochs * this.perEpoch;
+    // Every progress report carries the split, so the run page can say when there is no validation.
+    const validation = { clips: this.split.val.length, note: this.split.note };
+    return (done: number, note: string, trainStep?: TrainStepPoint) =>
+      this.hooks.report({ phase: 'training', done: base + done, total, unit: 'batches', epoch, epochs: params.epochs, note, validation, ...(trainStep ? { trainStep } : {}) });
+  }
+
+  private async runEpoch(epoch: number, first: boolean): Promise<void> {
+    const { params, split, project, job } = this;
+    const report = this.reporter(epoch);
+    report(0, `epoch ${epoch}/${params.epochs}`);
+    clearTrainStepsFrom(project, job.id, epoch);
+    // One random stream per epoch: a resumed run samples exactly what an uninterrupted one would.
+    const sampling = this.sampling(seededRng(params.seed * 1000 + epoch));
+    const train = await this.trainEpoch(epoch, sampling, report);
+    this.lastTrainLoss = train.loss;
+    this.lastPenalty = train.penalty;
+    project.metrics.insert({
+      jobId: job.id, modelId: this.model.id, epoch, step: epoch * this.trainBatches, split: 'train',
+      loss: train.loss, top1: train.top1, perClass: null, confusion: null,
+    });
+
+    await this.engine.syncStatistics();
+    if (params.preciseBnBatches > 0) {
+      report(this.trainBatches, `epoch ${epoch}/${params.epochs} · recomputing BatchNorm statistics`);
+      const statistics = statisticsBatches(this.frameCache, this.dataset, split.train, this.classes.index, { ...params, batch: this.passClips }, this.sampling(seededRng(params.seed * 1000 + epoch + 500)), this.hooks);
+      await this.engine.recalibrateBatchNorm(this.prefix ? this.prefixed(statistics) : statistics);
+    }
+
+    let top1 = train.top1;
+    let loss = train.loss;
+    if (split.val.length) {
+      const val = await this.validate(sampling, (done) => report(this.trainBatches + done, `epoch ${epoch}/${params.epochs} · validating`));
+      this.lastVal = val.evaluation;
+      top1 = val.evaluation.top1;
+      loss = val.loss;
       project.metrics.insert({
-        jobId: job.id, modelId: model.id, epoch, step: epoch * trainBatches, split: 'train',
-        loss: lastTrainLoss, top1: correct / split.train.length, perClass: null, confusion: null,
+        jobId: job.id, modelId: this.model.id, epoch, step: epoch * this.trainBatches, split: 'val',
+        loss: val.loss, top1, perClass: { ...val.evaluation.perClass }, confusion: val.evaluation.confusion,
       });
-
-      if (params.preciseBnBatches > 0) {
-        report(trainBatches, `epoch ${epoch}/${params.epochs} · recomputing BatchNorm statistics`);
-        await recomputeBatchNormStatistics(network, statisticsBatches(frameCache, dataset, split.train, classIndex, { ...params, batch: run.clips }, { ...baseOptions, rng: seededRng(params.seed * 1000 + epoch + 500) }, hooks));
-      }
-
-      let top1 = correct / split.train.length;
-      let loss = lastTrainLoss;
-      if (split.val.length) {
-        const val = await validate(frameCache, dataset, split.val, classIndex, network, classNames, weights, run.clips, sampleOptions, hooks, (done) => report(trainBatches + done, `epoch ${epoch}/${params.epochs} · validating`));
-        lastVal = val.evaluation;
-        top1 = val.evaluation.top1;
-        loss = val.loss;
-        project.metrics.insert({
-          jobId: job.id, modelId: model.id, epoch, step: epoch * trainBatches, split: 'val',
-          loss: val.loss, top1, perClass: { ...val.evaluation.perClass }, confusion: val.evaluation.confusion,
-        });
-      }
-      if (epoch === firstEpoch) hooks.log(frameCacheNote(frameCache));
-      lastPenalty = penalty;
-      const penaltyNote = params.weightDecay > 0 ? ` (weight-decay penalty ${penalty.toFixed(4)} apart)` : '';
-      hooks.log(`epoch ${epoch}: train loss ${lastTrainLoss.toFixed(4)}${penaltyNote}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
-
-      const improved = top1 > state.bestTop1 || (top1 === state.bestTop1 && loss < state.bestLoss);
-      state = improved
-        ? { epoch, bestEpoch: epoch, bestTop1: top1, bestLoss: loss, stale: 0 }
-        : { ...state, epoch, stale: state.stale + 1 };
-      if (improved) {
-        await saveCheckpointAtomically(join(project.dir, bestCheckpointRelative(model.id)), network, classNames, {
-          model_name: model.name,
-          epoch: String(epoch),
-          ...startedFromMetadata(model.arch.startedFrom as StartedFrom | undefined),
-        });
-        model = project.models.update(model.id, { weightsPath: bestCheckpointRelative(model.id), metrics: modelMetrics(state, lastVal, split.note, split.val) });
-      }
-      await saveResumable(lastCheckpointPath(project, model.id), network, optimizer, classNames, state);
-      if (params.patience > 0 && state.stale >= params.patience) {
-        hooks.log(`early stop: no better validation score for ${params.patience} epoch(s); best was epoch ${state.bestEpoch}`);
-        stoppedEarly = true;
-        break;
-      }
     }
-    rmSync(lastCheckpointPath(project, model.id), { force: true });
-    return {
-      modelId: model.id,
-      figures: {
-        model_id: model.id,
-        epochs: state.epoch,
-        best_epoch: state.bestEpoch,
-        train_loss: Number.isFinite(lastTrainLoss) ? lastTrainLoss : null,
-        weight_decay_penalty: Number.isFinite(lastPenalty) ? lastPenalty : null,
-        val_top1: split.val.length ? state.bestTop1 : null,
-        val_loss: split.val.length ? state.bestLoss : null,
-        stopped_early: stoppedEarly ? 1 : 0,
-      },
+    if (first) {
+      this.hooks.log(frameCacheNote(this.frameCache));
+      if (this.prefix) this.hooks.log(prefixCacheNote(this.prefix));
+    }
+    const penaltyNote = params.weightDecay > 0 ? ` (weight-decay penalty ${train.penalty.toFixed(4)} apart)` : '';
+    this.hooks.log(`epoch ${epoch}: train loss ${train.loss.toFixed(4)}${penaltyNote}${split.val.length ? `, val loss ${loss.toFixed(4)}, val top-1 ${(top1 * 100).toFixed(1)}%` : ''}`);
+    await this.endEpoch(epoch, top1, loss);
+  }
+
+  private async trainEpoch(epoch: number, sampling: BatchSampling, report: ReturnType<TrainingRun['reporter']>): Promise<{ loss: number; penalty: number; top1: number }> {
+    const { params, split, frameCache, dataset, classes } = this;
+    const order = chunks(shuffled(split.train, sampling.rng), params.batch);
+    const curve = new StepCurve(epoch, order.length);
+    // The next batch loads while this one trains; a step that fails first leaves it unread, so its own
+    // failure (its files removed meanwhile) must not become an unhandled rejection.
+    const load = (b: number) => {
+      const loading = loadBatch(frameCache, dataset, order[b], classes.index, { ...sampling, training: true });
+      loading.catch(() => {});
+      return loading;
     };
-  } catch (err) {
-    // A run that stopped before its first checkpoint leaves no model behind (nothing to use or resume).
-    if (!project.models.require(model.id).weightsPath && !existsSync(lastCheckpointPath(project, model.id))) {
-      project.models.remove(model.id);
+    let lossSum = 0;
+    /** The weight-decay penalty at the epoch's last step (it moves slowly; reported beside the data loss). */
+    let penalty = 0;
+    let correct = 0;
+    let next = load(0);
+    for (let b = 0; b < order.length; b++) {
+      this.hooks.throwIfCancelled();
+      const batch = await next;
+      if (b + 1 < order.length) next = load(b + 1);
+      const lr = learningRateAt(params, (epoch - 1) * this.trainBatches + b, params.epochs * this.trainBatches);
+      const { loss, penalty: stepPenalty, predicted } = await this.engine.step(await this.engineInput(batch), lr);
+      penalty = stepPenalty;
+      const batchCorrect = predicted.filter((p, i) => p === batch.labels[i]).length;
+      lossSum += loss * batch.labels.length;
+      correct += batchCorrect;
+      const point = curve.add(b + 1, loss, batchCorrect, batch.labels.length);
+      if (point) recordTrainStep(this.project, this.job.id, point);
+      report(b + 1, `epoch ${epoch}/${params.epochs} · loss ${loss.toFixed(3)}`, point ?? undefined);
     }
-    throw err;
-  } finally {
-    network.dispose();
-    optimizer.dispose();
+    return { loss: lossSum / split.train.length, penalty, top1: correct / split.train.length };
   }
-}
 
-function modelMetrics(
-  state: Omit<TrainState, 'optimizerNames'>,
-  val: Evaluation | null,
-  splitNote: string,
-  valClips: readonly LabelledClip[],
-): Record<string, unknown> {
-  return {
-    bestEpoch: state.bestEpoch,
-    valTop1: val ? state.bestTop1 : null,
-    valLoss: val ? state.bestLoss : null,
-    perClass: val?.perClass ?? null,
-    split: splitNote,
-    /** The probe's "validation clips" option reads these. */
-    valClipIds: valClips.map((c) => c.id),
-  };
-}
-
-/**
- * One optimizer step over a batch. Where the GPU's buffers cannot hold the whole batch it runs in parts of
- * `perRun` clips whose gradients add up to the whole batch's (BatchNorm then sees each part's statistics, as
- * with gradient accumulation in PyTorch).
- */
-async function trainStep(
-  network: StmNetwork,
-  optimizer: tf.Optimizer,
-  trainable: tf.Variable[],
-  decayed: tf.Variable[],
-  batch: Batch,
-  weights: number[],
-  k: number,
-  params: TrainParams,
-  perRun: number,
-): Promise<{ loss: number; penalty: number; predicted: number[] }> {
-  const { frames, inputSize: size } = network.config;
-  const clipValues = frames * size * size * 3;
-  const weightSum = Math.max(batch.labels.reduce((sum, l) => sum + weights[l], 0), 1e-8);
-  let summed: tf.NamedTensorMap | null = null;
-  let loss = 0;
-  let penalty = 0;
-  const predicted: number[] = [];
-  try {
-    for (let start = 0; start < batch.labels.length; start += perRun) {
-      const labels = batch.labels.slice(start, start + perRun);
-      const previous: tf.NamedTensorMap | null = summed;
-      let decay: tf.Scalar | null = null;
-      const [value, logits, grads] = tf.tidy((): [tf.Scalar, tf.Tensor2D, tf.NamedTensorMap] => {
-        const x = tf.tensor4d(batch.x.subarray(start * clipValues, (start + labels.length) * clipValues), [labels.length * frames, size, size, 3]);
-        let kept: tf.Tensor2D | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const { clipLogits } = network.forward(x, { training: true });
-          kept = tf.keep(clipLogits);
-          let partLoss = weightedLoss(clipLogits, labels, weights, k, weightSum);
-          if (start === 0 && params.weightDecay > 0 && decayed.length) {
-            // Added in pairs: tf.addN binds one buffer per input, beyond WebGPU's 8 storage buffers per shader.
-            const l2 = decayed.map((v) => tf.sum(tf.square(v))).reduce((a, b) => tf.add(a, b));
-            decay = tf.keep(tf.mul(l2, params.weightDecay / 2) as tf.Scalar);
-            partLoss = tf.add(partLoss, decay) as tf.Scalar;
-          }
-          return partLoss;
-        }, trainable);
-        const total = previous ? Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.add(previous[name]!, g)])) : grads;
-        return [value, kept as unknown as tf.Tensor2D, total];
+  private async validate(sampling: BatchSampling, onBatch: (done: number) => void): Promise<{ evaluation: Evaluation; loss: number }> {
+    const truth: number[] = [];
+    const predicted: number[] = [];
+    let lossSum = 0;
+    let weightSum = 0;
+    const batches = chunks(this.split.val, this.passClips);
+    for (let b = 0; b < batches.length; b++) {
+      this.hooks.throwIfCancelled();
+      const batch = await loadBatch(this.frameCache, this.dataset, batches[b], this.classes.index, { ...sampling, training: false });
+      const logits = await this.engine.predict(await this.engineInput(batch, batches[b].map((c) => c.id)));
+      logits.forEach((row, i) => {
+        const p = softmax(row);
+        const label = batch.labels[i];
+        lossSum += -Math.log(Math.max(p[label], 1e-12)) * this.weights[label];
+        weightSum += this.weights[label];
+        truth.push(label);
+        predicted.push(argmax(row));
       });
-      if (previous) tf.dispose(Object.values(previous));
-      summed = grads;
-      try {
-        // Read back asynchronously: a GPU backend has no synchronous read in Node.
-        const decayTensor = decay as tf.Scalar | null;
-        const [lossValue, scores, decayValue] = await whileDeviceAlive(Promise.all([value.data(), logits.array(), decayTensor?.data()]));
-        // The loss reported is the data loss alone, comparable with validation; the weight-decay penalty apart.
-        const partPenalty = decayValue ? decayValue[0] : 0;
-        penalty += partPenalty;
-        loss += lossValue[0] - partPenalty;
-        for (const row of scores) predicted.push(argmax(row));
-      } finally {
-        tf.dispose([value, logits]);
-        if (decay) (decay as tf.Scalar).dispose();
-      }
+      onBatch(b + 1);
     }
-    const gradients: tf.NamedTensorMap = summed!;
-    optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: gradients[v.name]! })));
-    return { loss, penalty, predicted };
-  } finally {
-    if (summed) tf.dispose(Object.values(summed));
+    return { evaluation: evaluate(truth, predicted, this.classes.names), loss: weightSum > 0 ? lossSum / weightSum : 0 };
   }
-}
 
-async function validate(
-  frameCache: ClipFrameCache,
-  dataset: ProjectDataset,
-  clips: readonly LabelledClip[],
-  classIndex: Map<number, number>,
-  network: StmNetwork,
-  classNames: string[],
-  weights: number[],
-  batchSize: number,
-  sampleOptions: BatchSampling,
-  hooks: JobHooks,
-  onBatch: (done: number) => void,
-): Promise<{ evaluation: Evaluation; loss: number }> {
-  const truth: number[] = [];
-  const predicted: number[] = [];
-  let lossSum = 0;
-  let weightSum = 0;
-  const batches = chunks(clips, batchSize);
-  for (let b = 0; b < batches.length; b++) {
-    hooks.throwIfCancelled();
-    const batch = await loadBatch(frameCache, dataset, batches[b], classIndex, { ...sampleOptions, training: false });
-    const clipLogits = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [batch.labels.length * network.config.frames, network.config.inputSize, network.config.inputSize, 3]);
-      return network.forward(x, { training: false }).clipLogits;
-    });
-    const logits = await whileDeviceAlive(clipLogits.array()).finally(() => clipLogits.dispose());
-    logits.forEach((row, i) => {
-      const p = softmax(row);
-      const label = batch.labels[i];
-      lossSum += -Math.log(Math.max(p[label], 1e-12)) * weights[label];
-      weightSum += weights[label];
-      truth.push(label);
-      predicted.push(argmax(row));
-    });
-    onBatch(b + 1);
+  /**
+   * What the engine takes: the batch's frames, or their frozen-prefix feature maps. `keys` (clip ids) marks
+   * clips sampled the same way every epoch (validation), whose maps are kept.
+   */
+  private async engineInput(batch: Batch, keys?: number[]): Promise<Batch> {
+    if (!this.prefix) return batch;
+    return { x: await this.prefix.features(batch.x, batch.labels.length, keys), labels: batch.labels };
   }
-  return { evaluation: evaluate(truth, predicted, classNames), loss: weightSum > 0 ? lossSum / weightSum : 0 };
+
+  private async *prefixed(batches: AsyncIterable<Float32Array>): AsyncGenerator<Float32Array> {
+    const clipValues = clipValuesOf(this.config);
+    for await (const x of batches) yield this.prefix!.features(x, x.length / clipValues);
+  }
+
+  /** Keeps the best weights as the model's file, then writes the resumable checkpoint. */
+  private async endEpoch(epoch: number, top1: number, loss: number): Promise<void> {
+    const { project, classes } = this;
+    const previous = this.progress;
+    const improved = top1 > previous.bestTop1 || (top1 === previous.bestTop1 && loss < previous.bestLoss);
+    this.progress = improved ? { epoch, bestEpoch: epoch, bestTop1: top1, bestLoss: loss, stale: 0 } : { ...previous, epoch, stale: previous.stale + 1 };
+    if (improved) {
+      writeBestCheckpoint(join(project.dir, bestCheckpointRelative(this.model.id)), this.config, classes.names, await this.engine.weights(), {
+        model_name: this.model.name,
+        epoch: String(epoch),
+        ...startedFromMetadata(this.model.arch.startedFrom as StartedFrom | undefined),
+      });
+      this.model = project.models.update(this.model.id, { weightsPath: bestCheckpointRelative(this.model.id), metrics: this.modelMetrics() });
+    }
+    writeResumable(lastCheckpointPath(project, this.model.id), this.config, classes.names, await this.engine.snapshot(), this.progress);
+  }
+
+  private modelMetrics(): Record<string, unknown> {
+    const { progress, lastVal: val } = this;
+    return {
+      bestEpoch: progress.bestEpoch,
+      valTop1: val ? progress.bestTop1 : null,
+      valLoss: val ? progress.bestLoss : null,
+      perClass: val?.perClass ?? null,
+      split: this.split.note,
+      /** The probe's "validation clips" option reads these. */
+      valClipIds: this.split.val.map((c) => c.id),
+    };
+  }
 }

@@ -19,6 +19,16 @@ export interface ForwardOptions {
    * memory (what lets STM-R50 train at 224² within wasm's 4 GiB).
    */
   recompute?: boolean;
+  /**
+   * A frozen prefix: the stem and the first N stages run in inference mode (running statistics, nothing
+   * recomputed or recorded for the backward pass), as when they are kept fixed while fine-tuning.
+   */
+  frozenStages?: number;
+  /**
+   * x is the feature map that the first N stages produce ([N·T, h, w, c], computed elsewhere, e.g. a frozen
+   * prefix on ONNX Runtime), not frames: the network runs from stage N + 1.
+   */
+  fromStage?: number;
 }
 
 export interface ForwardResult {
@@ -149,8 +159,9 @@ class TfStmNetwork implements StmNetwork {
     const training = options.training ?? false;
     const updateStats = training && (options.updateStats ?? true);
     const recompute = training && (options.recompute ?? true);
+    const prefix = { frozen: options.frozenStages ?? 0, from: options.fromStage ?? 0 };
     return tf.tidy(() => {
-      const features = this.backbone(x, { training, updateStats, recompute }).layer4;
+      const features = this.backbone(x, { training, updateStats, recompute }, prefix).layer4;
       let pooled = tf.mean(features, [1, 2]) as tf.Tensor2D;
       if (training && this.config.dropout > 0) pooled = tf.dropout(pooled, this.config.dropout) as tf.Tensor2D;
       const frameLogits = tf.add(tf.matMul(pooled, this.v('fc.weight')), this.v('fc.bias')) as tf.Tensor2D;
@@ -164,12 +175,20 @@ class TfStmNetwork implements StmNetwork {
     return tf.tidy(() => this.backbone(x, { training: false, updateStats: false, recompute: false }));
   }
 
-  private backbone(x: tf.Tensor4D, mode: Mode): FeatureTaps {
-    this.checkInput(x);
-    let h = this.segment(x, 'stem', false, mode, (input, m) => this.stem(input, m));
-    const taps: Partial<FeatureTaps> = { stem: h };
+  private backbone(x: tf.Tensor4D, mode: Mode, prefix = { frozen: 0, from: 0 }): FeatureTaps {
+    this.checkInput(x, prefix.from);
+    const fixed: Mode = { training: false, updateStats: false, recompute: false };
+    // Stage 0 is the stem; stage i ≥ 1 is layer i. The first stage that learns needs no input gradient.
+    const modeOf = (stage: number) => (stage <= prefix.frozen && prefix.frozen > 0 ? fixed : mode);
+    const firstLearning = Math.max(prefix.frozen, prefix.from) + 1;
+    let h = prefix.from > 0 ? x : this.segment(x, 'stem', false, modeOf(0), (input, m) => this.stem(input, m));
+    const taps: Partial<FeatureTaps> = prefix.from > 0 ? { [`layer${prefix.from}`]: h } : { stem: h };
     this.spec.blocks.forEach((stage, i) => {
-      for (const block of stage) h = this.segment(h, block.prefix, true, mode, (input, m) => this.block(input, block, m));
+      if (i + 1 <= prefix.from) return;
+      stage.forEach((block, b) => {
+        const inputGradient = !(i + 1 === firstLearning && b === 0 && firstLearning > 1);
+        h = this.segment(h, block.prefix, inputGradient, modeOf(i + 1), (input, m) => this.block(input, block, m));
+      });
       taps[`layer${i + 1}` as keyof FeatureTaps] = h;
     });
     return taps as FeatureTaps;
@@ -241,10 +260,14 @@ class TfStmNetwork implements StmNetwork {
     return batchNormTraining(x, gamma, beta, { epsilon: BN_EPSILON, relu, onStatistics: mode.updateStats ? moveRunningStatistics : undefined });
   }
 
-  private checkInput(x: tf.Tensor4D): void {
+  private checkInput(x: tf.Tensor4D, fromStage: number): void {
     if (this.disposed) throw new Error('STM network used after dispose()');
     const [nt, height, width, channels] = x.shape;
     const t = this.config.frames;
+    if (fromStage > 0) {
+      if (x.rank !== 4 || nt === 0 || nt % t !== 0) throw new UserError('invalid_input', `stage ${fromStage} features must be [N·T, h, w, c] with N·T a multiple of T = ${t}, got [${x.shape.join(', ')}]`);
+      return;
+    }
     if (x.rank !== 4 || channels !== 3) throw new UserError('invalid_input', `model input must be [N·T, H, W, 3], got [${x.shape.join(', ')}]`);
     if (nt === 0 || nt % t !== 0) throw new UserError('invalid_input', `model input has ${nt} frames, not a multiple of T = ${t}`);
     if (height % 32 !== 0 || width % 32 !== 0 || height === 0 || width === 0) {

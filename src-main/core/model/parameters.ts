@@ -125,3 +125,20 @@ export function elementCount(shape: readonly number[]): number {
 export function countParameters(params: readonly ParamSpec[]): number {
   return params.filter((p) => p.trainable).reduce((sum, p) => sum + elementCount(p.torchShape), 0);
 }
+
+/** Whether a parameter belongs to the stem or the first `stages` stages (a frozen prefix). */
+export function inFrozenPrefix(name: string, stages: number): boolean {
+  if (stages <= 0) return false;
+  return name.startsWith('conv1.') || name.startsWith('bn1.') || Array.from({ length: stages }, (_, i) => `layer${i + 1}.`).some((p) => name.startsWith(p));
+}
+
+/**
+ * Shape [h, w, c] of one frame's input to stage `stage` + 1: the frames themselves for 0, else the map
+ * that stage `stage` (1-based) produces.
+ */
+export function stageInputShape(config: StmConfig, stage: number): [number, number, number] {
+  if (stage <= 0) return [config.inputSize, config.inputSize, 3];
+  const blocks = networkSpec(config).blocks.slice(0, stage).flat();
+  const side = blocks.reduce((s, b) => s / b.stride, config.inputSize / 4);
+  return [side, side, blocks.at(-1)!.outChannels];
+}

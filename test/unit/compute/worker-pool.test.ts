@@ -101,6 +101,30 @@ describe('createWorkerPool', () => {
     }
   });
 
+  it('runs a pinned task on its worker only; a pinned worker that dies fails its tasks with the reason', async () => {
+    const pool = await createWorkerPool<{ values: Float32Array; busyMs: number }, { threadId: number }>({ moduleUrl: TASKS, exportName: 'createSquarer', args: { offset: 0 }, backend: 'cpu', workers: 2 });
+    try {
+      const input = { values: Float32Array.from([1]), busyMs: 20 };
+      const onFirst = await Promise.all(Array.from({ length: 3 }, () => pool.run(input, { worker: 0 })));
+      const onSecond = await pool.run(input, { worker: 1 });
+      expect(new Set(onFirst.map((r) => r.threadId)).size).toBe(1);
+      expect(onSecond.threadId).not.toBe(onFirst[0].threadId);
+    } finally {
+      await pool.dispose();
+    }
+    const crashers = await createWorkerPool<{ crash: boolean }, string>({ moduleUrl: TASKS, exportName: 'createCrasher', args: {}, backend: 'cpu', workers: 2 });
+    try {
+      const dying = crashers.run({ crash: true }, { worker: 0 });
+      const queued = crashers.run({ crash: false }, { worker: 0 });
+      await expect(dying).rejects.toThrow(/exited with code 3/);
+      await expect(queued).rejects.toThrow(/exited with code 3|worker 0 is not running/);
+      await expect(crashers.run({ crash: false }, { worker: 1 })).resolves.toBe('fine');
+      await expect(crashers.run({ crash: false }, { worker: 0 })).rejects.toThrow(/createCrasher worker 0 is not running/);
+    } finally {
+      await crashers.dispose();
+    }
+  });
+
   it('reports a factory that fails while the pool starts', async () => {
     await expect(createWorkerPool({ moduleUrl: TASKS, exportName: 'createBrokenService', args: { message: 'checkpoint x.safetensors is truncated' }, backend: 'cpu', workers: 1 })).rejects.toMatchObject({
       code: 'invalid_input',

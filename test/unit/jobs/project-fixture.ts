@@ -90,8 +90,11 @@ export function recordingHooks(
 /** The smallest network worth training in a test: layers 1,1,1,1, width 16, T = 4, 32 px. */
 export const TINY = { variant: 'stm', layers: [1, 1, 1, 1], width: 16, frames: 4, size: 32, batch: 4, backend: 'wasm' } as const;
 
-/** TINY as training parameters: no dropout, a fixed learning rate. */
-export const TINY_TRAIN = { ...TINY, layers: [...TINY.layers] as [number, number, number, number], dropout: 0, lr: 0.01 };
+/**
+ * TINY as training parameters: no dropout, a fixed learning rate, one thread (starting worker threads would
+ * take longer than training a network this small; train-parallel.test.ts trains with several).
+ */
+export const TINY_TRAIN = { ...TINY, layers: [...TINY.layers] as [number, number, number, number], dropout: 0, lr: 0.01, workers: 1 };
 
 /**
  * Projects and API sessions for training tests, all closed and removed after each test. Call once at the top

@@ -116,6 +116,54 @@ export function buildStmOnnx(
   return { bytes, summary: { input, outputs, opset: ONNX_OPSET, nodes: g.nodeCount } };
 }
 
+export const ONNX_FEATURES_OUTPUT = 'features';
+
+/**
+ * The frozen prefix of an STM network — stem and the first `stages` stages, BatchNorm folded, as in
+ * inference — for training the rest elsewhere: input `frames` float32 NHWC `[clips·T, S, S, 3]` (normalised,
+ * the tfjs layout), output `features` float32 NHWC, the map the network's stage `stages` produces.
+ * `clips` fixes the batch (faster in ONNX Runtime); omitted, the batch is dynamic.
+ */
+export function buildStmPrefixOnnx(
+  state: ReadonlyMap<string, StoredTensor>,
+  config: StmConfig,
+  stages: number,
+  options: { clips?: number } = {},
+  source = 'weights',
+): { bytes: Uint8Array; featureShape: [number, number, number] } {
+  const spec = networkSpec(config);
+  if (!Number.isInteger(stages) || stages < 1 || stages > spec.blocks.length) {
+    throw new UserError('invalid_input', `a frozen prefix has 1 to ${spec.blocks.length} stages, got ${stages}`);
+  }
+  const weights = new WeightReader(state, config, source);
+  const g = new OnnxGraphBuilder();
+  const t = config.frames;
+  const size = config.inputSize;
+  const batch = options.clips === undefined ? BATCH_DIM : options.clips * t;
+  let h = g.node('Transpose', [ONNX_INPUT_NAME], 'input.nchw', { perm: [0, 3, 1, 2] });
+  h = g.node('Relu', [convBn(g, weights, h, 'conv1', 'bn1', 2, 3)], 'stem.relu');
+  h = g.node('MaxPool', [h], 'stem.maxpool', { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  let side = size / 4;
+  let channels = config.baseWidth;
+  for (const stage of spec.blocks.slice(0, stages)) {
+    for (const block of stage) {
+      h = stmBlock(g, weights, h, block, t, side);
+      side /= block.stride;
+      channels = block.outChannels;
+    }
+  }
+  g.rename(g.node('Transpose', [h], 'output.nhwc', { perm: [0, 2, 3, 1] }), ONNX_FEATURES_OUTPUT);
+  const bytes = g.encode({
+    graphName: `stm_${config.variant}_prefix${stages}`,
+    inputs: [{ name: ONNX_INPUT_NAME, elementType: 'float', dims: [batch, size, size, 3] }],
+    outputs: [{ name: ONNX_FEATURES_OUTPUT, elementType: 'float', dims: [batch, side, side, channels] }],
+    opset: ONNX_OPSET,
+    docString: `STM (${config.variant}) stem and stages 1–${stages}, inference mode, NHWC in and out`,
+    metadata: { variant: config.variant, frames: String(t), size: String(size), prefix_stages: String(stages) },
+  });
+  return { bytes, featureShape: [side, side, channels] };
+}
+
 /** uint8 NHWC bytes → normalised float NCHW: x·(1/255σ) − μ/σ per channel, then a transpose. */
 function normalizeBytes(g: OnnxGraphBuilder, input: string, norm: Normalization): string {
   const scale = Float32Array.from(norm.std, (s) => 1 / (255 * s));

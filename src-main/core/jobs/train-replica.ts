@@ -1,0 +1,208 @@
+/**
+ * One copy of the network being trained, with its optimizer: the model side of a training step. A run that
+ * trains in one thread holds one replica; a data-parallel run holds one per worker thread, each computing the
+ * gradients of its shards of the global batch and applying the same averaged update, so they never drift.
+ *
+ * The loss of a shard is its clips' weighted cross-entropy divided by the weight of the whole global batch,
+ * so the shards' gradients add up to the gradient of the global batch's loss; weight decay is added once, to
+ * the first shard. BatchNorm sees each shard on its own (per-replica statistics, as PyTorch's
+ * DistributedDataParallel without SyncBN).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { StmNetwork } from '../model/network.ts';
+import { inFrozenPrefix, stageInputShape } from '../model/parameters.ts';
+import type { FrozenPrefixMode } from './train-bn.ts';
+import { whileDeviceAlive } from '../compute/webgpu-device.ts';
+import { argmax } from '../figures/metrics.ts';
+import type { TrainParams } from './params.ts';
+import type { OptimizerSlot, TrainingSnapshot } from './train-checkpoint.ts';
+
+/**
+ * Clips of one shard and their class indices: frames [clips·T, S, S, 3] normalised, or, when a frozen prefix
+ * ran elsewhere, the feature maps it produced.
+ */
+export interface Shard {
+  x: Float32Array;
+  labels: number[];
+}
+
+export interface ShardOutcome {
+  /** This shard's part of the global batch's data loss (the parts add up to the batch's loss). */
+  loss: number;
+  /** The weight-decay penalty this shard added (only one shard of a batch adds it), kept apart from the loss. */
+  penalty: number;
+  predicted: number[];
+}
+
+export type ReplicaSettings = Pick<TrainParams, 'optimizer' | 'lr' | 'momentum' | 'weightDecay' | 'freeze'>;
+
+/** Adam whose learning rate can change between steps (SGD with momentum has `setLearningRate` already). */
+class ScheduledAdam extends tf.AdamOptimizer {
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+}
+
+type ScheduledOptimizer = tf.Optimizer & { setLearningRate(lr: number): void };
+
+function makeOptimizer(settings: ReplicaSettings): ScheduledOptimizer {
+  return settings.optimizer === 'adam' ? new ScheduledAdam(settings.lr, 0.9, 0.999) : new tf.MomentumOptimizer(settings.lr, settings.momentum);
+}
+
+/** Variables the optimizer updates: everything trainable except the stem and the first `freeze` stages. */
+function trainableOf(network: StmNetwork, freeze: number): tf.Variable[] {
+  if (freeze <= 0) return network.trainableVariables();
+  const frozen = new Set<tf.Variable>();
+  for (const [name, variable] of network.variables()) if (inFrozenPrefix(name, freeze)) frozen.add(variable);
+  return network.trainableVariables().filter((v) => !frozen.has(v));
+}
+
+/** Mean softmax cross-entropy of clip logits, each clip weighted by its class weight, over `weightSum`. */
+function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number[], weightSum: number): tf.Scalar {
+  const k = weights.length;
+  const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), k);
+  const perClip = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(clipLogits)), 1));
+  const w = tf.tensor1d(labels.map((l) => weights[l]));
+  return tf.div(tf.sum(tf.mul(perClip, w)), Math.max(weightSum, 1e-8)) as tf.Scalar;
+}
+
+/**
+ * Memory this thread's tfjs holds, MiB: the wasm heap (it only grows, so this is its high-water mark) on
+ * wasm, the bytes of live tensors elsewhere.
+ */
+export function replicaMemoryMiB(): number {
+  const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return (heap ? heap.length : tf.memory().numBytes) / 2 ** 20;
+}
+
+export class TrainReplica {
+  readonly trainable: tf.Variable[];
+  private readonly decayed: tf.Variable[];
+  private readonly optimizer: ScheduledOptimizer;
+  readonly prefix: FrozenPrefixMode;
+  private readonly inputShape: [number, number, number];
+
+  constructor(
+    readonly network: StmNetwork,
+    private readonly settings: ReplicaSettings,
+    /** Class weight by class index (all ones when weighting is off). */
+    private readonly classWeights: number[],
+    /** 0: inputs are frames; N: inputs are stage N's feature maps (the frozen prefix ran elsewhere). */
+    fromStage = 0,
+  ) {
+    this.prefix = { frozenStages: Math.max(settings.freeze, fromStage), fromStage };
+    this.inputShape = stageInputShape(network.config, fromStage);
+    this.trainable = trainableOf(network, settings.freeze);
+    this.decayed = this.trainable.filter((v) => v.shape.length >= 2);
+    this.optimizer = makeOptimizer(settings);
+  }
+
+  /** The weight of a set of clips' labels (what a shard's loss is divided by). */
+  weightOf(labels: readonly number[]): number {
+    return labels.reduce((sum, l) => sum + this.classWeights[l], 0);
+  }
+
+  /**
+   * Gradients of one shard's part of the loss, by variable name (the caller disposes them). `weightSum` is
+   * the weight of the whole global batch; `withDecay` adds the weight-decay term (to one shard only).
+   */
+  async gradients(shard: Shard, weightSum: number, withDecay: boolean): Promise<ShardOutcome & { grads: tf.NamedTensorMap }> {
+    const clips = shard.labels.length;
+    let decay: tf.Scalar | null = null;
+    const [value, logits, grads] = tf.tidy((): [tf.Scalar, tf.Tensor2D, tf.NamedTensorMap] => {
+      const x = this.input(shard.x, clips);
+      let kept: tf.Tensor2D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        // With stages 1–3 frozen only the small last stage learns: its activations fit without recomputation.
+        const { clipLogits } = this.network.forward(x, { training: true, recompute: this.prefix.frozenStages < 3, ...this.prefix });
+        kept = tf.keep(clipLogits);
+        let loss = weightedLoss(clipLogits, shard.labels, this.classWeights, weightSum);
+        if (withDecay && this.settings.weightDecay > 0 && this.decayed.length) {
+          // Added in pairs: tf.addN binds one buffer per input, beyond WebGPU's 8 storage buffers per shader.
+          const l2 = this.decayed.map((v) => tf.sum(tf.square(v))).reduce((a, b) => tf.add(a, b));
+          decay = tf.keep(tf.mul(l2, this.settings.weightDecay / 2) as tf.Scalar);
+          loss = tf.add(loss, decay) as tf.Scalar;
+        }
+        return loss;
+      }, this.trainable);
+      return [value, kept as unknown as tf.Tensor2D, grads];
+    });
+    try {
+      // Read back asynchronously: a GPU backend has no synchronous read in Node.
+      const decayTensor = decay as tf.Scalar | null;
+      const [loss, scores, decayValue] = await whileDeviceAlive(Promise.all([value.data(), logits.array(), decayTensor?.data()]));
+      // The loss reported is the data loss alone, comparable with validation; the weight-decay penalty apart.
+      const penalty = decayValue ? decayValue[0] : 0;
+      return { loss: loss[0] - penalty, penalty, predicted: scores.map((row) => argmax(row)), grads };
+    } catch (err) {
+      tf.dispose(Object.values(grads));
+      throw err;
+    } finally {
+      tf.dispose([value, logits]);
+      if (decay) (decay as tf.Scalar).dispose();
+    }
+  }
+
+  /** One optimizer update with the given gradients (by variable name) at learning rate `lr`. */
+  apply(grads: tf.NamedTensorMap, lr: number): void {
+    this.optimizer.setLearningRate(lr);
+    this.optimizer.applyGradients(this.trainable.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+  }
+
+  /** A whole step in this thread: every shard's gradients, summed, then one update. */
+  async step(shards: Shard[], lr: number): Promise<ShardOutcome> {
+    const weightSum = this.weightOf(shards.flatMap((s) => s.labels));
+    let sums: tf.NamedTensorMap | null = null;
+    let loss = 0;
+    let penalty = 0;
+    const predicted: number[] = [];
+    try {
+      for (const [i, shard] of shards.entries()) {
+        const part = await this.gradients(shard, weightSum, i === 0);
+        loss += part.loss;
+        penalty += part.penalty;
+        predicted.push(...part.predicted);
+        if (!sums) sums = part.grads;
+        else {
+          const previous: tf.NamedTensorMap = sums;
+          sums = tf.tidy(() => Object.fromEntries(Object.entries(part.grads).map(([name, g]) => [name, tf.add(previous[name], g)])));
+          tf.dispose([...Object.values(previous), ...Object.values(part.grads)]);
+        }
+      }
+      this.apply(sums!, lr);
+      return { loss, penalty, predicted };
+    } finally {
+      if (sums) tf.dispose(Object.values(sums));
+    }
+  }
+
+  /** Inference-mode clip logits of `clips` clips. */
+  async predict(x: Float32Array, clips: number): Promise<number[][]> {
+    const logits = tf.tidy(() => this.network.forward(this.input(x, clips), { training: false, fromStage: this.prefix.fromStage }).clipLogits);
+    return whileDeviceAlive(logits.array()).finally(() => logits.dispose());
+  }
+
+  private input(x: Float32Array, clips: number): tf.Tensor4D {
+    return tf.tensor4d(x, [clips * this.network.config.frames, ...this.inputShape]);
+  }
+
+  async optimizerSlots(): Promise<OptimizerSlot[]> {
+    const slots = await this.optimizer.getWeights();
+    return Promise.all(
+      slots.map(async (slot) => ({ name: slot.name, shape: slot.tensor.shape, data: Float32Array.from((await slot.tensor.data()) as Float32Array) })),
+    );
+  }
+
+  async restoreOptimizer(slots: readonly OptimizerSlot[]): Promise<void> {
+    if (slots.length) await this.optimizer.setWeights(slots.map((s) => ({ name: s.name, tensor: tf.tensor(s.data, s.shape) })));
+  }
+
+  async snapshot(): Promise<TrainingSnapshot> {
+    return { weights: await this.network.stateDict(), optimizer: await this.optimizerSlots() };
+  }
+
+  dispose(): void {
+    this.network.dispose();
+    this.optimizer.dispose();
+  }
+}
