@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededRandom } from '../jobs/split.ts';
+import { seededRng } from '../media/sampling.ts';
 import { planVideoSegments, type SegmentLengths, type SegmentPlan } from './actions.ts';
 import { encodeH264 } from './encode.ts';
 import { renderSegment } from './render.ts';
@@ -56,7 +56,7 @@ export function planDemoVideos(options: DemoDataOptions): DemoVideoPlan[] {
   const splits: DemoSplit[] = [...Array<DemoSplit>(options.trainVideos).fill('train'), ...Array<DemoSplit>(options.valVideos).fill('val')];
   const counters = { train: 0, val: 0 };
   return splits.map((split, i) => {
-    const random = seededRandom(options.seed * 10_007 + i * 7919 + (split === 'val' ? 1 : 0));
+    const random = seededRng(options.seed * 10_007 + i * 7919 + (split === 'val' ? 1 : 0));
     const name = `demo-${split}-${String(++counters[split]).padStart(2, '0')}`;
     return { name, split, segments: planVideoSegments(random, options.size, options.lengths) };
   });

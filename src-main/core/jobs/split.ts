@@ -4,6 +4,7 @@
  * each class's clips, for projects labelled on one video (validation then sees the same recording, so its
  * figures can be optimistic). Fixed: the split the user stored on each clip (clips without one train).
  */
+import { seededRng } from '../media/sampling.ts';
 
 export type SplitMode = 'video' | 'clip' | 'fixed';
 
@@ -21,17 +22,6 @@ export interface ClipSplit<C> {
   note: string;
 }
 
-/** Small deterministic PRNG (mulberry32), so a seed reproduces a split or a sampling order. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
@@ -58,7 +48,7 @@ export function splitClips<C extends SplittableClip>(
   if (videos.length < 2 || valFraction <= 0) {
     return { train: [...clips], val: [], note: 'only one video: no validation split (figures are on training clips)' };
   }
-  const random = seededRandom(options.seed ?? 1);
+  const random = seededRng(options.seed ?? 1);
   const target = Math.max(1, Math.round(clips.length * valFraction));
   const valVideos = new Set<number>();
   let valCount = 0;
@@ -86,7 +76,7 @@ export function splitClips<C extends SplittableClip>(
 
 /** A share of each class's clips to validation, keeping at least one of each class in training. */
 function splitByClip<C extends SplittableClip>(clips: readonly C[], valFraction: number, seed: number): ClipSplit<C> {
-  const random = seededRandom(seed);
+  const random = seededRng(seed);
   const valIds = new Set<number>();
   for (const classId of [...new Set(clips.map((c) => c.classId))]) {
     const own = clips.filter((c) => c.classId === classId);

@@ -178,7 +178,7 @@ function dropUnusedModel(project: Project, modelId: number): void {
 }
 
 export async function runTrainJob(project: Project, job: JobRecord, hooks: JobHooks): Promise<JobOutcome> {
-  const run = await TrainingRun.prepare(project, job, hooks);
+  const run = await TrainingRun.setUp(project, job, hooks);
   return run.execute();
 }
 
@@ -210,7 +210,7 @@ class TrainingRun {
     this.perEpoch = this.trainBatches + Math.ceil(split.val.length / passClips);
   }
 
-  static async prepare(project: Project, job: JobRecord, hooks: JobHooks): Promise<TrainingRun> {
+  static async setUp(project: Project, job: JobRecord, hooks: JobHooks): Promise<TrainingRun> {
     const params = trainParamsOf(job);
     const backend = await selectBackend(params.backend ?? 'auto', params.backendSource);
     hooks.log(`compute backend: ${backend.name} (${backend.reason})`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterHandshake, clientFrame, goodClientAnswers, rawExchange, startServe, upgradeRequest, type ServeProcess } from './host-process.ts';
+import { seededRng } from '../../../src-main/core/media/sampling.ts';
 
 let dir: string;
 let serve: ServeProcess;
@@ -42,17 +43,6 @@ function sendMessage(data: string | Buffer): Promise<{ ok: boolean; id: unknown;
   });
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('web host survives hostile input', () => {
   it('refuses an upgrade whose token cookie holds a malformed percent-escape', async () => {
@@ -93,7 +83,7 @@ describe('web host survives hostile input', () => {
   });
 
   it('still answers a good client after a few hundred seeded random upgrades, frames and messages', async () => {
-    const random = rng(21);
+    const random = seededRng(21);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
     const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
     const paths = ['/api', '//a:b/api', '/api/../api', '/%E0', '/api?token=%', '/api?token=' + serve.token, '*', 'api', '/\u00ff', '/api#x', '//'];

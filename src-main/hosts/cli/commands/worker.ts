@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { intOption, UsageError } from '../context.ts';
 import { shardTask } from '../../../api/contract/queue.ts';
-import { isBackendName, type BackendName } from '../../../core/compute/backends.ts';
+import { isBackendName, type BackendName } from '../../../core/compute/backend-names.ts';
 import { UserError } from '../../../core/errors.ts';
 import { defaultModelCache } from '../../../core/jobs/distributed/model-store.ts';
 import { parsePathMapping, type PathMapping } from '../../../core/jobs/distributed/path-map.ts';
-import { runQueueWorker } from '../../../core/jobs/distributed/worker.ts';
 import type { ShardTask } from '../../../core/jobs/distributed/shards.ts';
 import type { CommandGroups } from './groups.ts';
 
@@ -65,6 +64,8 @@ export function registerWorker(program: Command, _groups: CommandGroups): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        // The worker loads inference (tfjs, ONNX Runtime) and BullMQ: only when this command runs.
+        const { runQueueWorker } = await import('../../../core/jobs/distributed/worker.ts');
         await runQueueWorker({
           url: opts.queue,
           concurrency: opts.concurrency,
