@@ -14,14 +14,13 @@ import { sampleClip, slidingWindows, type DecodableVideo, type SampleOptions } f
 import type { FfmpegTools } from '../src-main/core/media/locate.ts';
 import { seededRng } from '../src-main/core/media/sampling.ts';
 import { ClipFrameCache } from '../src-main/core/jobs/frame-cache.ts';
-import { createStmNetwork } from '../src-main/core/model/network.ts';
-import { archOf, saveCheckpointAtomically } from '../src-main/core/jobs/model-files.ts';
 import { runPredictJob } from '../src-main/core/jobs/predict.ts';
 import { decodable } from '../src-main/core/jobs/dataset.ts';
 import { JobQueue } from '../src-main/core/jobs/queue.ts';
 import type { JobHooks } from '../src-main/core/jobs/types.ts';
 import { makeTestVideo } from '../test/helpers/videos.ts';
 import { report, reportRatio, round } from './lib/report.ts';
+import { addBenchModel } from './lib/bench-model.ts';
 
 const SUITE = 'jobs';
 const CONFIG = { variant: 'stm' as const, layers: [1, 1, 1, 1] as [number, number, number, number], baseWidth: 32, frames: 8, classes: 4, inputSize: 128 };
@@ -37,13 +36,8 @@ async function setUp(dir: string): Promise<{ project: Project; modelId: number; 
   const project = openProject(dir, { create: true });
   const [added] = await addVideos(project, await requireFfmpegTools(), [video]);
   if (!added.ok) throw new Error(added.error.message);
-  const network = createStmNetwork(CONFIG, { seed: 1 });
-  const classes = ['a', 'b', 'c', 'd'];
-  const model = project.models.insert({ name: 'bench', arch: archOf(network.config), classes });
-  await saveCheckpointAtomically(join(dir, 'models', `${model.id}.safetensors`), network, classes);
-  network.dispose();
-  project.models.update(model.id, { weightsPath: join('models', `${model.id}.safetensors`) });
-  return { project, modelId: model.id, videoId: added.video.id };
+  const modelId = await addBenchModel(project, CONFIG);
+  return { project, modelId, videoId: added.video.id };
 }
 
 async function predictRate(project: Project, modelId: number, engine: 'onnx' | 'tfjs'): Promise<{ windows: number; perSecond: number }> {

@@ -13,14 +13,13 @@ import { join } from 'node:path';
 import { openProject, type Project } from '../src-main/core/store/project.ts';
 import { requireFfmpegTools } from '../src-main/core/media/locate.ts';
 import { addVideos } from '../src-main/core/media/library.ts';
-import { createStmNetwork } from '../src-main/core/model/network.ts';
-import { archOf, saveCheckpointAtomically } from '../src-main/core/jobs/model-files.ts';
 import { runPredictJob } from '../src-main/core/jobs/predict.ts';
 import { runQueuedJob } from '../src-main/core/jobs/distributed/coordinator.ts';
 import type { JobHooks } from '../src-main/core/jobs/types.ts';
 import { makeTestVideo } from '../test/helpers/videos.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 import { report, reportRatio, round } from './lib/report.ts';
+import { addBenchModel } from './lib/bench-model.ts';
 
 const SUITE = 'scale';
 const CONFIG = { variant: 'stm' as const, layers: [1, 1, 1, 1] as [number, number, number, number], baseWidth: 32, frames: 8, classes: 4, inputSize: 96 };
@@ -39,13 +38,8 @@ async function setUp(dir: string): Promise<{ project: Project; modelId: number }
   const paths = await Promise.all([0, 1, 2, 3].map((i) => makeTestVideo(join(dir, `v${i}.mp4`), { frames: 400 + i * 8, fps: 25, size: [160, 120] })));
   const project = openProject(dir, { create: true });
   for (const r of await addVideos(project, await requireFfmpegTools(), paths)) if (!r.ok) throw new Error(r.error.message);
-  const network = createStmNetwork(CONFIG, { seed: 1 });
-  const classes = ['a', 'b', 'c', 'd'];
-  const model = project.models.insert({ name: 'bench', arch: archOf(network.config), classes });
-  await saveCheckpointAtomically(join(dir, 'models', `${model.id}.safetensors`), network, classes);
-  network.dispose();
-  project.models.update(model.id, { weightsPath: join('models', `${model.id}.safetensors`) });
-  return { project, modelId: model.id };
+  const modelId = await addBenchModel(project, CONFIG);
+  return { project, modelId };
 }
 
 /** A worker with its share of this machine's cores (as if each were a machine of cores/N). */

@@ -13,21 +13,11 @@ import { createStmNetwork } from '../../../src-main/core/model/network.ts';
 import { readSafetensors } from '../../../src-main/core/model/safetensors.ts';
 import { useSwiftShader } from '../../helpers/swiftshader.ts';
 import { seeded } from './grad-cases.ts';
+import { relativeError } from '../../helpers/relative-error.ts';
 
 const golden = join(import.meta.dirname, '../../fixtures/stm-small.safetensors');
 const bin = join(import.meta.dirname, '../../../bin/stm-studio.mjs');
 
-/** max |a − b| relative to max |b|. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
 
 const TINY = { variant: 'stm' as const, layers: [1, 1, 1, 1] as const, baseWidth: 16, frames: 4, classes: 5, inputSize: 32 };
 const STEPS = 5;

@@ -9,21 +9,11 @@ import { readSafetensors, type StoredTensor } from '../../../src-main/core/model
 import { checkpointInfoFromMetadata } from '../../../src-main/core/model/checkpoint.ts';
 import { createStmNetwork } from '../../../src-main/core/model/network.ts';
 import { transposeArray } from '../../../src-main/core/model/layout.ts';
+import { relativeError } from '../../helpers/relative-error.ts';
 
 const golden = join(import.meta.dirname, '../../fixtures/stm-small.safetensors');
 const bin = join(import.meta.dirname, '../../../bin/stm-studio.mjs');
 
-/** max |a − b| relative to max |b|. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
 
 const nhwc = (t: StoredTensor) => transposeArray(t.data as Float32Array, t.shape, [0, 2, 3, 1]);
 
