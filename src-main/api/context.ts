@@ -10,7 +10,7 @@ export interface HostTraits {
   backgroundWork: boolean;
   /** A project opened here becomes the one the app reopens on its next start. */
   remembersProject: boolean;
-  /** The host serves clients from its event loop, so a request never waits there on the project lock (patient-writes.ts). */
+  /** The host serves clients from its event loop, so a request never waits there on the project lock (core/store/patient-writer.ts). */
   servesClients: boolean;
 }
 

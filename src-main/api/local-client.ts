@@ -41,6 +41,7 @@ export function createLocalApi(host: HostName, options: LocalApiOptions = {}): L
   session.host = host;
   const isApp = host !== 'cli';
   session.editOrigin = isApp ? 'app' : 'cli';
+  session.shortLockWait = options.servesClients ?? isApp;
   const context: ApiContext = {
     host,
     backgroundWork: options.backgroundWork ?? isApp,

@@ -19,6 +19,8 @@ export class Session {
   host: 'electron' | 'web' | 'cli' | null = null;
   /** Whose edits this session records and undoes: the app's windows or the command line (see History). */
   editOrigin: EditOrigin = 'app';
+  /** The host serves clients from its event loop, so its project never waits there for the lock (Project.useShortLockWait). */
+  shortLockWait = false;
 
   constructor(services: readonly SessionService[] = []) {
     for (const install of services) install(this);
@@ -40,6 +42,7 @@ export class Session {
 
   open(dir: string, opts: { create?: boolean } = {}): Project {
     const next = openProject(dir, { ...opts, origin: this.editOrigin });
+    if (this.shortLockWait) next.useShortLockWait();
     this.close();
     this.current = next;
     for (const hook of this.openedHooks) hook(next);

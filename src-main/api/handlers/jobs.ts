@@ -3,7 +3,7 @@ import type { jobsRequests, JobView } from '../contract/jobs.ts';
 import type { ApiContext } from '../context.ts';
 import { appDataDir } from '../app-state.ts';
 import type { Session, SessionService } from '../session.ts';
-import { UserError } from '../../core/errors.ts';
+import { toErrorPayload, UserError } from '../../core/errors.ts';
 import { redactQueueUrl } from '../../core/jobs/distributed/connection.ts';
 import { JobQueue } from '../../core/jobs/queue.ts';
 import type { JobRecord } from '../../core/jobs/types.ts';
@@ -36,12 +36,14 @@ export const runJobQueue: SessionService = (session) => {
       },
     });
     queues.set(session, queue);
-    const interrupted = queue.recover();
     // The app re-attaches to its jobs on the worker queue (their shards went on without it); the CLI
     // re-attaches when asked (--resume), so that a quick `export` does not start coordinating.
-    if (session.host !== 'cli') {
-      for (const job of interrupted) if (typeof job.params.queue === 'string' && job.kind !== 'train') queue.resume(job.id);
-    }
+    void queue.recover().then(async (interrupted) => {
+      if (session.host === 'cli') return;
+      for (const job of interrupted) {
+        if (typeof job.params.queue === 'string' && job.kind !== 'train') await project.writes.run(() => queue.resume(job.id));
+      }
+    }).catch((err: unknown) => console.error(`Resuming the jobs of ${project.dir}: ${toErrorPayload(err).message}`));
   });
   session.onProjectClosing(() => {
     queues.get(session)?.close();
@@ -96,7 +98,8 @@ export const jobsHandlers: HandlersFor<typeof jobsRequests> = {
   'models.get': ({ id }, ctx) => ctx.session.project.models.require(id),
   'models.import': async ({ file, name }, ctx) => {
     const { importModelFile } = await loadModelFiles();
-    const model = importModelFile(ctx.session.project, file, name);
+    const project = ctx.session.project;
+    const model = await project.writes.run(() => importModelFile(project, file, name));
     ctx.emit('project.changed', { what: 'models', ids: [model.id] });
     return model;
   },

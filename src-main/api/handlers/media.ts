@@ -102,7 +102,7 @@ export const mediaHandlers: HandlersFor<typeof mediaRequests> = {
 
   async 'videos.playbackFailed'({ id, error }, ctx) {
     const project = ctx.session.project;
-    const copying = requestPlayableCopy(project, id);
+    const copying = await project.writes.run(() => requestPlayableCopy(project, id));
     if (copying) {
       ctx.emit('project.changed', { what: 'videos', ids: [id] });
       await scheduleMedia(ctx, [id]);

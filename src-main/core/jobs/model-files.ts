@@ -171,21 +171,21 @@ export function exportModelFile(project: Project, modelId: number, out: string):
 export function importModelFile(project: Project, file: string, name?: string): ModelRecord {
   if (!existsSync(file)) throw new UserError('not_found', `No such model file: ${file}`);
   const info = validateCheckpoint(file);
-  const model = project.models.insert({
+  const fields = {
     name: name ?? info.extra.model_name ?? basename(file).replace(/\.safetensors$/i, ''),
     arch: archOf(info.config),
     classes: info.classNames,
     metrics: metricsOf(file, info.extra.metrics),
+  };
+  return project.models.insertWithWeights(fields, (id) => {
+    const relative = join('models', `${id}.safetensors`);
+    try {
+      copyFileAtomic(file, join(project.dir, relative), 'model file');
+    } catch (err) {
+      throw new UserError('unavailable', `Cannot copy ${file} into the project: ${(err as Error).message}`);
+    }
+    return relative;
   });
-  const relative = join('models', `${model.id}.safetensors`);
-  const target = join(project.dir, relative);
-  try {
-    copyFileAtomic(file, target, 'model file');
-  } catch (err) {
-    project.models.remove(model.id);
-    throw new UserError('unavailable', `Cannot copy ${file} into the project: ${(err as Error).message}`);
-  }
-  return project.models.update(model.id, { weightsPath: relative });
 }
 
 function metricsOf(file: string, text: string | undefined): Record<string, unknown> | null {

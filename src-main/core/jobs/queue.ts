@@ -3,6 +3,8 @@
  * worker thread (a predict or probe on the worker queue is only coordinated here, so it runs alongside), report
  * progress with rate and ETA, and can be cancelled at any moment. A job whose process died is marked
  * interrupted when the project is next opened and can be resumed (training continues from its last checkpoint).
+ * The queue's own writes (status, progress, log) go through the project's PatientWriter: in a host that
+ * serves clients they wait for another process's lock off the event loop, in order.
  */
 import { UserError, toErrorPayload } from '../errors.ts';
 import { nowIso } from '../store/sql.ts';
@@ -11,6 +13,7 @@ import { RateMeter } from './rate.ts';
 import { workerThreadExecutor, type JobExecutor, type RunningJob } from './worker-thread.ts';
 import { FINAL_STATUSES, type JobKind, type JobProgress, type JobRecord } from './types.ts';
 import type { JobParams } from './params.ts';
+import type { JobPatch } from '../store/jobs.ts';
 
 export interface JobQueueListener {
   progress(job: JobRecord, progress: JobProgress): void;
@@ -44,6 +47,8 @@ export class JobQueue {
   /** Jobs on the worker queue this process coordinates, alongside the compute job. */
   private readonly coordinating = new Map<number, ActiveJob>();
   private readonly order: number[] = [];
+  /** Jobs that ended here whose final status still waits to be written. */
+  private readonly ending = new Set<number>();
   private readonly waiters = new Map<number, Array<(job: JobRecord) => void>>();
   private closed = false;
   private waitTimer: NodeJS.Timeout | null = null;
@@ -58,20 +63,20 @@ export class JobQueue {
    * Marks queued or running jobs whose owning process is gone as interrupted (a job of a live process, e.g.
    * a CLI training next to the app, is left alone). Returns the jobs it marked.
    */
-  recover(): JobRecord[] {
+  async recover(): Promise<JobRecord[]> {
     const dead = this.project.jobs.owners(['queued', 'running']).filter(({ pid }) => !pid || (pid !== process.pid && !processAlive(pid)));
-    for (const { id } of dead) {
-      this.project.jobs.update(id, { status: 'interrupted', error: 'The process running this job stopped before it finished.' });
-      this.project.jobs.appendLog(id, `${nowIso()} interrupted: the process running the job stopped\n`);
-    }
-    return dead.map(({ id }) => this.project.jobs.require(id));
+    const jobs = this.project.jobs;
+    return this.project.writes.run(() =>
+      dead.map(({ id }) =>
+        jobs.update(id, { status: 'interrupted', error: 'The process running this job stopped before it finished.' }, `${nowIso()} interrupted: the process running the job stopped\n`),
+      ),
+    );
   }
 
+  /** Adds a job (one write: a request that finds the project busy is retried whole by the caller's writer). */
   submit<K extends JobKind>(kind: K, params: JobParams[K]): JobRecord {
     if (this.closed) throw new UserError('unavailable', 'The project is closing; no new job can start.');
-    const job = this.project.jobs.insert(kind, params);
-    this.project.jobs.update(job.id, { progress: this.queuedProgress() });
-    this.project.jobs.appendLog(job.id, `${nowIso()} queued ${kind}\n`);
+    const job = this.project.jobs.insert(kind, params, { progress: this.queuedProgress(), log: `${nowIso()} queued ${kind}\n` });
     this.order.push(job.id);
     this.announce(job.id);
     this.pump();
@@ -84,9 +89,7 @@ export class JobQueue {
     if (job.status !== 'interrupted' && job.status !== 'failed') {
       throw new UserError('conflict', `Job ${id} is ${job.status}; only an interrupted or failed job can be resumed.`);
     }
-    this.project.jobs.requeue(id);
-    this.project.jobs.update(id, { progress: this.queuedProgress() });
-    this.project.jobs.appendLog(id, `${nowIso()} resumed\n`);
+    this.project.jobs.requeue(id, this.queuedProgress(), `${nowIso()} resumed\n`);
     this.order.push(id);
     this.announce(id);
     this.pump();
@@ -100,21 +103,23 @@ export class JobQueue {
     if (running) {
       running.stopAs = 'cancelled';
       running.handle.cancel();
-      this.project.jobs.appendLog(id, `${nowIso()} cancel requested\n`);
+      this.write(id, {}, 'cancel requested');
       return job;
     }
     const index = this.order.indexOf(id);
     if (index < 0) throw new UserError('conflict', `Job ${id} runs in another process; cancel it there.`);
+    // Written first: if the project is busy, nothing changed and the request is tried again whole.
+    const cancelled = this.project.jobs.update(id, { status: 'cancelled', error: null }, `${nowIso()} cancelled\n`);
     this.order.splice(index, 1);
-    this.finish(id, 'cancelled', null);
-    return this.project.jobs.require(id);
+    this.settled(id);
+    return cancelled;
   }
 
   /** Resolves with the job once it reaches a final status. */
   waitFor(id: number): Promise<JobRecord> {
     const job = this.project.jobs.require(id);
     if (FINAL_STATUSES.includes(job.status) && !this.running(id)) return Promise.resolve(job);
-    if (!this.running(id) && !this.order.includes(id)) {
+    if (!this.running(id) && !this.order.includes(id) && !this.ending.has(id)) {
       throw new UserError('conflict', `Job ${id} is ${job.status} in another process; follow it there.`);
     }
     return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
@@ -133,6 +138,7 @@ export class JobQueue {
       active.handle.cancel(5000);
       this.finish(active.id, 'interrupted', 'The project was closed while the job ran.');
     }
+    // The project closes next: what still waits for the lock is written now (Project.close).
   }
 
   private running(id: number): ActiveJob | undefined {
@@ -165,10 +171,7 @@ export class JobQueue {
     const other = this.busyElsewhere();
     if (other !== null) {
       const note = `waiting for job ${other}, which another process is running`;
-      if (this.project.jobs.require(next).progress?.note !== note) {
-        this.project.jobs.update(next, { progress: { ...this.queuedProgress(), note } });
-        this.announce(next);
-      }
+      if (this.project.jobs.require(next).progress?.note !== note) this.write(next, { progress: { ...this.queuedProgress(), note } });
       this.waitTimer = setTimeout(() => {
         this.waitTimer = null;
         this.pump();
@@ -182,22 +185,26 @@ export class JobQueue {
     const meter = new RateMeter();
     let lastPersist = 0;
     let latest: JobProgress = { ...this.queuedProgress(), phase: 'starting' };
-    this.project.jobs.update(id, { status: 'running', progress: latest });
-    this.project.jobs.appendLog(id, `${nowIso()} started\n`);
-    this.announce(id);
+    /** A progress write waiting for the lock: later reports update it instead of queuing more. */
+    let progressWaiting = false;
+    this.write(id, { status: 'running', progress: latest }, 'started');
     const handle = this.executor(this.project.dir, id, {
       report: (update) => {
         if (this.closed) return;
         latest = { ...update, ...meter.update(update.phase, update.done, update.total), pid: process.pid };
         const now = Date.now();
-        if (now - lastPersist >= PERSIST_INTERVAL_MS || update.done === update.total) {
+        if ((now - lastPersist >= PERSIST_INTERVAL_MS || update.done === update.total) && !progressWaiting) {
           lastPersist = now;
-          this.project.jobs.update(id, { progress: latest });
+          progressWaiting = true;
+          void this.project.writes
+            .run(() => this.project.jobs.update(id, { progress: latest }))
+            .catch(() => {}) // progress is written again on the next report
+            .finally(() => (progressWaiting = false));
         }
         this.listener.progress(this.project.jobs.require(id), latest);
       },
       log: (line) => {
-        if (!this.closed) this.project.jobs.appendLog(id, `${nowIso()} ${line}\n`);
+        if (!this.closed) this.write(id, {}, line, false);
       },
     });
     const entry: ActiveJob = { id, handle, stopAs: null };
@@ -206,10 +213,8 @@ export class JobQueue {
     handle.outcome.then(
       (outcome) => {
         if (this.closed) return;
-        if (outcome.modelId !== undefined) this.project.jobs.update(id, { modelId: outcome.modelId });
-        this.project.jobs.update(id, { progress: { ...latest, done: latest.total, etaSeconds: 0, figures: outcome.figures } });
-        this.project.jobs.appendLog(id, `${nowIso()} done ${JSON.stringify(outcome.figures)}\n`);
-        this.finish(id, 'done', null);
+        const progress = { ...latest, done: latest.total, etaSeconds: 0, figures: outcome.figures };
+        this.finish(id, 'done', null, { progress, ...(outcome.modelId !== undefined ? { modelId: outcome.modelId } : {}) }, `done ${JSON.stringify(outcome.figures)}`);
       },
       (err: unknown) => {
         if (this.closed) return;
@@ -221,18 +226,38 @@ export class JobQueue {
     );
   }
 
-  private finish(id: number, status: 'done' | 'failed' | 'cancelled' | 'interrupted', error: string | null): void {
-    if (this.project.db.open) {
-      this.project.jobs.update(id, { status, error });
-      if (status !== 'done') this.project.jobs.appendLog(id, `${nowIso()} ${status}${error ? `: ${error}` : ''}\n`);
-      this.announce(id);
-    }
+  /** Records a job's end (after the writes before it), then tells its waiters and starts the next job. */
+  private finish(id: number, status: 'done' | 'failed' | 'cancelled' | 'interrupted', error: string | null, patch: JobPatch = {}, line?: string): void {
     if (this.active?.id === id) this.active = null;
     this.coordinating.delete(id);
-    const job = this.project.db.open ? this.project.jobs.require(id) : null;
+    this.ending.add(id);
+    const note = line ?? `${status}${error ? `: ${error}` : ''}`;
+    void this.write(id, { ...patch, status, error }, note).finally(() => this.settled(id));
+  }
+
+  /** The job reached its final status in the project: its waiters hear of it and the next job may start. */
+  private settled(id: number): void {
+    this.ending.delete(id);
+    const job = this.project.db.open ? this.project.jobs.get(id) : null;
     for (const resolve of this.waiters.get(id) ?? []) if (job) resolve(job);
     this.waiters.delete(id);
     this.pump();
+  }
+
+  /**
+   * Writes a change of a job with a log line, once the project is free for it (in order with the queue's
+   * other writes), then tells the listener. Resolves once written, or once it could not be.
+   */
+  private write(id: number, patch: JobPatch, line?: string, announce = true): Promise<void> {
+    const log = line === undefined ? undefined : `${nowIso()} ${line}\n`;
+    return this.project.writes.run(() => this.project.jobs.update(id, patch, log)).then(
+      () => {
+        if (announce && this.project.db.open) this.announce(id);
+      },
+      (err: unknown) => {
+        if (this.project.db.open) console.error(`job ${id}: ${toErrorPayload(err).message}`);
+      },
+    );
   }
 
   private announce(id: number): void {

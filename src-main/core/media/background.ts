@@ -102,7 +102,7 @@ export class MediaBackground {
           await this.makeScrub(videoId, onProgress);
         } else {
           const proxyPath = await makeProxy(this.tools, video, proxyTarget(this.project, video), { onProgress, signal: this.controller.signal });
-          this.project.videos.update(videoId, { proxyPath });
+          await this.project.writes.run(() => this.project.videos.update(videoId, { proxyPath }));
         }
         this.update({ videoId, kind, state: 'done', fraction: 1 });
       } catch (err) {

@@ -17,6 +17,7 @@ export const PROXIES_DIR = 'proxies';
 
 /**
  * Probes and adds files to the project one by one; a bad file is reported and the others still go in.
+ * Each write waits for the lock in `project.writes`, as every write after an `await` does.
  * A file whose content matches a video whose file has gone missing relinks that video instead.
  * `onProgress(done, total, path)` fires after each file.
  */
@@ -36,14 +37,14 @@ export async function addVideos(
       const twin = project.videos.findByFingerprint(probe.fingerprint);
       if (twin && !existsSync(twin.path)) {
         // The file was moved: adding it again reconnects the video, its clips and predictions.
-        const { framePts: _moved, ...video } = project.videos.update(twin.id, { path, name: probe.name, status: 'ok' });
+        const { framePts: _moved, ...video } = await project.writes.run(() => project.videos.update(twin.id, { path, name: probe.name, status: 'ok' }));
         results.push({ path, ok: true, video, warning: `relinked video ${twin.id}, which was at ${twin.path}` });
         onProgress?.(i + 1, paths.length, path);
         continue;
       }
       if (twin) throw new UserError('conflict', `${path} has the same content as ${twin.path}, already in the project (video ${twin.id}).`);
       const { warning, ...facts } = probe;
-      const stored = project.videos.insert({ ...facts, status: 'ok' });
+      const stored = await project.writes.run(() => project.videos.insert({ ...facts, status: 'ok' }));
       const { framePts: _pts, ...video } = stored;
       results.push({ path, ok: true, video, ...(warning ? { warning } : {}) });
     } catch (err) {
@@ -67,7 +68,9 @@ export async function relinkVideo(project: Project, tools: FfmpegTools, id: numb
   if (video.fingerprint && probe.fingerprint !== video.fingerprint) {
     throw new UserError('invalid_input', `${path} is not the same file as ${video.name} (video ${id}): its size or content differs.`);
   }
-  const { framePts: _pts, ...updated } = project.videos.update(id, { path, name: probe.name, status: 'ok', framePts: probe.framePts, frameCount: probe.frameCount });
+  const { framePts: _pts, ...updated } = await project.writes.run(() =>
+    project.videos.update(id, { path, name: probe.name, status: 'ok', framePts: probe.framePts, frameCount: probe.frameCount }),
+  );
   return updated;
 }
 
@@ -116,7 +119,8 @@ export function listVideosWithStatus(project: Project): VideoInfo[] {
     const status = videoFileState(video);
     // `changed` is shown, not stored: the row keeps describing the file that was added.
     const stored = status === 'missing' ? 'missing' : 'ok';
-    if (stored !== video.status) project.videos.update(video.id, { status: stored });
+    // The stored status only caches what is shown: a write that finds the project busy is left for later.
+    if (stored !== video.status) project.writes.run(() => project.videos.update(video.id, { status: stored })).catch(() => {});
     return status === video.status ? video : { ...video, status };
   });
 }

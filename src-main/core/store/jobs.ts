@@ -46,9 +46,11 @@ const FINISHED: readonly JobStatus[] = ['done', 'failed', 'cancelled', 'interrup
 export class JobsRepo {
   constructor(private readonly db: Db) {}
 
-  insert(kind: JobKind, params: object): JobRecord {
+  /** Adds a queued job, with its first progress and log line in the same edit. */
+  insert(kind: JobKind, params: object, first: { progress?: Record<string, unknown>; log?: string } = {}): JobRecord {
     const info = writeTx(this.db, () =>
-      stmt(this.db, 'INSERT INTO jobs (kind, params, created_at) VALUES (?, ?, ?)').run(kind, JSON.stringify(params), nowIso()),
+      stmt(this.db, "INSERT INTO jobs (kind, params, progress, log, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(kind, JSON.stringify(params), toJson(first.progress ?? null), first.log ?? '', nowIso()),
     );
     return this.require(Number(info.lastInsertRowid));
   }
@@ -71,9 +73,13 @@ export class JobsRepo {
     ).map(toJob);
   }
 
-  /** Updates a job; entering `running` stamps started_at, entering a final status stamps finished_at. */
-  update(id: number, patch: JobPatch): JobRecord {
+  /**
+   * Updates a job, appending `log` to its log in the same edit; entering `running` stamps started_at,
+   * entering a final status stamps finished_at.
+   */
+  update(id: number, patch: JobPatch, log?: string): JobRecord {
     writeTx(this.db, () => {
+      if (log) this.appendLog(id, log);
       const current = this.require(id);
       const status = patch.status ?? current.status;
       const now = nowIso();
@@ -105,8 +111,11 @@ export class JobsRepo {
   }
 
   /** Puts a stopped job back in the queue, clearing its error and finish time. */
-  requeue(id: number): void {
-    writeTx(this.db, () => stmt(this.db, "UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL WHERE id = ?").run(id));
+  requeue(id: number, progress: Record<string, unknown>, log: string): void {
+    writeTx(this.db, () => {
+      stmt(this.db, "UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL, progress = ? WHERE id = ?").run(toJson(progress), id);
+      this.appendLog(id, log);
+    });
   }
 
   appendLog(id: number, text: string): void {

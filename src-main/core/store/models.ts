@@ -46,6 +46,19 @@ export class ModelsRepo {
     return this.require(Number(info.lastInsertRowid));
   }
 
+  /**
+   * Adds a model and its weights file in one edit: `storeWeights(id)` writes the file for the new row and
+   * returns its path relative to the project; if it throws, the row is not added.
+   */
+  insertWithWeights(model: Omit<NewModel, 'weightsPath'>, storeWeights: (id: number) => string): ModelRecord {
+    const id = writeTx(this.db, () => {
+      const added = this.insert(model);
+      this.update(added.id, { weightsPath: storeWeights(added.id) });
+      return added.id;
+    });
+    return this.require(id);
+  }
+
   get(id: number): ModelRecord | null {
     const row = stmt(this.db, 'SELECT * FROM models WHERE id = ?').get(id) as SqlRow | undefined;
     return row ? toModel(row) : null;

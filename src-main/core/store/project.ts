@@ -13,6 +13,7 @@ import { ReviewRejectionsRepo } from './review-rejections.ts';
 import { nativeBindingOption } from './native-binding.ts';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { describeReadOnly, type Db } from './sql.ts';
+import { PatientWriter, SHORT_LOCK_WAIT_MS } from './patient-writer.ts';
 import { VideosRepo } from './videos.ts';
 
 /** A project is a folder holding this SQLite file (plus `models/` for weight files). */
@@ -47,6 +48,8 @@ export class Project {
   readonly reviewRejections: ReviewRejectionsRepo;
   /** Undo/redo of class and clip edits, persistent in the project file. */
   readonly history: History;
+  /** Writes that wait for another process's lock off the event loop (see useShortLockWait). */
+  readonly writes: PatientWriter;
   private lastDataVersion = -1;
   private lastStamp = '';
 
@@ -71,6 +74,15 @@ export class Project {
     this.probes = new ProbesRepo(db);
     this.trainingSteps = new TrainingStepsRepo(db);
     this.reviewRejections = new ReviewRejectionsRepo(db);
+    this.writes = new PatientWriter(db);
+  }
+
+  /**
+   * For a process that serves clients from its event loop: SQLite's busy wait blocks that loop, so it is
+   * cut to SHORT_LOCK_WAIT_MS, and writes that find the project held by another process wait in `writes`.
+   */
+  useShortLockWait(): void {
+    if (!this.readOnly) this.db.pragma(`busy_timeout = ${SHORT_LOCK_WAIT_MS}`);
   }
 
   get modelsDir(): string {
@@ -113,7 +125,9 @@ export class Project {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.flush();
+    this.db.close();
   }
 }
 

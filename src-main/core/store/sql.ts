@@ -43,21 +43,28 @@ export function isProjectBusy(err: unknown): boolean {
   return err instanceof UserError && err.details === BUSY;
 }
 
+/** Connections whose writes are held back behind writes already waiting for the lock (readsOnly). */
+const holdingWrites = new WeakSet<Db>();
+
+/**
+ * Runs `run` allowing reads only: a write it tries fails as if the project were busy, having changed
+ * nothing, so that it can queue behind the writes already waiting (PatientWriter.request).
+ */
+export function readsOnly<T>(db: Db, run: () => T): T {
+  db.pragma('query_only = ON');
+  holdingWrites.add(db);
+  try {
+    return run();
+  } finally {
+    holdingWrites.delete(db);
+    if (db.open) db.pragma('query_only = OFF');
+  }
+}
+
 /**
  * Runs `body` in a write transaction taken at BEGIN IMMEDIATE, so two processes queue instead of deadlocking.
  * A full disk or a project held busy past the timeout roll the edit back and say so.
  */
-/** Runs `run` with this connection waiting at most `ms` for another process's lock, then restores the wait. */
-export function withBusyTimeout<T>(db: Db, ms: number, run: () => T): T {
-  const previous = db.pragma('busy_timeout', { simple: true }) as number;
-  db.pragma(`busy_timeout = ${ms}`);
-  try {
-    return run();
-  } finally {
-    if (db.open) db.pragma(`busy_timeout = ${previous}`);
-  }
-}
-
 export function writeTx<T>(db: Db, body: () => T): T {
   try {
     return db.transaction(body).immediate();
@@ -66,7 +73,7 @@ export function writeTx<T>(db: Db, body: () => T): T {
     if (code === 'SQLITE_FULL') {
       throw new UserError('unavailable', `The disk holding ${projectFileOf(db)} is full: the edit was not saved and nothing changed.`);
     }
-    if (code.startsWith('SQLITE_BUSY')) {
+    if (code.startsWith('SQLITE_BUSY') || (code.startsWith('SQLITE_READONLY') && holdingWrites.has(db))) {
       throw new UserError('conflict', `Another process kept ${projectFileOf(db)} busy too long: the edit was not saved; try again.`, BUSY);
     }
     if (code.startsWith('SQLITE_READONLY')) {
