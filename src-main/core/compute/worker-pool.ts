@@ -118,7 +118,8 @@ interface Task {
 interface PoolWorker {
   worker: Worker;
   busy: Task | null;
-  alive: boolean;
+  /** Why the worker stopped (null while it runs): kept for the tasks that ask for it later. */
+  lost: Error | null;
 }
 
 export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Promise<WorkerPool<In, Out>> {
@@ -154,14 +155,14 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
     throw err;
   }
 
-  const workers: PoolWorker[] = [first, ...rest].map(({ worker }) => ({ worker, busy: null, alive: true }));
+  const workers: PoolWorker[] = [first, ...rest].map(({ worker }) => ({ worker, busy: null, lost: null }));
   const queue: Task[] = [];
   let nextId = 1;
   let disposed = false;
 
   const dispatch = () => {
     for (const [index, slot] of workers.entries()) {
-      if (slot.busy || !slot.alive) continue;
+      if (slot.busy || slot.lost) continue;
       const at = queue.findIndex((t) => t.worker === undefined || t.worker === index);
       if (at < 0) continue;
       const [task] = queue.splice(at, 1);
@@ -182,8 +183,8 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
     });
     // A worker that dies (out of memory, a crash in native code) fails its task; the others carry on.
     const lose = (err: Error) => {
-      if (!slot.alive) return;
-      slot.alive = false;
+      if (slot.lost) return;
+      slot.lost = err;
       slot.busy?.reject(err);
       slot.busy = null;
       const index = workers.indexOf(slot);
@@ -191,7 +192,7 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
         queue.splice(queue.indexOf(task), 1);
         task.reject(err);
       }
-      if (!disposed && workers.every((w) => !w.alive)) for (const task of queue.splice(0)) task.reject(new Error(`every ${exportName} worker stopped: ${err.message}`));
+      if (!disposed && workers.every((w) => w.lost)) for (const task of queue.splice(0)) task.reject(new Error(`every ${exportName} worker stopped: ${err.message}`));
     };
     slot.worker.on('error', lose);
     slot.worker.on('exit', (code) => lose(new Error(`a ${exportName} worker exited with code ${code}`)));
@@ -202,10 +203,13 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
     size,
     run(input: In, runOptions: { signal?: AbortSignal; worker?: number } = {}) {
       if (disposed) return Promise.reject(new Error('the worker pool was disposed'));
-      if (workers.every((w) => !w.alive)) return Promise.reject(new Error(`every ${exportName} worker has stopped`));
+      if (workers.every((w) => w.lost)) return Promise.reject(new Error(`every ${exportName} worker has stopped: ${workers[0].lost!.message}`));
       const { signal, worker } = runOptions;
       if (signal?.aborted) return Promise.reject(cancelled(`${exportName} task`));
-      if (worker !== undefined && !workers[worker]?.alive) return Promise.reject(new Error(`${exportName} worker ${worker} is not running`));
+      if (worker !== undefined && !workers[worker]) return Promise.reject(new Error(`${exportName} worker ${worker} is not running`));
+      // A pinned worker that died while idle fails the next task with the reason it died, as it would a task it held.
+      const lost = worker === undefined ? null : workers[worker].lost;
+      if (lost) return Promise.reject(lost);
       return new Promise<Out>((resolve, reject) => {
         const task: Task = { id: nextId++, input, resolve: resolve as (v: unknown) => void, reject, signal, worker };
         signal?.addEventListener(
