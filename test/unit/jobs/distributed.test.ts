@@ -197,6 +197,7 @@ describe('predict and probe on a worker queue', () => {
     const app = createLocalApi('electron');
     try {
       app.context.session.open(f.dir);
+      await new Promise((r) => setImmediate(r)); // recovery and re-attachment follow the opening at once
       const job = (await app.client.call('jobs.list', { kind: 'predict' })).at(-1)!;
       expect(['queued', 'running']).toContain(job.status);
       const done = await app.client.call('jobs.wait', { id: job.id });
