@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { StmNetwork } from '../model/network.ts';
 import { inFrozenPrefix, stageInputShape } from '../model/parameters.ts';
 import type { FrozenPrefixMode } from './train-bn.ts';
+import { recomputePlan } from './recompute-plan.ts';
 import { whileDeviceAlive } from '../compute/webgpu-device.ts';
 import { argmax } from '../figures/metrics.ts';
 import type { TrainParams } from './params.ts';
@@ -113,8 +114,8 @@ export class TrainReplica {
       const x = this.input(shard.x, clips);
       let kept: tf.Tensor2D | null = null;
       const { value, grads } = tf.variableGrads(() => {
-        // With stages 1–3 frozen only the small last stage learns: its activations fit without recomputation.
-        const { clipLogits } = this.network.forward(x, { training: true, recompute: this.prefix.frozenStages < 3, ...this.prefix });
+        const recompute = recomputePlan(this.network.config, clips, tf.getBackend(), this.prefix.frozenStages);
+        const { clipLogits } = this.network.forward(x, { training: true, recompute, ...this.prefix });
         kept = tf.keep(clipLogits);
         let loss = weightedLoss(clipLogits, shard.labels, this.classWeights, weightSum);
         if (withDecay && this.settings.weightDecay > 0 && this.decayed.length) {

@@ -16,9 +16,11 @@ export interface ForwardOptions {
   /**
    * Gradient checkpointing in training mode (default true): the backward pass keeps only the stem's and
    * each block's input and runs that part's forward again, about a fifth more time for a fraction of the
-   * memory (what lets STM-R50 train at 224² within wasm's 4 GiB).
+   * memory (what lets STM-R50 train at 224² within wasm's 4 GiB). A number checkpoints only the first that
+   * many stages (the stem is stage 0): the early stages hold most of the activations, the late ones most
+   * of the arithmetic.
    */
-  recompute?: boolean;
+  recompute?: boolean | number;
   /**
    * A frozen prefix: the stem and the first N stages run in inference mode (running statistics, nothing
    * recomputed or recorded for the backward pass), as when they are kept fixed while fine-tuning.
@@ -158,10 +160,11 @@ class TfStmNetwork implements StmNetwork {
   forward(x: tf.Tensor4D, options: ForwardOptions = {}): ForwardResult {
     const training = options.training ?? false;
     const updateStats = training && (options.updateStats ?? true);
-    const recompute = training && (options.recompute ?? true);
+    const recompute = training && (options.recompute ?? true) !== false;
+    const recomputedStages = options.recompute === undefined || options.recompute === true ? STAGES : Number(options.recompute);
     const prefix = { frozen: options.frozenStages ?? 0, from: options.fromStage ?? 0 };
     return tf.tidy(() => {
-      const features = this.backbone(x, { training, updateStats, recompute }, prefix).layer4;
+      const features = this.backbone(x, { training, updateStats, recompute }, prefix, recomputedStages).layer4;
       let pooled = tf.mean(features, [1, 2]) as tf.Tensor2D;
       if (training && this.config.dropout > 0) pooled = tf.dropout(pooled, this.config.dropout) as tf.Tensor2D;
       const frameLogits = tf.add(tf.matMul(pooled, this.v('fc.weight')), this.v('fc.bias')) as tf.Tensor2D;
@@ -175,11 +178,12 @@ class TfStmNetwork implements StmNetwork {
     return tf.tidy(() => this.backbone(x, { training: false, updateStats: false, recompute: false }));
   }
 
-  private backbone(x: tf.Tensor4D, mode: Mode, prefix = { frozen: 0, from: 0 }): FeatureTaps {
+  private backbone(x: tf.Tensor4D, mode: Mode, prefix = { frozen: 0, from: 0 }, recomputedStages = STAGES): FeatureTaps {
     this.checkInput(x, prefix.from);
     const fixed: Mode = { training: false, updateStats: false, recompute: false };
+    const kept: Mode = { ...mode, recompute: false };
     // Stage 0 is the stem; stage i ≥ 1 is layer i. The first stage that learns needs no input gradient.
-    const modeOf = (stage: number) => (stage <= prefix.frozen && prefix.frozen > 0 ? fixed : mode);
+    const modeOf = (stage: number) => (stage <= prefix.frozen && prefix.frozen > 0 ? fixed : stage < recomputedStages ? mode : kept);
     const firstLearning = Math.max(prefix.frozen, prefix.from) + 1;
     let h = prefix.from > 0 ? x : this.segment(x, 'stem', false, modeOf(0), (input, m) => this.stem(input, m));
     const taps: Partial<FeatureTaps> = prefix.from > 0 ? { [`layer${prefix.from}`]: h } : { stem: h };
@@ -341,6 +345,9 @@ class TfStmNetwork implements StmNetwork {
     for (const variable of this.vars.values()) variable.dispose();
   }
 }
+
+/** The stem and the four stages of layers. */
+const STAGES = 5;
 
 interface Mode {
   training: boolean;
