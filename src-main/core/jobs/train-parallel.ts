@@ -55,7 +55,8 @@ class ParallelEngine implements TrainingEngine {
       return (await this.pool.run(task, { worker: rank })) as ReplicaResults[Op];
     } catch (err) {
       if (err instanceof UserError) throw err;
-      throw new Error(`training worker ${rank + 1} of ${this.workers} failed: ${err instanceof Error ? err.message : String(err)}`);
+      const reason = (err instanceof Error ? err.message : String(err)).replace(/^an? createTrainReplica worker /, 'it ');
+      throw new Error(`Training worker ${rank + 1} of ${this.workers} stopped: ${reason}`);
     }
   }
 

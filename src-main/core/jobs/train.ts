@@ -12,7 +12,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../errors.ts';
+import { toErrorPayload, UserError } from '../errors.ts';
 import type { Project } from '../store/project.ts';
 import type { ModelRecord } from '../store/models.ts';
 import { selectBackend, type BackendSelection } from '../compute/backends.ts';
@@ -276,11 +276,19 @@ class TrainingRun {
       };
     } catch (err) {
       dropUnusedModel(this.project, this.model.id);
-      throw err;
+      throw this.withResumeNote(err);
     } finally {
       await this.engine.dispose();
       await this.prefix?.dispose();
     }
+  }
+
+  /** A run that failed after a checkpoint says that its work so far is kept and how to go on from it. */
+  private withResumeNote(err: unknown): unknown {
+    const payload = toErrorPayload(err);
+    if (payload.code === 'cancelled' || this.progress.epoch === 0 || !existsSync(lastCheckpointPath(this.project, this.model.id))) return err;
+    const note = `The checkpoint after epoch ${this.progress.epoch} is kept: resume the job to continue from it.`;
+    return new UserError(payload.code === 'internal' ? 'unavailable' : payload.code, `${payload.message.replace(/\.?$/, '.')} ${note}`);
   }
 
   private logSettings(): void {

@@ -94,7 +94,7 @@ describe('a training worker thread that dies', () => {
     const error = await failureOf(crashed.run);
     threads.onPost = null;
     expect(before, 'the worker was killed after epoch 1 was checkpointed').not.toBeNull();
-    expect(error.message).toMatch(/^training worker 2 of 2 failed: a createTrainReplica worker exited with code 1$/);
+    expect(error.message).toBe('Training worker 2 of 2 stopped: it exited with code 1. The checkpoint after epoch 1 is kept: resume the job to continue from it.');
 
     // Both replica threads are gone: the dead one and the one the failed run shut down.
     const replicas = threads.started.filter((t) => t.exportName === 'createTrainReplica');
@@ -138,7 +138,7 @@ describe('a training worker thread that dies', () => {
     threads.onPost = null;
     expect(victim).not.toBeNull();
     // Not "worker 1 is not running": the reason it died.
-    expect(error.message).toMatch(/^training worker 2 of 2 failed: a createTrainReplica worker exited with code 1$/);
+    expect(error.message).toBe('Training worker 2 of 2 stopped: it exited with code 1. The checkpoint after epoch 1 is kept: resume the job to continue from it.');
     // The snapshot came from the live replica, so epoch 1's checkpoint was still written whole.
     expect(readResumable(checkpoint).progress.epoch).toBe(1);
     await vi.waitFor(() => expect(threads.started.every((t) => t.exited)).toBe(true), { timeout: 5_000 });
