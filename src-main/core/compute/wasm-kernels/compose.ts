@@ -26,7 +26,7 @@ export function composeKernel(kernelBackend: unknown, inputs: tf.TensorInfo[], b
 }
 
 /** Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor. */
-export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number, fill = 0): tf.Tensor4D {
+export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   let out = x;
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
@@ -43,19 +43,19 @@ export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: num
       [padT, padB],
       [padL, padR],
       [0, 0],
-    ], fill);
+    ]);
   }
   return out;
 }
 
 /**
- * x[:, top + i·sh, left + j·sw, :] for i < outHeight, j < outWidth (`fill` where that falls outside x), with
+ * x[:, top + i·sh, left + j·sw, :] for i < outHeight, j < outWidth (0 where that falls outside x), with
  * pad/crop, reshapes and one rank-4 slice: wasm's StridedSlice and its slices of rank > 4 run element by
  * element in JavaScript.
  */
-export function stridedWindow(x: tf.Tensor4D, top: number, left: number, sh: number, sw: number, outHeight: number, outWidth: number, fill = 0): tf.Tensor4D {
+export function stridedWindow(x: tf.Tensor4D, top: number, left: number, sh: number, sw: number, outHeight: number, outWidth: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const aligned = padOrCrop(x, -top, outHeight * sh - (h - top), -left, outWidth * sw - (w - left), fill);
+  const aligned = padOrCrop(x, -top, outHeight * sh - (h - top), -left, outWidth * sw - (w - left));
   if (sh === 1 && sw === 1) return aligned;
   const rows = aligned.reshape([n * outHeight, sh, outWidth, sw * c]);
   return tf.slice(rows, [0, 0, 0, 0], [n * outHeight, 1, outWidth, c]).reshape([n, outHeight, outWidth, c]);

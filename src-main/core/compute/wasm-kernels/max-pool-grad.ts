@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { composeKernel, placeStrided, stridedWindow } from './compose.ts';
 
 interface MaxPoolGradAttrs {
   filterSize: number | [number, number];
@@ -8,41 +7,67 @@ interface MaxPoolGradAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
+/** What this kernel needs of the wasm backend: tensors as views of its heap. */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+}
+
 /**
  * dL/dx of max-pooling. The stock wasm kernel starts its running maximum at a positive value, so a window
  * whose values are all ≤ 0 sends its gradient to the window's first cell instead of its maximum (CMM's
- * 2×2 pool sees such windows). Here every kernel tap, in row-major order, claims the cells of dy whose
- * window maximum it holds and no earlier tap claimed — the cpu backend's tie rule — and the claimed
- * gradients are placed back onto the input grid. Padding cells never win.
+ * 2×2 pool sees such windows). Here each window's gradient goes to its maximum, the first in row-major
+ * order among equal ones (the cpu backend's tie rule); padding cells never win. One pass over the heap:
+ * composed from tfjs ops, the nine taps of the stem's 3×3 pool each made input-sized temporaries.
  */
 export const maxPoolGrad: tf.KernelConfig = {
   kernelName: tf.MaxPoolGrad,
   backendName: 'wasm',
   kernelFunc: ({ inputs, attrs, backend }) => {
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
-    const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
+    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const { effectiveFilterHeight: kh, effectiveFilterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight, outWidth, inHeight, inWidth } = info;
-    const { top, left } = info.padInfo;
-    return composeKernel(backend, [dy, input, output], (dyT, xT, yT) => {
-      let claimed: tf.Tensor = tf.zerosLike(yT).cast('bool');
-      let sum: tf.Tensor4D | null = null;
-      // One tap at a time, freeing its temporaries (each the input's size) before the next: the stem's
-      // 3×3 pool over 112² maps would otherwise hold dozens of them at once.
-      for (let p = 0; p < kh; p++) {
-        for (let q = 0; q < kw; q++) {
-          const [nextSum, nextClaimed] = tf.tidy(() => {
-            const window = stridedWindow(xT as tf.Tensor4D, p - top, q - left, sh, sw, outHeight, outWidth, -Infinity);
-            const wins = tf.logicalAnd(tf.equal(window, yT), tf.logicalNot(claimed));
-            const routed = tf.where(wins, dyT, tf.zerosLike(dyT)) as tf.Tensor4D;
-            const placed = placeStrided(routed, p - top, q - left, sh, sw, inHeight, inWidth);
-            return [sum ? tf.add(sum, placed) : placed, tf.logicalOr(claimed, wins)] as [tf.Tensor4D, tf.Tensor];
-          });
-          tf.dispose([sum, claimed].filter((t): t is tf.Tensor => t !== null));
-          [sum, claimed] = [nextSum, nextClaimed];
-        }
-      }
-      return sum!;
-    });
+    const heap = backend as unknown as HeapBackend;
+    // Allocated first: growing the heap detaches the views taken before.
+    const out = heap.makeOutput([...input.shape], 'float32');
+    const dx = heap.typedArrayFromHeap(out) as Float32Array;
+    const x = heap.typedArrayFromHeap(input) as Float32Array;
+    const g = heap.typedArrayFromHeap(dy) as Float32Array;
+    routeToMaxima(x, g, dx, info);
+    return out;
   },
 };
+
+function routeToMaxima(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const { effectiveFilterHeight: kh, effectiveFilterWidth: kw, padInfo } = info;
+  dx.fill(0);
+  const best = new Float32Array(channels);
+  const winner = new Int32Array(channels);
+  for (let b = 0; b < batchSize; b++) {
+    for (let i = 0; i < outHeight; i++) {
+      for (let j = 0; j < outWidth; j++) {
+        best.fill(-Infinity);
+        winner.fill(-1);
+        for (let p = 0; p < kh; p++) {
+          const row = i * strideHeight + p - padInfo.top;
+          if (row < 0 || row >= inHeight) continue;
+          for (let q = 0; q < kw; q++) {
+            const col = j * strideWidth + q - padInfo.left;
+            if (col < 0 || col >= inWidth) continue;
+            const cell = ((b * inHeight + row) * inWidth + col) * channels;
+            for (let c = 0; c < channels; c++) {
+              const v = x[cell + c]!;
+              if (v > best[c]! || winner[c] === -1) {
+                best[c] = v;
+                winner[c] = cell + c;
+              }
+            }
+          }
+        }
+        const from = ((b * outHeight + i) * outWidth + j) * channels;
+        for (let c = 0; c < channels; c++) if (winner[c]! >= 0) dx[winner[c]!] += dy[from + c]!;
+      }
+    }
+  }
+}
