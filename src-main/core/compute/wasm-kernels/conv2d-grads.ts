@@ -82,9 +82,11 @@ export const conv2dBackpropFilter: tf.KernelConfig = {
     return composeKernel(backend, [x, dy], (xT, dyT) => {
       if (kh === 1 && kw === 1) {
         const rows = batchSize * outHeight * outWidth;
-        const seen = stridedWindow(xT as tf.Tensor4D, -top, -left, sh, sw, outHeight, outWidth);
-        const xCols = tf.transpose(seen.reshape([rows, inChannels]));
-        return tf.matMul(xCols, dyT.reshape([rows, outChannels])).reshape(filterShape);
+        const seen = stridedWindow(xT as tf.Tensor4D, -top, -left, sh, sw, outHeight, outWidth).reshape([rows, inChannels]);
+        const dyRows = dyT.reshape([rows, outChannels]);
+        // xᵀ·dy, or (dyᵀ·x)ᵀ when dy is the narrower: the copy that transposes goes to the smaller operand.
+        if (outChannels < inChannels) return tf.transpose(tf.matMul(tf.transpose(dyRows), seen)).reshape(filterShape);
+        return tf.matMul(tf.transpose(seen), dyRows).reshape(filterShape);
       }
       const needH = (outHeight - 1) * sh + kh;
       const needW = (outWidth - 1) * sw + kw;
