@@ -2,7 +2,8 @@
  * `npm run bench -- kernels`: convolution forward, input gradient and filter gradient on the wasm backend
  * (with STM Studio's training kernels) at ResNet-50 shapes, GFLOP/s, and each gradient's time relative to
  * the forward convolution at the same shape (best of 10 interleaved runs each). Targets: dX ≤ 1.5×, dW ≤ 2×
- * forward.
+ * forward. Also BatchNorm's per-channel mean over N·H·W against what the stock wasm kernel does (transpose,
+ * then reduce the last axis); target ≥ 1.5× faster.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src-main/core/compute/backends.ts';
@@ -29,6 +30,18 @@ export async function run(): Promise<void> {
   const selection = await selectBackend('wasm');
   report({ suite: SUITE, figure: 'backend', value: 0, unit: 'info', backend: selection.name });
   for (const shape of SHAPES) await measureShape(shape);
+  await measureChannelMean([8, 56, 56, 256]);
+}
+
+async function measureChannelMean(shape: [number, number, number, number]): Promise<void> {
+  const x = tf.randomNormal(shape) as tf.Tensor4D;
+  const rows = x.reshape([-1, shape[3]]);
+  const once = (op: () => tf.Tensor) => () => tf.tidy(() => void op().dataSync());
+  const [oursMs, stockMs] = await timeInterleaved([once(() => tf.mean(x, [0, 1, 2])), once(() => tf.mean(tf.transpose(rows), 1))]);
+  tf.dispose([x, rows]);
+  const label = `channel mean ${shape.join('x')}`;
+  report({ suite: SUITE, figure: `wasm ${label}`, value: round(oursMs, 2), unit: 'ms', stockMs: round(stockMs, 2) });
+  reportRatio(SUITE, `${label}: stock kernel / heap pass`, stockMs / oursMs, { min: 1.5 });
 }
 
 async function measureShape(shape: Shape): Promise<void> {

@@ -135,3 +135,26 @@ describe('wasm tile', () => {
     expect(await onBackend('wasm', tile)).toEqual(reference);
   });
 });
+
+describe('wasm sum and mean', () => {
+  const REDUCTIONS: Array<[string, number[], number | number[], boolean]> = [
+    ['every axis but the last (BatchNorm statistics)', [3, 5, 4, 6], [0, 1, 2], false],
+    ['the same, kept dims, axes unordered and negative', [2, 3, 7], [1, -3], true],
+    ['the last axis only', [3, 5, 4, 6], -1, false],
+    ['middle axes', [3, 5, 4, 6], [1, 2], false],
+  ];
+  it.each(REDUCTIONS)('%s matches the cpu backend', async (_name, shape, axis, keepDims) => {
+    const values = seeded(shape.reduce((a, b) => a * b), 29);
+    const reduce = () =>
+      tf.tidy(() => {
+        const x = tf.tensor(values, shape);
+        return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)].map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync()) }));
+      });
+    const reference = await onBackend('cpu', reduce);
+    const wasm = await onBackend('wasm', reduce);
+    wasm.forEach((result, i) => {
+      expect(result.shape).toEqual(reference[i]!.shape);
+      expect(maxDiff(result.data, reference[i]!.data)).toBeLessThan(1e-5);
+    });
+  });
+});

@@ -1,16 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import type { HeapBackend } from './heap.ts';
 
 interface MaxPoolGradAttrs {
   filterSize: number | [number, number];
   strides: number | [number, number];
   pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-/** What this kernel needs of the wasm backend: tensors as views of its heap. */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
 }
 
 /**
