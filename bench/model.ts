@@ -238,7 +238,7 @@ export async function pytorchReference(shape: Shape, what: 'inference' | 'train'
   const label = labelOf(shape);
   const argv = [fileURLToPath(REFERENCE), '--layers', shape.layers.join(','), '--width', String(shape.width), '--frames', String(shape.frames), '--size', String(shape.size), '--classes', String(shape.classes), '--threads', String(opts.threads ?? 2), '--train-clips', String(TRAIN_CLIPS), '--device', TORCH_DEVICE];
   const batch = opts.inferBatch ?? 1;
-  argv.push(...(what === 'inference' ? ['--train-steps', '0', '--infer-batch', String(batch), '--infer-clips', String(Math.max(4, 4 * batch))] : ['--infer-clips', '0', '--train-steps', TORCH_DEVICE === 'cpu' ? '1' : '5']));
+  argv.push(...(what === 'inference' ? ['--train-steps', '0', '--infer-batch', String(batch), '--infer-clips', String(Math.max(4, 4 * batch))] : ['--infer-clips', '0', '--train-steps', TORCH_DEVICE === 'cpu' ? '3' : '5']));
   if (opts.bf16ChannelsLast) argv.push('--precision', 'bf16', '--channels-last');
   const variant = `${TORCH_DEVICE === 'cpu' ? '' : ` on ${TORCH_DEVICE}`}${opts.bf16ChannelsLast ? ' bf16 channels-last' : TORCH_DEVICE === 'cpu' ? '' : ' fp32'}`;
   const figure = what === 'inference' ? `PyTorch inference ${label}${variant}` : `PyTorch train step ${TRAIN_CLIPS} clips ${label}${variant}`;
