@@ -41,12 +41,13 @@ export function createLocalApi(host: HostName, options: LocalApiOptions = {}): L
   session.host = host;
   const isApp = host !== 'cli';
   session.editOrigin = isApp ? 'app' : 'cli';
-  session.shortLockWait = options.servesClients ?? isApp;
+  const servesClients = options.servesClients ?? isApp;
+  session.shortLockWait = servesClients;
   const context: ApiContext = {
     host,
     backgroundWork: options.backgroundWork ?? isApp,
     remembersProject: options.remembersProject ?? isApp,
-    servesClients: options.servesClients ?? isApp,
+    servesClients,
     session,
     emit: hub.emit,
   };

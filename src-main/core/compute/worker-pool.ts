@@ -21,6 +21,16 @@ import { JOB_TASK_ID, type FromWorker, type SerializedError, type ToWorker, type
 
 export type { WorkerTaskContext } from './worker-protocol.ts';
 
+/** A pool worker's thread ended: `how` says how ("exited with code 1"), for callers that name the worker their own way. */
+export class WorkerExited extends Error {
+  constructor(
+    exportName: string,
+    readonly how: string,
+  ) {
+    super(`a ${exportName} worker ${how}`);
+  }
+}
+
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
 /** How long a cancelled worker may take to stop on its own before it is terminated. */
@@ -195,7 +205,7 @@ export async function createWorkerPool<In, Out>(options: WorkerPoolOptions): Pro
       if (!disposed && workers.every((w) => w.lost)) for (const task of queue.splice(0)) task.reject(new Error(`every ${exportName} worker stopped: ${err.message}`));
     };
     slot.worker.on('error', lose);
-    slot.worker.on('exit', (code) => lose(new Error(`a ${exportName} worker exited with code ${code}`)));
+    slot.worker.on('exit', (code) => lose(new WorkerExited(exportName, `exited with code ${code}`)));
   }
 
   return {

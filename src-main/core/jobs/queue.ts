@@ -65,12 +65,10 @@ export class JobQueue {
    */
   async recover(): Promise<JobRecord[]> {
     const dead = this.project.jobs.owners(['queued', 'running']).filter(({ pid }) => !pid || (pid !== process.pid && !processAlive(pid)));
-    const jobs = this.project.jobs;
-    return this.project.writes.run(() =>
-      dead.map(({ id }) =>
-        jobs.update(id, { status: 'interrupted', error: 'The process running this job stopped before it finished.' }, `${nowIso()} interrupted: the process running the job stopped\n`),
-      ),
-    );
+    if (dead.length === 0) return []; // no write at all: a read-only project refuses even an empty one
+    const error = 'The process running this job stopped before it finished.';
+    const log = `${nowIso()} interrupted: the process running the job stopped\n`;
+    return this.project.writes.run(() => this.project.jobs.interrupt(dead.map(({ id }) => id), error, log));
   }
 
   /** Adds a job (one write: a request that finds the project busy is retried whole by the caller's writer). */
@@ -204,7 +202,7 @@ export class JobQueue {
         this.listener.progress(this.project.jobs.require(id), latest);
       },
       log: (line) => {
-        if (!this.closed) this.write(id, {}, line, false);
+        if (!this.closed) this.write(id, {}, line);
       },
     });
     const entry: ActiveJob = { id, handle, stopAs: null };
@@ -245,14 +243,16 @@ export class JobQueue {
   }
 
   /**
-   * Writes a change of a job with a log line, once the project is free for it (in order with the queue's
-   * other writes), then tells the listener. Resolves once written, or once it could not be.
+   * Writes a change of a job and/or a log line, once the project is free for it (in order with the queue's
+   * other writes), then tells the listener of a change. Resolves once written, or once it could not be.
    */
-  private write(id: number, patch: JobPatch, line?: string, announce = true): Promise<void> {
+  private write(id: number, patch: JobPatch, line?: string): Promise<void> {
     const log = line === undefined ? undefined : `${nowIso()} ${line}\n`;
-    return this.project.writes.run(() => this.project.jobs.update(id, patch, log)).then(
+    const changes = Object.keys(patch).length > 0;
+    const jobs = this.project.jobs;
+    return this.project.writes.run(() => (changes ? jobs.update(id, patch, log) : log && jobs.appendLog(id, log))).then(
       () => {
-        if (announce && this.project.db.open) this.announce(id);
+        if (changes && this.project.db.open) this.announce(id);
       },
       (err: unknown) => {
         if (this.project.db.open) console.error(`job ${id}: ${toErrorPayload(err).message}`);

@@ -11,7 +11,7 @@
  */
 import { UserError } from '../errors.ts';
 import type { BackendName } from '../compute/backends.ts';
-import { createWorkerPool, type WorkerPool } from '../compute/worker-pool.ts';
+import { createWorkerPool, WorkerExited, type WorkerPool } from '../compute/worker-pool.ts';
 import type { StmConfig } from '../model/config.ts';
 import type { StoredTensor } from '../model/safetensors.ts';
 import type { Batch } from './train-batches.ts';
@@ -55,7 +55,7 @@ class ParallelEngine implements TrainingEngine {
       return (await this.pool.run(task, { worker: rank })) as ReplicaResults[Op];
     } catch (err) {
       if (err instanceof UserError) throw err;
-      const reason = (err instanceof Error ? err.message : String(err)).replace(/^an? createTrainReplica worker /, 'it ');
+      const reason = err instanceof WorkerExited ? `it ${err.how}` : err instanceof Error ? err.message : String(err);
       throw new Error(`Training worker ${rank + 1} of ${this.workers} stopped: ${reason}`);
     }
   }

@@ -160,11 +160,11 @@ class TfStmNetwork implements StmNetwork {
   forward(x: tf.Tensor4D, options: ForwardOptions = {}): ForwardResult {
     const training = options.training ?? false;
     const updateStats = training && (options.updateStats ?? true);
-    const recompute = training && (options.recompute ?? true) !== false;
-    const recomputedStages = options.recompute === undefined || options.recompute === true ? STAGES : Number(options.recompute);
+    const asked = options.recompute ?? true;
+    const recomputedStages = !training || asked === false ? 0 : asked === true ? STAGES : asked;
     const prefix = { frozen: options.frozenStages ?? 0, from: options.fromStage ?? 0 };
     return tf.tidy(() => {
-      const features = this.backbone(x, { training, updateStats, recompute }, prefix, recomputedStages).layer4;
+      const features = this.backbone(x, { training, updateStats }, recomputedStages, prefix).layer4;
       let pooled = tf.mean(features, [1, 2]) as tf.Tensor2D;
       if (training && this.config.dropout > 0) pooled = tf.dropout(pooled, this.config.dropout) as tf.Tensor2D;
       const frameLogits = tf.add(tf.matMul(pooled, this.v('fc.weight')), this.v('fc.bias')) as tf.Tensor2D;
@@ -175,15 +175,17 @@ class TfStmNetwork implements StmNetwork {
   }
 
   features(x: tf.Tensor4D): FeatureTaps {
-    return tf.tidy(() => this.backbone(x, { training: false, updateStats: false, recompute: false }));
+    return tf.tidy(() => this.backbone(x, { training: false, updateStats: false }, 0));
   }
 
-  private backbone(x: tf.Tensor4D, mode: Mode, prefix = { frozen: 0, from: 0 }, recomputedStages = STAGES): FeatureTaps {
+  /** Stages before `recomputedStages` (the stem is stage 0) are recomputed in the backward pass, the rest kept. */
+  private backbone(x: tf.Tensor4D, base: Omit<Mode, 'recompute'>, recomputedStages: number, prefix = { frozen: 0, from: 0 }): FeatureTaps {
     this.checkInput(x, prefix.from);
     const fixed: Mode = { training: false, updateStats: false, recompute: false };
-    const kept: Mode = { ...mode, recompute: false };
+    const recomputed: Mode = { ...base, recompute: true };
+    const kept: Mode = { ...base, recompute: false };
     // Stage 0 is the stem; stage i ≥ 1 is layer i. The first stage that learns needs no input gradient.
-    const modeOf = (stage: number) => (stage <= prefix.frozen && prefix.frozen > 0 ? fixed : stage < recomputedStages ? mode : kept);
+    const modeOf = (stage: number) => (stage <= prefix.frozen && prefix.frozen > 0 ? fixed : stage < recomputedStages ? recomputed : kept);
     const firstLearning = Math.max(prefix.frozen, prefix.from) + 1;
     let h = prefix.from > 0 ? x : this.segment(x, 'stem', false, modeOf(0), (input, m) => this.stem(input, m));
     const taps: Partial<FeatureTaps> = prefix.from > 0 ? { [`layer${prefix.from}`]: h } : { stem: h };

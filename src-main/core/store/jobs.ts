@@ -122,11 +122,9 @@ export class JobsRepo {
     writeTx(this.db, () => stmt(this.db, "UPDATE jobs SET log = log || ? WHERE id = ?").run(text, id));
   }
 
-  /** Jobs left running by a process that died are marked interrupted; returns how many. */
-  markInterrupted(): number {
-    return writeTx(this.db, () =>
-      stmt(this.db, "UPDATE jobs SET status = 'interrupted', finished_at = ? WHERE status = 'running'").run(nowIso()),
-    ).changes;
+  /** Marks these jobs interrupted with the same error and log line, in one edit; returns them. */
+  interrupt(ids: readonly number[], error: string, log: string): JobRecord[] {
+    return writeTx(this.db, () => ids.map((id) => this.update(id, { status: 'interrupted', error }, log)));
   }
 
   remove(id: number): void {
