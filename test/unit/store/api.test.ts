@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalApi } from '../../../src-main/api/local-client.ts';
 import { openProject } from '../../../src-main/core/store/project.ts';
-import { addVideo, removeDir, tempDir } from './fixtures.ts';
+import { addVideo, tempDirsRemovedAfterEach } from './fixtures.ts';
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach(removeDir));
-const fresh = () => {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-};
+const fresh = tempDirsRemovedAfterEach();
 
 describe('project contract', () => {
   it('opens a project, edits through requests, pushes project.changed and undoes', async () => {

@@ -1,13 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../../src-main/hosts/cli/main.ts';
 import { openProject } from '../../../src-main/core/store/project.ts';
-import { addVideo, removeDir, tempDir } from './fixtures.ts';
+import { addVideo, tempDirsRemovedAfterEach } from './fixtures.ts';
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach(removeDir));
+const fresh = tempDirsRemovedAfterEach();
 
 describe('CLI', () => {
   const bin = join(import.meta.dirname, '../../../bin/stm-studio.mjs');
@@ -30,8 +29,7 @@ describe('CLI', () => {
   }
 
   it('project init, class add/list, labels import/export with exit codes 0/1/2', async () => {
-    const root = tempDir();
-    dirs.push(root);
+    const root = fresh();
     const dir = join(root, 'p');
     const init = spawnSync(process.execPath, [bin, 'project', 'init', dir], { encoding: 'utf8', timeout: 60_000 });
     expect([init.status, init.stdout]).toEqual([0, `project ready: ${join(dir, 'project.stmstudio')} (0 videos, 0 classes, 0 clips)\n`]);

@@ -1,18 +1,12 @@
 /** Small things a new user notices in the project's data: flip-safe defaults and the order of the video list. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { createLocalApi } from '../../../src-main/api/local-client.ts';
 import { openProject } from '../../../src-main/core/store/project.ts';
 import { makeTestVideo } from '../../helpers/videos.ts';
-import { removeDir, tempDir } from './fixtures.ts';
+import { tempDirsRemovedAfterEach } from './fixtures.ts';
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach(removeDir));
-const fresh = () => {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-};
+const fresh = tempDirsRemovedAfterEach();
 
 describe('horizontal flip by default', () => {
   it('is off for a class that names a direction or gets a reverse partner, and kept where the user says', () => {

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { openProject, type Project } from '../../../src-main/core/store/project.ts';
 import type { VideoRecord } from '../../../src-main/core/store/videos.ts';
 
@@ -11,6 +12,17 @@ export function tempDir(prefix = 'stm-store-'): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Call at a test file's top level: returns a maker of temp folders, each removed after the test that made it. */
+export function tempDirsRemovedAfterEach(): () => string {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach(removeDir));
+  return () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 /** Frame timestamps with gaps alternating 40 ms and 80 ms: frame i is not at i / fps. */

@@ -1,19 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openProject, PROJECT_FILE, MODELS_DIR } from '../../../src-main/core/store/project.ts';
 import { SCHEMA_VERSION } from '../../../src-main/core/store/schema.ts';
 import { UserError } from '../../../src-main/core/errors.ts';
-import { removeDir, tempDir } from './fixtures.ts';
+import { tempDirsRemovedAfterEach } from './fixtures.ts';
 
-const dirs: string[] = [];
-const fresh = () => {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-};
-afterEach(() => dirs.splice(0).forEach(removeDir));
+const fresh = tempDirsRemovedAfterEach();
 
 function expectRefusedUnchanged(file: string, pattern: RegExp, opts: { create?: boolean } = {}) {
   const before = readFileSync(file);

@@ -2,15 +2,14 @@
  * A project probed by an older STM Studio stored `flipped` = "reversed top-1 is the label's expected class".
  * Opening it recomputes `flipped` as the prediction flipping and keeps the old meaning as `reversed_as_expected`.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openProject, PROJECT_FILE } from '../../../src-main/core/store/project.ts';
 import { APPLICATION_ID, MIGRATIONS } from '../../../src-main/core/store/schema.ts';
-import { removeDir, tempDir } from './fixtures.ts';
+import { tempDirsRemovedAfterEach } from './fixtures.ts';
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach(removeDir));
+const fresh = tempDirsRemovedAfterEach();
 
 /** A schema-2 project file as the previous release wrote it, with three probe rows. */
 function schema2Project(dir: string): void {
@@ -35,8 +34,7 @@ function schema2Project(dir: string): void {
 
 describe('probe results of an older project', () => {
   it('recomputes "flipped" as the prediction flipping and keeps "reversed as expected"', () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = fresh();
     schema2Project(dir);
     const project = openProject(dir);
     try {
