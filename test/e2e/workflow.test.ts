@@ -81,13 +81,13 @@ describe('train, predict, review, probe and export from the UI', () => {
     await form.getByRole('spinbutton', { name: 'Frames per clip' }).fill('4');
     await form.getByRole('spinbutton', { name: 'Input size' }).fill('32');
     await form.getByRole('spinbutton', { name: 'Batch size' }).fill('4');
-    await form.getByRole('spinbutton', { name: 'Worker threads (empty: one per core)' }).fill('2');
+    await form.getByRole('spinbutton', { name: 'Threads (empty: one per core)' }).fill('2');
     await form.getByRole('spinbutton', { name: 'Validation share' }).fill('0.5');
     await screenshot(page, 'train-form-1280x800');
     await form.getByRole('button', { name: 'Start training' }).click();
     await waitForJobs(page, 1);
     const [trainJob] = studio.host.session.project.jobs.list({ kind: 'train' });
-    expect(trainJob.log).toMatch(/data-parallel training on 2 worker threads/);
+    expect(trainJob.log).toMatch(/training steps on ONNX Runtime with 2 threads/);
     await page.getByRole('table', { name: 'Confusion matrix' }).waitFor();
     await expect(page.getByRole('table', { name: 'Epochs' }).locator('tbody tr').count()).resolves.toBe(2);
     await page.getByRole('img', { name: /^Loss: training every few batches/ }).waitFor();

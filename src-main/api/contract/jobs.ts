@@ -89,12 +89,14 @@ export const trainStartParams = z
     seed: z.number().int().default(train.seed),
     preciseBnBatches: z.number().int().min(0).default(train.preciseBnBatches),
     backend,
-    /** Data-parallel worker threads (absent: one per core on the CPU backends). */
+    /** Threads: ONNX Runtime's for its engine, else data-parallel worker threads (absent: one per core on the CPU backends). */
     workers: z.number().int().min(1).max(256).optional(),
     /** BatchNorm groups per batch (absent: one per worker), so one worker can compute what N workers do. */
     bnGroups: z.number().int().min(1).max(256).optional(),
     /** Where frozen stages run: ONNX Runtime (default on the CPU backends) or tfjs. */
     frozenPrefix: z.enum(['onnx', 'tfjs']).optional(),
+    /** What computes the gradients: ONNX Runtime (default on the CPU backends) or the tfjs backend. */
+    trainEngine: z.enum(['onnx', 'tfjs']).optional(),
   })
   .strict();
 

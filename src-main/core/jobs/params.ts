@@ -69,6 +69,12 @@ export interface TrainParams {
    * (absent: onnx on the wasm and cpu backends), or inside the tfjs network.
    */
   frozenPrefix?: 'onnx' | 'tfjs';
+  /**
+   * What computes the training step's gradients: ONNX Runtime (native SIMD, every core inside each
+   * operation; absent: on the wasm and cpu backends) or the tfjs backend itself (GPU backends; data-parallel
+   * worker threads on wasm and cpu).
+   */
+  trainEngine?: 'onnx' | 'tfjs';
 }
 
 export interface WindowSpec {
@@ -126,7 +132,7 @@ export interface JobParams {
 }
 
 /** Every training parameter that has a default (all but the name, the backend and the automatic choices). */
-export const DEFAULT_TRAIN_PARAMS: Required<Omit<TrainParams, 'name' | 'backend' | 'backendSource' | 'workers' | 'bnGroups' | 'frozenPrefix'>> = {
+export const DEFAULT_TRAIN_PARAMS: Required<Omit<TrainParams, 'name' | 'backend' | 'backendSource' | 'workers' | 'bnGroups' | 'frozenPrefix' | 'trainEngine'>> = {
   from: { kind: 'scratch' },
   variant: 'stm',
   layers: [3, 4, 6, 3],

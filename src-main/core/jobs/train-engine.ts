@@ -103,5 +103,6 @@ export class LocalEngine implements TrainingEngine {
 
   async dispose(): Promise<void> {
     this.replica.dispose();
+    await this.replica.onnx?.dispose();
   }
 }

@@ -17,6 +17,8 @@ import { whileDeviceAlive } from '../compute/webgpu-device.ts';
 import { argmax } from '../figures/metrics.ts';
 import type { TrainParams } from './params.ts';
 import type { OptimizerSlot, TrainingSnapshot } from './train-checkpoint.ts';
+import { BN_MOMENTUM } from '../model/config.ts';
+import type { OnnxTrainingStep } from './train-onnx.ts';
 
 /**
  * Clips of one shard and their class indices: frames [clips·T, S, S, 3] normalised, or, when a frozen prefix
@@ -67,6 +69,18 @@ function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number
   return tf.div(tf.sum(tf.mul(perClip, w)), Math.max(weightSum, 1e-8)) as tf.Scalar;
 }
 
+/** Inverted dropout's multipliers: 0 with probability p, else 1/(1 − p). */
+function dropoutMask(length: number, p: number): Float32Array {
+  const mask = new Float32Array(length);
+  const kept = 1 / (1 - p);
+  for (let i = 0; i < length; i++) mask[i] = Math.random() >= p ? kept : 0;
+  return mask;
+}
+
+function networkFeatures(network: StmNetwork): number {
+  return network.variables().get('fc.weight')!.shape[0];
+}
+
 /**
  * Memory this thread's tfjs holds, MiB: the wasm heap (it only grows, so this is its high-water mark) on
  * wasm, the bytes of live tensors elsewhere.
@@ -90,6 +104,8 @@ export class TrainReplica {
     private readonly classWeights: number[],
     /** 0: inputs are frames; N: inputs are stage N's feature maps (the frozen prefix ran elsewhere). */
     fromStage = 0,
+    /** Computes gradients on ONNX Runtime instead of tfjs (same fromStage); the update stays here. */
+    readonly onnx: OnnxTrainingStep | null = null,
   ) {
     this.prefix = { frozenStages: Math.max(settings.freeze, fromStage), fromStage };
     this.inputShape = stageInputShape(network.config, fromStage);
@@ -108,6 +124,7 @@ export class TrainReplica {
    * the weight of the whole global batch; `withDecay` adds the weight-decay term (to one shard only).
    */
   async gradients(shard: Shard, weightSum: number, withDecay: boolean): Promise<ShardOutcome & { grads: tf.NamedTensorMap }> {
+    if (this.onnx) return this.onnxGradients(this.onnx, shard, weightSum, withDecay);
     const clips = shard.labels.length;
     let decay: tf.Scalar | null = null;
     const [value, logits, grads] = tf.tidy((): [tf.Scalar, tf.Tensor2D, tf.NamedTensorMap] => {
@@ -142,6 +159,51 @@ export class TrainReplica {
       tf.dispose([value, logits]);
       if (decay) (decay as tf.Scalar).dispose();
     }
+  }
+
+  /**
+   * The same on ONNX Runtime: the graph gets the variables' current values and returns the data loss's
+   * gradients and each BatchNorm's batch statistics, which move the running statistics here as tfjs would.
+   */
+  private async onnxGradients(onnx: OnnxTrainingStep, shard: Shard, weightSum: number, withDecay: boolean): Promise<ShardOutcome & { grads: tf.NamedTensorMap }> {
+    const { classes, dropout, frames } = this.network.config;
+    const clips = shard.labels.length;
+    const target = new Float32Array(clips * classes);
+    shard.labels.forEach((label, i) => (target[i * classes + label] = this.classWeights[label] / Math.max(weightSum, 1e-8)));
+    const variables = this.network.variables();
+    const valueOf = (name: string) => variables.get(name)!.dataSync() as Float32Array;
+    const keep = dropout > 0 ? dropoutMask(clips * frames * networkFeatures(this.network), dropout) : undefined;
+    const result = await onnx.run({ x: shard.x, clips, target, keep, weight: valueOf });
+    tf.tidy(() => {
+      for (const [bn, { mean, variance, count }] of result.statistics) {
+        // PyTorch keeps the unbiased variance in its running statistics.
+        const unbiased = tf.mul(tf.tensor1d(variance), count / Math.max(count - 1, 1));
+        const runningMean = variables.get(`${bn}.running_mean`)!;
+        const runningVar = variables.get(`${bn}.running_var`)!;
+        runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(tf.tensor1d(mean), BN_MOMENTUM)));
+        runningVar.assign(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+      }
+    });
+    const decays = withDecay && this.settings.weightDecay > 0;
+    const decayed = new Set(this.decayed);
+    let penalty = 0;
+    const grads: tf.NamedTensorMap = {};
+    tf.tidy(() => {
+      for (const [name, { data, shape }] of result.grads) {
+        const variable = variables.get(name)!;
+        let grad = tf.tensor(data, shape);
+        if (decays && decayed.has(variable)) {
+          // The gradient of weightDecay/2·Σw², what the tfjs path adds to its loss.
+          const value = valueOf(name);
+          for (let i = 0; i < value.length; i++) penalty += value[i] * value[i];
+          grad = tf.add(grad, tf.mul(variable, this.settings.weightDecay));
+        }
+        grads[variable.name] = tf.keep(grad);
+      }
+    });
+    const scores = result.clipLogits;
+    const predicted = shard.labels.map((_, i) => argmax(Array.from(scores.subarray(i * classes, (i + 1) * classes))));
+    return { loss: result.loss, penalty: (penalty * this.settings.weightDecay) / 2, predicted, grads };
   }
 
   /** One optimizer update with the given gradients (by variable name) at learning rate `lr`. */

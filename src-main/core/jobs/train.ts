@@ -36,6 +36,7 @@ import { TrainReplica } from './train-replica.ts';
 import { clipValuesOf, LocalEngine, type TrainingEngine } from './train-engine.ts';
 import { startParallelEngine } from './train-parallel.ts';
 import { OnnxPrefix } from './train-prefix.ts';
+import { onnxClipsPerPass, OnnxTrainingStep } from './train-onnx.ts';
 import type { JobHooks, JobOutcome, JobRecord } from './types.ts';
 
 export { lastCheckpointPath } from './train-checkpoint.ts';
@@ -134,6 +135,7 @@ interface Compute {
  */
 async function startCompute(start: RunStart, params: TrainParams, classWeights: number[], backend: BackendSelection, hooks: JobHooks): Promise<Compute> {
   const perCore = backend.name === 'wasm' || backend.name === 'cpu';
+  if ((params.trainEngine ?? (perCore ? 'onnx' : 'tfjs')) === 'onnx') return startOnnxCompute(start, params, classWeights, backend, hooks);
   const asked = params.workers ?? (perCore ? availableParallelism() : 1);
   const workers = Math.max(1, Math.min(asked, params.batch));
   const config = start.network.config;
@@ -166,6 +168,34 @@ async function startCompute(start: RunStart, params: TrainParams, classWeights: 
     });
     hooks.log(`data-parallel training on ${workers} worker threads, one replica each: every batch of ${params.batch} clips is split between them and their gradients averaged${groupNote}`);
     return { engine, prefix, passClips: pass.clips };
+  } catch (err) {
+    await prefix?.dispose();
+    throw err;
+  }
+}
+
+/**
+ * Gradients on ONNX Runtime, every core inside each operation; the network, its optimizer and the frozen
+ * prefix (which always runs on ONNX Runtime here) stay in this thread. A batch runs in as few parts as the
+ * machine's memory allows, each its own BatchNorm group.
+ */
+async function startOnnxCompute(start: RunStart, params: TrainParams, classWeights: number[], backend: BackendSelection, hooks: JobHooks): Promise<Compute> {
+  if (params.freeze > 0 && params.frozenPrefix === 'tfjs') {
+    throw new UserError('invalid_input', 'The ONNX Runtime training engine runs frozen stages on ONNX Runtime; use the tfjs engine to keep them in the tfjs network.');
+  }
+  const config = start.network.config;
+  const threads = params.workers ?? availableParallelism();
+  const perPass = onnxClipsPerPass(config, params.batch);
+  const groups = Math.max(1, params.bnGroups ?? 1, Math.ceil(params.batch / perPass));
+  const prefix = params.freeze > 0 ? await OnnxPrefix.create(await start.network.stateDict(), config, params.freeze, { threads }) : null;
+  try {
+    const step = new OnnxTrainingStep(config, params.freeze, config.dropout > 0, threads);
+    const replica = new TrainReplica(start.network, params, classWeights, params.freeze, step);
+    await replica.restoreOptimizer(start.optimizer);
+    const frozen = params.freeze > 0 ? `; frozen stem and stages 1–${params.freeze} run on ONNX Runtime in inference mode (BatchNorm folded), untrained` : '';
+    const parts = groups > 1 ? `; each batch of ${params.batch} clips runs in ${groups} parts (BatchNorm statistics per part), their gradients added` : '';
+    hooks.log(`training steps on ONNX Runtime with ${threads} thread${threads === 1 ? '' : 's'}${frozen}${parts}; weights and the ${params.optimizer} update in ${backend.name}`);
+    return { engine: new LocalEngine(replica, groups), prefix, passClips: clipsPerRun(config, params.batch).clips };
   } catch (err) {
     await prefix?.dispose();
     throw err;

@@ -7,7 +7,7 @@ import { trainingTestbed } from './project-fixture.ts';
 const { fixture, trainInProcess } = trainingTestbed();
 
 /** Two epochs of two batches of 4 clips with the stem and stages 1–3 frozen, precise BatchNorm over one batch. */
-const RUN = { epochs: 2, batch: 4, lr: 0.05, optimizer: 'sgd', momentum: 0.9, preciseBnBatches: 1, seed: 6, freeze: 3 };
+const RUN = { epochs: 2, batch: 4, lr: 0.05, optimizer: 'sgd', momentum: 0.9, preciseBnBatches: 1, seed: 6, freeze: 3, trainEngine: 'tfjs' };
 
 describe('frozen prefix on ONNX Runtime', () => {
   it('gives the losses of the plain tfjs path within 1e-3 and keeps the frozen stages as they were', async () => {

@@ -6,7 +6,7 @@ import { recordingHooks, trainingTestbed } from './project-fixture.ts';
 const { fixture, trainInProcess } = trainingTestbed();
 
 /** Two epochs of two batches of 4 clips, SGD with momentum, precise BatchNorm over one batch. */
-const RUN = { epochs: 2, batch: 4, lr: 0.05, optimizer: 'sgd', momentum: 0.9, preciseBnBatches: 1, seed: 4 };
+const RUN = { epochs: 2, batch: 4, lr: 0.05, optimizer: 'sgd', momentum: 0.9, preciseBnBatches: 1, seed: 4, trainEngine: 'tfjs' };
 
 describe('data-parallel training', () => {
   it('follows the one-worker loss curve within 1e-3 with 2 workers, for the same seed and global batch, and resumes exactly', async () => {

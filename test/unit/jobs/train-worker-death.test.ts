@@ -45,7 +45,7 @@ vi.mock('node:worker_threads', async (importOriginal) => {
 
 const { fixture, trainInProcess } = trainingTestbed();
 
-const RUN = { epochs: 2, batch: 4, lr: 0.05, optimizer: 'sgd', momentum: 0.9, seed: 4, workers: 2 };
+const RUN = { epochs: 2, batch: 4, lr: 0.05, optimizer: 'sgd', momentum: 0.9, seed: 4, workers: 2, trainEngine: 'tfjs' };
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 /** Whether a message to a replica asks it to run `op`. */

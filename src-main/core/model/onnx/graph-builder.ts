@@ -54,6 +54,24 @@ export class OnnxGraphBuilder {
     return output;
   }
 
+  /** A node with several outputs (e.g. MaxPool's values and indices); returns their names in order. */
+  nodeWithOutputs(opType: string, inputs: readonly string[], outputNames: readonly string[], attributes: Record<string, AttributeValue> = {}): string[] {
+    const outputs = outputNames.map((n) => this.uniqueName(n));
+    this.nodes.push({
+      opType,
+      name: outputs[0],
+      input: [...inputs],
+      output: outputs,
+      attribute: Object.entries(attributes).map(([name, value]) => attribute(name, value)),
+    });
+    return outputs;
+  }
+
+  /** A float32 scalar initializer. */
+  scalar(name: string, value: number): string {
+    return this.floats(name, [], Float32Array.of(value));
+  }
+
   /** Renames the producer of `tensor` so the graph exposes it under `name` (graph outputs). */
   rename(tensor: string, name: string): string {
     const producer = this.nodes.find((n) => n.output?.[0] === tensor);

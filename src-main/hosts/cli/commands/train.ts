@@ -88,6 +88,7 @@ interface TrainOptions {
   backend?: string;
   workers?: number;
   frozenPrefix?: string;
+  engine?: string;
   resume?: number;
   json?: boolean;
 }
@@ -118,7 +119,8 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
     .option('--reverse-augment', 'play clips of classes with a reverse partner backwards half the time, labelled as the partner')
     .option('--no-class-weighting', 'do not weight the loss by inverse class frequency')
     .option('--backend <name>', 'compute backend (auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu)')
-    .option('--workers <n>', 'data-parallel worker threads, one model replica each (default: one per core on wasm/cpu)', intOption('--workers', 1))
+    .option('--engine <name>', 'what computes the gradients: onnx (ONNX Runtime; default on wasm/cpu) | tfjs (the backend itself)')
+    .option('--workers <n>', 'threads: ONNX Runtime\'s with --engine onnx, else data-parallel worker threads with one model replica each (default: one per core on wasm/cpu)', intOption('--workers', 1))
     .option('--frozen-prefix <where>', 'where stages kept fixed by --freeze run: onnx (ONNX Runtime; default on wasm/cpu) | tfjs')
     .option('--resume <job>', 'resume an interrupted training job from its last checkpoint', intOption('--resume', 1))
     .option('--json', 'print one JSON object with the final figures')
@@ -153,6 +155,7 @@ export function registerTrain(program: Command, _groups: CommandGroups): void {
             ...(opts.backend ? { backend: opts.backend as 'auto' } : {}),
             ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
             ...(opts.frozenPrefix !== undefined ? { frozenPrefix: opts.frozenPrefix as 'onnx' } : {}),
+            ...(opts.engine !== undefined ? { trainEngine: opts.engine as 'onnx' } : {}),
           });
         }
         const final = await followJob(local, job, `train (job ${job.id})`);
