@@ -192,7 +192,8 @@ async function startOnnxCompute(start: RunStart, params: TrainParams, classWeigh
     const step = new OnnxTrainingStep(config, params.freeze, config.dropout > 0, threads);
     const replica = new TrainReplica(start.network, params, classWeights, params.freeze, step);
     await replica.restoreOptimizer(start.optimizer);
-    const frozen = params.freeze > 0 ? `; frozen stem and stages 1–${params.freeze} run on ONNX Runtime in inference mode (BatchNorm folded), untrained` : '';
+    const stages = params.freeze === 1 ? 'stage 1' : `stages 1–${params.freeze}`;
+    const frozen = params.freeze > 0 ? `; frozen stem and ${stages} run on ONNX Runtime in inference mode (BatchNorm folded), untrained` : '';
     const parts = groups > 1 ? `; each batch of ${params.batch} clips runs in ${groups} parts (BatchNorm statistics per part), their gradients added` : '';
     hooks.log(`training steps on ONNX Runtime with ${threads} thread${threads === 1 ? '' : 's'}${frozen}${parts}; weights and the ${params.optimizer} update in ${backend.name}`);
     return { engine: new LocalEngine(replica, groups), prefix, passClips: clipsPerRun(config, params.batch).clips };
