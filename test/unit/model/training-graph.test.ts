@@ -60,7 +60,9 @@ describe('training step on ONNX Runtime', () => {
       // The batch statistics move the running ones exactly as the tfjs forward pass moves them.
       const bn = fromStage === 0 ? 'bn1' : `layer${fromStage + 1}.0.bn2`;
       const before = variables.get(`${bn}.running_mean`)!.dataSync() as Float32Array;
-      tf.tidy(() => network.forward(tf.tensor4d(x, [CLIPS * T, h, w, c]), { training: true, recompute: false, fromStage, frozenStages: fromStage }));
+      tf.tidy(() => {
+        network.forward(tf.tensor4d(x, [CLIPS * T, h, w, c]), { training: true, recompute: false, fromStage, frozenStages: fromStage });
+      });
       const after = variables.get(`${bn}.running_mean`)!.dataSync() as Float32Array;
       const batchMean = Float32Array.from(after, (v, i) => (v - 0.9 * before[i]) / 0.1);
       expect(relativeError(result.statistics.get(bn)!.mean, batchMean)).toBeLessThan(1e-4);
