@@ -9,7 +9,6 @@
 import type { StoredTensor } from '../model/safetensors.ts';
 import type { StmConfig } from '../model/config.ts';
 import { stageInputShape } from '../model/parameters.ts';
-import { recomputeBatchNormStatistics } from './train-bn.ts';
 import type { Batch } from './train-batches.ts';
 import type { TrainingSnapshot } from './train-checkpoint.ts';
 import { replicaMemoryMiB, type Shard, type ShardOutcome, type TrainReplica } from './train-replica.ts';
@@ -84,7 +83,7 @@ export class LocalEngine implements TrainingEngine {
 
   recalibrateBatchNorm(batches: AsyncIterable<Float32Array>): Promise<number> {
     const shards = this.shards > 1 ? shardedFrames(batches, this.shards, this.clipValues) : batches;
-    return recomputeBatchNormStatistics(this.replica.network, shards, this.replica.prefix);
+    return this.replica.recalibrate(shards);
   }
 
   async syncStatistics(): Promise<void> {}

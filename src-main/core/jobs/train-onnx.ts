@@ -8,7 +8,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../errors.ts';
 import type { StmConfig } from '../model/config.ts';
-import { buildTrainingGraph, gradientOutput, meanOutput, TRAINING_INPUTS, TRAINING_OUTPUTS, varianceOutput, type TrainingGraph } from '../model/onnx/training-graph.ts';
+import { buildTrainingGraph, gradientOutput, meanOutput, TRAINING_INPUTS, TRAINING_OUTPUTS, varianceOutput, type TrainingGraph, type TrainingGraphMode } from '../model/onnx/training-graph.ts';
 import { stageInputShape } from '../model/parameters.ts';
 
 export interface OnnxStepInput {
@@ -23,14 +23,16 @@ export interface OnnxStepInput {
   weight(name: string): Float32Array;
 }
 
+/** Per BatchNorm: the batch's mean and biased variance, and how many values each channel had. */
+export type BatchStatistics = Map<string, { mean: Float32Array; variance: Float32Array; count: number }>;
+
 export interface OnnxStepResult {
   loss: number;
   /** [clips, classes] row-major. */
   clipLogits: Float32Array;
   /** Gradient of the loss by parameter name, tfjs layout. */
   grads: Map<string, { data: Float32Array; shape: number[] }>;
-  /** Per BatchNorm: the batch's mean and biased variance, and how many values each channel had. */
-  statistics: Map<string, { mean: Float32Array; variance: Float32Array; count: number }>;
+  statistics: BatchStatistics;
 }
 
 /** Resident memory one clip's training step takes on ONNX Runtime (measured: 2.8 GiB at T = 8, 224², width 64). */
@@ -43,9 +45,13 @@ export function onnxClipsPerPass(config: Pick<StmConfig, 'frames' | 'inputSize' 
   return Math.max(1, Math.min(batch, Math.floor(memory / 2 / onnxStepBytesPerClip(config))));
 }
 
+/**
+ * The training graphs of one run on ONNX Runtime: the step, and for precise BatchNorm and validation the
+ * forward pass alone, in training mode (batch statistics) and in inference mode (clip logits).
+ */
 export class OnnxTrainingStep {
-  /** One session per shard size (the graph's shapes are fixed); a run usually needs one or two. */
-  private readonly sessions = new Map<number, Promise<{ session: ort.InferenceSession; graph: TrainingGraph }>>();
+  /** One session per mode and shard size (the graphs' shapes are fixed); a run usually needs a few. */
+  private readonly sessions = new Map<string, Promise<{ session: ort.InferenceSession; graph: TrainingGraph }>>();
 
   constructor(
     readonly config: StmConfig,
@@ -54,46 +60,54 @@ export class OnnxTrainingStep {
     readonly threads = availableParallelism(),
   ) {}
 
-  /** Floats of one clip's input. */
-  get clipValues(): number {
-    return this.config.frames * stageInputShape(this.config, this.fromStage).reduce((a, b) => a * b, 1);
-  }
-
   async run(input: OnnxStepInput): Promise<OnnxStepResult> {
-    const { session, graph } = await this.sessionFor(input.clips);
-    const [h, w, c] = stageInputShape(this.config, this.fromStage);
-    const batch = input.clips * this.config.frames;
-    const feeds: Record<string, ort.Tensor> = {
-      [TRAINING_INPUTS.x]: new ort.Tensor('float32', input.x, [batch, h, w, c]),
-      [TRAINING_INPUTS.target]: new ort.Tensor('float32', input.target, [input.clips, this.config.classes]),
-    };
+    const feeds = this.feeds(input.x, input.clips);
+    feeds[TRAINING_INPUTS.target] = new ort.Tensor('float32', input.target, [input.clips, this.config.classes]);
     if (this.dropout) {
       if (!input.keep) throw new Error('the training graph has dropout: a keep mask is needed');
+      const batch = input.clips * this.config.frames;
       feeds[TRAINING_INPUTS.keep] = new ort.Tensor('float32', input.keep, [batch, input.keep.length / batch]);
     }
-    for (const p of graph.params) feeds[p.name] = new ort.Tensor('float32', input.weight(p.name), p.shape);
-    const out = await session.run(feeds);
+    const { graph, out } = await this.runGraph('train', input.clips, feeds, input.weight);
     const grads = new Map(graph.params.map((p) => [p.name, { data: out[gradientOutput(p.name)].data as Float32Array, shape: p.shape }]));
-    const statistics = new Map(
-      graph.batchNorms.map((bn) => [
-        bn.name,
-        { mean: out[meanOutput(bn.name)].data as Float32Array, variance: out[varianceOutput(bn.name)].data as Float32Array, count: bn.count },
-      ]),
-    );
-    return { loss: (out[TRAINING_OUTPUTS.loss].data as Float32Array)[0], clipLogits: out[TRAINING_OUTPUTS.clipLogits].data as Float32Array, grads, statistics };
+    return { loss: (out[TRAINING_OUTPUTS.loss].data as Float32Array)[0], clipLogits: out[TRAINING_OUTPUTS.clipLogits].data as Float32Array, grads, statistics: statisticsOf(graph, out) };
   }
 
-  private sessionFor(clips: number): Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> {
-    let made = this.sessions.get(clips);
+  /** The batch statistics of every BatchNorm trained, for frames (or feature maps) `x` of `clips` clips. */
+  async statistics(x: Float32Array, clips: number, weight: (name: string) => Float32Array): Promise<BatchStatistics> {
+    const { graph, out } = await this.runGraph('statistics', clips, this.feeds(x, clips), weight);
+    return statisticsOf(graph, out);
+  }
+
+  /** Inference-mode clip logits [clips, classes]; `weight` also gives the running statistics by name. */
+  async predict(x: Float32Array, clips: number, weight: (name: string) => Float32Array): Promise<Float32Array> {
+    const { out } = await this.runGraph('inference', clips, this.feeds(x, clips), weight);
+    return out[TRAINING_OUTPUTS.clipLogits].data as Float32Array;
+  }
+
+  private feeds(x: Float32Array, clips: number): Record<string, ort.Tensor> {
+    const [h, w, c] = stageInputShape(this.config, this.fromStage);
+    return { [TRAINING_INPUTS.x]: new ort.Tensor('float32', x, [clips * this.config.frames, h, w, c]) };
+  }
+
+  private async runGraph(mode: TrainingGraphMode, clips: number, feeds: Record<string, ort.Tensor>, weight: (name: string) => Float32Array) {
+    const { session, graph } = await this.sessionFor(mode, clips);
+    for (const p of graph.params) feeds[p.name] = new ort.Tensor('float32', weight(p.name), p.shape);
+    return { graph, out: await session.run(feeds) };
+  }
+
+  private sessionFor(mode: TrainingGraphMode, clips: number): Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> {
+    const key = `${mode}:${clips}`;
+    let made = this.sessions.get(key);
     if (!made) {
-      made = this.open(clips);
-      this.sessions.set(clips, made);
+      made = this.open(mode, clips);
+      this.sessions.set(key, made);
     }
     return made;
   }
 
-  private async open(clips: number): Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> {
-    const graph = buildTrainingGraph(this.config, { clips, fromStage: this.fromStage, dropout: this.dropout });
+  private async open(mode: TrainingGraphMode, clips: number): Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> {
+    const graph = buildTrainingGraph(this.config, { clips, fromStage: this.fromStage, dropout: this.dropout, mode });
     try {
       const session = await ort.InferenceSession.create(graph.bytes, {
         intraOpNumThreads: this.threads,
@@ -104,7 +118,7 @@ export class OnnxTrainingStep {
       });
       return { session, graph };
     } catch (err) {
-      throw new UserError('unavailable', `ONNX Runtime cannot run the training step: ${(err as Error).message}`);
+      throw new UserError('unavailable', `ONNX Runtime cannot run the training graph (${mode}): ${(err as Error).message}`);
     }
   }
 
@@ -113,4 +127,10 @@ export class OnnxTrainingStep {
     this.sessions.clear();
     await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.session.release() : undefined)));
   }
+}
+
+function statisticsOf(graph: TrainingGraph, out: ort.InferenceSession.OnnxValueMapType): BatchStatistics {
+  return new Map(
+    graph.batchNorms.map((bn) => [bn.name, { mean: out[meanOutput(bn.name)].data as Float32Array, variance: out[varianceOutput(bn.name)].data as Float32Array, count: bn.count }]),
+  );
 }

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { StmNetwork } from '../model/network.ts';
 import { inFrozenPrefix, stageInputShape } from '../model/parameters.ts';
-import type { FrozenPrefixMode } from './train-bn.ts';
+import { recomputeBatchNormStatistics, type FrozenPrefixMode } from './train-bn.ts';
 import { recomputePlan } from './recompute-plan.ts';
 import { whileDeviceAlive } from '../compute/webgpu-device.ts';
 import { argmax } from '../figures/metrics.ts';
@@ -171,7 +171,7 @@ export class TrainReplica {
     const target = new Float32Array(clips * classes);
     shard.labels.forEach((label, i) => (target[i * classes + label] = this.classWeights[label] / Math.max(weightSum, 1e-8)));
     const variables = this.network.variables();
-    const valueOf = (name: string) => variables.get(name)!.dataSync() as Float32Array;
+    const valueOf = (name: string) => this.valueOf(name);
     const keep = dropout > 0 ? dropoutMask(clips * frames * networkFeatures(this.network), dropout) : undefined;
     const result = await onnx.run({ x: shard.x, clips, target, keep, weight: valueOf });
     tf.tidy(() => {
@@ -241,8 +241,48 @@ export class TrainReplica {
 
   /** Inference-mode clip logits of `clips` clips. */
   async predict(x: Float32Array, clips: number): Promise<number[][]> {
+    if (this.onnx) {
+      const logits = await this.onnx.predict(x, clips, (name) => this.valueOf(name));
+      const k = this.network.config.classes;
+      return Array.from({ length: clips }, (_, i) => Array.from(logits.subarray(i * k, (i + 1) * k)));
+    }
     const logits = tf.tidy(() => this.network.forward(this.input(x, clips), { training: false, fromStage: this.prefix.fromStage }).clipLogits);
     return whileDeviceAlive(logits.array()).finally(() => logits.dispose());
+  }
+
+  /**
+   * Precise BatchNorm over these batches (frames, or the frozen prefix's maps): every running statistic
+   * trained becomes the mean of the batches' own (the variance unbiased, as PyTorch keeps it).
+   */
+  async recalibrate(batches: AsyncIterable<Float32Array>): Promise<number> {
+    if (!this.onnx) return recomputeBatchNormStatistics(this.network, batches, this.prefix);
+    const clipValues = this.network.config.frames * this.inputShape.reduce((a, b) => a * b, 1);
+    const sums = new Map<string, { mean: Float64Array; variance: Float64Array }>();
+    let count = 0;
+    for await (const x of batches) {
+      const statistics = await this.onnx.statistics(x, x.length / clipValues, (name) => this.valueOf(name));
+      for (const [bn, { mean, variance, count: values }] of statistics) {
+        let sum = sums.get(bn);
+        if (!sum) sums.set(bn, (sum = { mean: new Float64Array(mean.length), variance: new Float64Array(mean.length) }));
+        const unbiased = values / Math.max(values - 1, 1);
+        for (let c = 0; c < mean.length; c++) {
+          sum.mean[c] += mean[c];
+          sum.variance[c] += variance[c] * unbiased;
+        }
+      }
+      count += 1;
+    }
+    const variables = this.network.variables();
+    for (const [bn, sum] of sums) {
+      variables.get(`${bn}.running_mean`)!.assign(tf.tensor1d(Float32Array.from(sum.mean, (v) => v / count)));
+      variables.get(`${bn}.running_var`)!.assign(tf.tensor1d(Float32Array.from(sum.variance, (v) => v / count)));
+    }
+    return count;
+  }
+
+  /** A variable's current value by PyTorch name (synchronous: the ONNX engine runs on the CPU backends). */
+  private valueOf(name: string): Float32Array {
+    return this.network.variables().get(name)!.dataSync() as Float32Array;
   }
 
   private input(x: Float32Array, clips: number): tf.Tensor4D {

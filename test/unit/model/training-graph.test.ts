@@ -36,7 +36,7 @@ describe('training step on ONNX Runtime', () => {
   // Frames of 64² leave stage 4 at 2×2, so every 3×3 tap meets real values; stage 2's second block has the
   // identity shortcut. The reference is tfjs's plain cpu backend.
   const cases: Array<[StmVariant, number, number]> = [['stm', 0, 64], ['stm', 2, 64], ['cstm', 1, 32], ['tsn', 0, 32]];
-  it.each(cases)('%s from stage %i at %i²: the loss, every gradient and the BatchNorm statistics of the tfjs network', async (variant, fromStage, size) => {
+  it.each(cases)('%s from stage %i at %i²: the loss, every gradient, the BatchNorm statistics and the inference logits of the tfjs network', async (variant, fromStage, size) => {
     await selectBackend('cpu');
     const config = { variant, layers: [1, 2, 1, 1] as [number, number, number, number], baseWidth: 16, frames: T, inputSize: size, classes: CLASSES, dropout: 0 };
     const network = createStmNetwork(config, { seed: 11 });
@@ -56,6 +56,17 @@ describe('training step on ONNX Runtime', () => {
       const reference = tfjsReference(network, tf.tensor4d(x, [CLIPS * T, h, w, c]), fromStage, names);
       expect(Math.abs(result.loss - reference.loss)).toBeLessThan(1e-5);
       for (const name of names) expect(relativeError(result.grads.get(name)!.data, reference.grads.get(name)!), name).toBeLessThan(1e-4);
+
+      // The forward pass alone gives the same batch statistics; in inference mode, the tfjs network's logits.
+      const weight = (name: string) => variables.get(name)!.dataSync() as Float32Array;
+      const statistics = await step.statistics(x, CLIPS, weight);
+      for (const [bn, { mean, variance }] of result.statistics) {
+        expect(relativeError(statistics.get(bn)!.mean, mean), bn).toBeLessThan(1e-5);
+        expect(relativeError(statistics.get(bn)!.variance, variance), bn).toBeLessThan(1e-5);
+      }
+      const logits = await step.predict(x, CLIPS, weight);
+      const expected = tf.tidy(() => network.forward(tf.tensor4d(x, [CLIPS * T, h, w, c]), { fromStage }).clipLogits.dataSync() as Float32Array);
+      expect(relativeError(logits, expected)).toBeLessThan(1e-4);
 
       // The batch statistics move the running ones exactly as the tfjs forward pass moves them.
       const bn = fromStage === 0 ? 'bn1' : `layer${fromStage + 1}.0.bn2`;

@@ -24,18 +24,31 @@ export const gradientOutput = (param: string) => `grad:${param}`;
 export const meanOutput = (bn: string) => `mean:${bn}`;
 export const varianceOutput = (bn: string) => `var:${bn}`;
 
+/**
+ * - `train`: the step — loss, gradients and batch statistics;
+ * - `statistics`: the forward pass in training mode, only the batch statistics (precise BatchNorm);
+ * - `inference`: clip logits with the running statistics, which become inputs `<bn>.running_mean` and
+ *   `<bn>.running_var` (validation during a run).
+ */
+export type TrainingGraphMode = 'train' | 'statistics' | 'inference';
+
 export interface TrainingGraphOptions {
   /** Clips per run (the graph's shapes are fixed). */
   clips: number;
   /** 0: the input is frames; N: the feature maps of stage N (stem and stages 1–N are not trained). */
   fromStage: number;
-  /** Dropout before the classifier: adds the `keep` input. */
+  /** Dropout before the classifier: adds the `keep` input (train mode only). */
   dropout: boolean;
+  mode?: TrainingGraphMode;
 }
 
 export interface TrainingGraph {
   bytes: Uint8Array;
-  /** The trained parameters, graph inputs and (as `grad:<name>`) outputs, PyTorch names, tfjs shapes. */
+  /**
+   * The graph's weight inputs, PyTorch names, tfjs shapes: the trained parameters (in train mode also the
+   * `grad:<name>` outputs), without the classifier in statistics mode, with the running statistics in
+   * inference mode.
+   */
   params: Array<{ name: string; shape: number[] }>;
   /** The BatchNorm layers whose batch statistics are outputs (their running statistics move with them). */
   batchNorms: Array<{ name: string; count: number }>;
@@ -59,8 +72,10 @@ class TrainingGraphBuilder {
   private readonly paramShapes = new Map<string, number[]>();
   private readonly batchNorms: TrainingGraph['batchNorms'] = [];
   private readonly statistics: ValueSpec[] = [];
+  private readonly runningInputs: Array<{ name: string; shape: number[] }> = [];
   private readonly frames: number;
   private readonly clips: number;
+  private readonly mode: TrainingGraphMode;
 
   constructor(
     private readonly config: StmConfig,
@@ -68,7 +83,9 @@ class TrainingGraphBuilder {
   ) {
     this.frames = config.frames;
     this.clips = options.clips;
-    this.params = networkSpec(config).params.filter((p) => p.trainable && !inFrozenPrefix(p.name, options.fromStage));
+    this.mode = options.mode ?? 'train';
+    const withHead = this.mode !== 'statistics';
+    this.params = networkSpec(config).params.filter((p) => p.trainable && !inFrozenPrefix(p.name, options.fromStage) && (withHead || !p.name.startsWith('fc.')));
     for (const p of this.params) {
       this.paramShapes.set(p.name, tfShapeOf(p.kind, p.torchShape));
       this.tape.track(p.name);
@@ -86,31 +103,38 @@ class TrainingGraphBuilder {
     spec.blocks.forEach((stage, i) => {
       if (i + 1 > fromStage) for (const block of stage) x = this.block(x, block);
     });
-    const features = spec.featureChannels;
     const classes = this.config.classes;
-    const extra: ValueSpec[] = [{ name: TRAINING_INPUTS.target, elementType: 'float', dims: [this.clips, classes] }];
-    if (this.options.dropout) extra.push({ name: TRAINING_INPUTS.keep, elementType: 'float', dims: [batch, features] });
-    this.head(x);
-    const outputs: ValueSpec[] = [
-      { name: TRAINING_OUTPUTS.loss, elementType: 'float', dims: [] },
-      { name: TRAINING_OUTPUTS.clipLogits, elementType: 'float', dims: [this.clips, classes] },
-      ...this.params.map((p) => ({ name: gradientOutput(p.name), elementType: 'float' as const, dims: this.paramShapes.get(p.name)! })),
-      ...this.statistics,
-    ];
-    for (const p of this.params) {
-      const grad = this.tape.gradientOf(p.name);
-      if (!grad) throw new Error(`training graph: no gradient reaches ${p.name}`);
-      this.g.node('Identity', [grad], gradientOutput(p.name));
+    const extra: ValueSpec[] = [];
+    const outputs: ValueSpec[] = [];
+    if (this.mode === 'train') {
+      extra.push({ name: TRAINING_INPUTS.target, elementType: 'float', dims: [this.clips, classes] });
+      if (this.options.dropout) extra.push({ name: TRAINING_INPUTS.keep, elementType: 'float', dims: [batch, spec.featureChannels] });
+      this.trainingHead(x);
+      outputs.push(
+        { name: TRAINING_OUTPUTS.loss, elementType: 'float', dims: [] },
+        { name: TRAINING_OUTPUTS.clipLogits, elementType: 'float', dims: [this.clips, classes] },
+        ...this.params.map((p) => ({ name: gradientOutput(p.name), elementType: 'float' as const, dims: this.paramShapes.get(p.name)! })),
+      );
+      for (const p of this.params) {
+        const grad = this.tape.gradientOf(p.name);
+        if (!grad) throw new Error(`training graph: no gradient reaches ${p.name}`);
+        this.g.node('Identity', [grad], gradientOutput(p.name));
+      }
+    } else if (this.mode === 'inference') {
+      this.classify(x);
+      outputs.push({ name: TRAINING_OUTPUTS.clipLogits, elementType: 'float', dims: [this.clips, classes] });
     }
+    if (this.mode !== 'inference') outputs.push(...this.statistics);
+    const weights = [...this.params.map((p) => ({ name: p.name, shape: this.paramShapes.get(p.name)! })), ...this.runningInputs];
     const bytes = this.g.encode({
-      graphName: `stm_${this.config.variant}_training_step`,
-      inputs: [input, ...extra, ...this.params.map((p) => ({ name: p.name, elementType: 'float' as const, dims: this.paramShapes.get(p.name)! }))],
+      graphName: `stm_${this.config.variant}_${this.mode}`,
+      inputs: [input, ...extra, ...weights.map((p) => ({ name: p.name, elementType: 'float' as const, dims: p.shape }))],
       outputs,
       opset: ONNX_OPSET,
-      docString: `STM (${this.config.variant}) training step: loss, gradients and BatchNorm batch statistics of ${this.clips} clip(s)`,
-      metadata: { variant: this.config.variant, frames: String(this.frames), from_stage: String(fromStage), clips: String(this.clips) },
+      docString: `STM (${this.config.variant}) ${this.mode === 'train' ? 'training step: loss, gradients and BatchNorm batch statistics' : this.mode === 'statistics' ? 'BatchNorm batch statistics' : 'clip logits with the running statistics'} of ${this.clips} clip(s)`,
+      metadata: { variant: this.config.variant, frames: String(this.frames), from_stage: String(fromStage), clips: String(this.clips), mode: this.mode },
     });
-    return { bytes, params: this.params.map((p) => ({ name: p.name, shape: this.paramShapes.get(p.name)! })), batchNorms: this.batchNorms };
+    return { bytes, params: weights, batchNorms: this.batchNorms };
   }
 
   private stem(x: Feature): Feature {
@@ -222,6 +246,7 @@ class TrainingGraphBuilder {
    * pass, dx = a·g + b·(x − μ) + c with per-channel a = γσ⁻¹, b = −aσ⁻²·Σg(x − μ)/M, c = −a·Σg/M.
    */
   private batchNorm(x: Feature, bn: string, relu: boolean): Feature {
+    if (this.mode === 'inference') return this.runningBatchNorm(x, bn, relu);
     const g = this.g;
     const [n, c, h, w] = x.shape;
     const count = n * h * w;
@@ -256,6 +281,22 @@ class TrainingGraphBuilder {
       this.tape.accumulate(x.name, dx);
     });
     return { name: y, shape: x.shape };
+  }
+
+  /** Inference-mode BatchNorm (then ReLU) with the running statistics, which are graph inputs. */
+  private runningBatchNorm(x: Feature, bn: string, relu: boolean): Feature {
+    const g = this.g;
+    const c = x.shape[1];
+    const perChannel = this.shape([1, c, 1, 1]);
+    const [mean, variance] = ['running_mean', 'running_var'].map((stat) => {
+      this.runningInputs.push({ name: `${bn}.${stat}`, shape: [c] });
+      return g.node('Reshape', [`${bn}.${stat}`, perChannel], `${bn}.${stat}.nchw`);
+    });
+    const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [variance, g.scalar(`${bn}.epsilon`, BN_EPSILON)], `${bn}.var_eps`)], `${bn}.std`)], `${bn}.inv_std`);
+    const scale = g.node('Mul', [invStd, g.node('Reshape', [`${bn}.weight`, perChannel], `${bn}.weight.nchw`)], `${bn}.scale`);
+    const centred = g.node('Sub', [x.name, mean], `${bn}.centred`);
+    const y = g.node('Add', [g.node('Mul', [centred, scale], `${bn}.scaled`), g.node('Reshape', [`${bn}.bias`, perChannel], `${bn}.bias.nchw`)], bn);
+    return { name: relu ? g.node('Relu', [y], `${bn}.relu`) : y, shape: x.shape };
   }
 
   private relu(x: Feature): Feature {
@@ -345,11 +386,20 @@ class TrainingGraphBuilder {
     return { name: y, shape: reduced.shape };
   }
 
+  /** Mean over H, W, the classifier and the clip consensus: the `clip_logits` output. */
+  private classify(x: Feature): void {
+    const g = this.g;
+    const pooled = g.node('ReduceMean', [x.name], 'head.pool', { axes: [2, 3], keepdims: 0 });
+    const frameLogits = g.node('Gemm', [pooled, 'fc.weight', 'fc.bias'], 'head.fc');
+    const perClip = g.node('Reshape', [frameLogits, this.shape([this.clips, this.frames, this.config.classes])], 'head.per_clip');
+    g.node('ReduceMean', [perClip], TRAINING_OUTPUTS.clipLogits, { axes: [1], keepdims: 0 });
+  }
+
   /**
    * Mean over H, W, dropout, the classifier and the clip consensus, then the weighted cross-entropy
    * −Σ target·log softmax(clip logits); its gradient seeds the tape.
    */
-  private head(x: Feature): void {
+  private trainingHead(x: Feature): void {
     const g = this.g;
     const [batch, features, h, w] = x.shape;
     const classes = this.config.classes;
