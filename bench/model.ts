@@ -21,7 +21,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { createWorkerPool, runInWorker } from '../src-main/core/compute/worker-pool.ts';
-import { resolveStmConfig } from '../src-main/core/model/config.ts';
+import { resolveStmConfig, type StmConfig } from '../src-main/core/model/config.ts';
 import { createStmNetwork } from '../src-main/core/model/network.ts';
 import { startParallelEngine } from '../src-main/core/jobs/train-parallel.ts';
 import { OnnxPrefix } from '../src-main/core/jobs/train-prefix.ts';
@@ -152,16 +152,14 @@ async function onnxEngineStep(shape: Shape, backend: BackendName, frozen: number
     prefix = frozen ? await OnnxPrefix.create(await network.stateDict(), config, frozen) : null;
     const step = new OnnxTrainingStep(config, frozen, true);
     engine = new LocalEngine(new TrainReplica(network, settings, new Array<number>(shape.classes).fill(1), frozen, step));
-    const x = Float32Array.from({ length: TRAIN_CLIPS * clipValuesOf(config) }, () => Math.random() * 2 - 1);
-    const labels = Array.from({ length: TRAIN_CLIPS }, (_, i) => i % shape.classes);
+    const { x, labels } = randomBatch(config);
     const run = async () => {
       const input = prefix ? await prefix.features(x, TRAIN_CLIPS) : x;
       await engine!.step({ x: input, labels }, 0.01);
     };
-    const { ms, cpuMs } = await bestOf(3, run, 2);
-    report({ suite: SUITE, figure, value: round(ms, 1), unit: 'ms', cpuMs: round(cpuMs, 1), backend, threads: step.threads });
-    report({ suite: SUITE, figure: `${figure}: peak resident memory, whole process`, value: round(process.resourceUsage().maxRSS / 1024, 0), unit: 'MiB' });
-    return { ms, cpuMs };
+    const timing = await bestOf(3, run, 2);
+    reportStep(figure, timing, { backend, threads: step.threads });
+    return timing;
   } catch (err) {
     report({ suite: SUITE, figure, value: 0, unit: 'failed', reason: err instanceof Error ? err.message : String(err) });
     return null;
@@ -170,6 +168,21 @@ async function onnxEngineStep(shape: Shape, backend: BackendName, frozen: number
     else network.dispose();
     await prefix?.dispose();
   }
+}
+
+/** A global batch of TRAIN_CLIPS random clips. */
+function randomBatch(config: StmConfig): { x: Float32Array; labels: number[] } {
+  const x = Float32Array.from({ length: TRAIN_CLIPS * clipValuesOf(config) }, () => Math.random() * 2 - 1);
+  return { x, labels: Array.from({ length: TRAIN_CLIPS }, (_, i) => i % config.classes) };
+}
+
+/**
+ * A training step's time and the process's peak resident memory. cpuMs is the CPU time of every thread of
+ * this process (workers and ONNX Runtime's pool too), which a loaded machine disturbs less.
+ */
+function reportStep(figure: string, timing: { ms: number; cpuMs: number }, extra: Record<string, unknown>): void {
+  report({ suite: SUITE, figure, value: round(timing.ms, 1), unit: 'ms', cpuMs: round(timing.cpuMs, 1), ...extra });
+  report({ suite: SUITE, figure: `${figure}: peak resident memory, whole process`, value: round(process.resourceUsage().maxRSS / 1024, 0), unit: 'MiB' });
 }
 
 /** The fastest of `count` runs after `warmup` runs, by wall time, and the fastest by this process's CPU time (every thread). */
@@ -207,15 +220,12 @@ async function trainStep(shape: Shape, backend: BackendName, workers: number): P
     engine = await startParallelEngine({
       config, weights, optimizer: [], settings, classWeights: new Array<number>(shape.classes).fill(1), workers, shards: workers, backend, fromStage: 0,
     });
-    const x = Float32Array.from({ length: TRAIN_CLIPS * clipValuesOf(config) }, () => Math.random() * 2 - 1);
-    const labels = Array.from({ length: TRAIN_CLIPS }, (_, i) => i % shape.classes);
-    const { ms, cpuMs } = await bestOf(2, () => engine!.step({ x, labels }, 0.01).then(() => undefined), 1);
+    const { x, labels } = randomBatch(config);
+    const timing = await bestOf(2, () => engine!.step({ x, labels }, 0.01).then(() => undefined), 1);
+    reportStep(figure, timing, { backend, workers });
     const memory = await engine.memoryPerWorker();
-    // cpuMs: CPU time of every thread of this process (the workers' too), which a loaded machine disturbs less.
-    report({ suite: SUITE, figure, value: round(ms, 1), unit: 'ms', cpuMs: round(cpuMs, 1), backend, workers });
     report({ suite: SUITE, figure: `${figure}: memory per worker`, value: round(Math.max(...memory), 0), unit: 'MiB', limit: backend === 'wasm' ? 4096 : null });
-    report({ suite: SUITE, figure: `${figure}: peak resident memory, whole process`, value: round(process.resourceUsage().maxRSS / 1024, 0), unit: 'MiB' });
-    return { ms, cpuMs };
+    return timing;
   } catch (err) {
     report({ suite: SUITE, figure, value: 0, unit: 'failed', reason: err instanceof Error ? err.message : String(err) });
     return null;
