@@ -50,8 +50,11 @@ export function onnxClipsPerPass(config: Pick<StmConfig, 'frames' | 'inputSize' 
  * forward pass alone, in training mode (batch statistics) and in inference mode (clip logits).
  */
 export class OnnxTrainingStep {
-  /** One session per mode and shard size (the graphs' shapes are fixed); a run usually needs a few. */
-  private readonly sessions = new Map<string, Promise<{ session: ort.InferenceSession; graph: TrainingGraph }>>();
+  /**
+   * One session per mode, for one shard size at a time (the graphs' shapes are fixed): a session keeps the
+   * memory its largest run needed, so a smaller last batch replaces the step's session rather than adding one.
+   */
+  private readonly sessions = new Map<TrainingGraphMode, { clips: number; made: Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> }>();
 
   constructor(
     readonly config: StmConfig,
@@ -96,13 +99,13 @@ export class OnnxTrainingStep {
     return { graph, out: await session.run(feeds) };
   }
 
-  private sessionFor(mode: TrainingGraphMode, clips: number): Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> {
-    const key = `${mode}:${clips}`;
-    let made = this.sessions.get(key);
-    if (!made) {
-      made = this.open(mode, clips);
-      this.sessions.set(key, made);
-    }
+  private async sessionFor(mode: TrainingGraphMode, clips: number): Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> {
+    const current = this.sessions.get(mode);
+    if (current?.clips === clips) return current.made;
+    this.sessions.delete(mode);
+    if (current) await release(current.made);
+    const made = this.open(mode, clips);
+    this.sessions.set(mode, { clips, made });
     return made;
   }
 
@@ -123,10 +126,15 @@ export class OnnxTrainingStep {
   }
 
   async dispose(): Promise<void> {
-    const opened = await Promise.allSettled(this.sessions.values());
+    const opened = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.session.release() : undefined)));
+    await Promise.all(opened.map((o) => release(o.made)));
   }
+}
+
+async function release(made: Promise<{ session: ort.InferenceSession }>): Promise<void> {
+  const opened = await made.catch(() => null);
+  await opened?.session.release();
 }
 
 function statisticsOf(graph: TrainingGraph, out: ort.InferenceSession.OnnxValueMapType): BatchStatistics {
