@@ -19,6 +19,7 @@ import type { TrainParams } from './params.ts';
 import type { OptimizerSlot, TrainingSnapshot } from './train-checkpoint.ts';
 import { BN_MOMENTUM } from '../model/config.ts';
 import type { OnnxTrainingStep } from './train-onnx.ts';
+import { seededRng, type Rng } from '../media/sampling.ts';
 
 /**
  * Clips of one shard and their class indices: frames [clips·T, S, S, 3] normalised, or, when a frozen prefix
@@ -37,7 +38,7 @@ export interface ShardOutcome {
   predicted: number[];
 }
 
-export type ReplicaSettings = Pick<TrainParams, 'optimizer' | 'lr' | 'momentum' | 'weightDecay' | 'freeze'>;
+export type ReplicaSettings = Pick<TrainParams, 'optimizer' | 'lr' | 'momentum' | 'weightDecay' | 'freeze'> & Partial<Pick<TrainParams, 'seed'>>;
 
 /** Adam whose learning rate can change between steps (SGD with momentum has `setLearningRate` already). */
 class ScheduledAdam extends tf.AdamOptimizer {
@@ -70,10 +71,10 @@ function weightedLoss(clipLogits: tf.Tensor2D, labels: number[], weights: number
 }
 
 /** Inverted dropout's multipliers: 0 with probability p, else 1/(1 − p). */
-function dropoutMask(length: number, p: number): Float32Array {
+function dropoutMask(length: number, p: number, random: Rng): Float32Array {
   const mask = new Float32Array(length);
   const kept = 1 / (1 - p);
-  for (let i = 0; i < length; i++) mask[i] = Math.random() >= p ? kept : 0;
+  for (let i = 0; i < length; i++) mask[i] = random() >= p ? kept : 0;
   return mask;
 }
 
@@ -96,6 +97,8 @@ export class TrainReplica {
   private readonly optimizer: ScheduledOptimizer;
   readonly prefix: FrozenPrefixMode;
   private readonly inputShape: [number, number, number];
+  /** Dropout masks of the ONNX engine, drawn from the run's seed so a run repeats itself. */
+  private readonly dropoutRandom: Rng;
 
   constructor(
     readonly network: StmNetwork,
@@ -112,6 +115,7 @@ export class TrainReplica {
     this.trainable = trainableOf(network, settings.freeze);
     this.decayed = this.trainable.filter((v) => v.shape.length >= 2);
     this.optimizer = makeOptimizer(settings);
+    this.dropoutRandom = seededRng((settings.seed ?? 1) * 7919 + 13);
   }
 
   /** The weight of a set of clips' labels (what a shard's loss is divided by). */
@@ -171,8 +175,14 @@ export class TrainReplica {
     const target = new Float32Array(clips * classes);
     shard.labels.forEach((label, i) => (target[i * classes + label] = this.classWeights[label] / Math.max(weightSum, 1e-8)));
     const variables = this.network.variables();
-    const valueOf = (name: string) => this.valueOf(name);
-    const keep = dropout > 0 ? dropoutMask(clips * frames * networkFeatures(this.network), dropout) : undefined;
+    // Each weight is read out of tfjs once: the graph's input, and the weight-decay penalty below.
+    const values = new Map<string, Float32Array>();
+    const valueOf = (name: string) => {
+      let value = values.get(name);
+      if (!value) values.set(name, (value = this.valueOf(name)));
+      return value;
+    };
+    const keep = dropout > 0 ? dropoutMask(clips * frames * networkFeatures(this.network), dropout, this.dropoutRandom) : undefined;
     const result = await onnx.run({ x: shard.x, clips, target, keep, weight: valueOf });
     tf.tidy(() => {
       for (const [bn, { mean, variance, count }] of result.statistics) {

@@ -135,7 +135,12 @@ interface Compute {
  */
 async function startCompute(start: RunStart, params: TrainParams, classWeights: number[], backend: BackendSelection, hooks: JobHooks): Promise<Compute> {
   const perCore = backend.name === 'wasm' || backend.name === 'cpu';
-  if ((params.trainEngine ?? (perCore ? 'onnx' : 'tfjs')) === 'onnx') return startOnnxCompute(start, params, classWeights, backend, hooks);
+  if ((params.trainEngine ?? (perCore ? 'onnx' : 'tfjs')) === 'onnx') {
+    if (!perCore) {
+      throw new UserError('invalid_input', `The ONNX Runtime training engine trains on the CPU, with the weights in the wasm or cpu backend; this run's backend is ${backend.name}. Choose the wasm backend, or the tfjs engine to train on ${backend.name}.`);
+    }
+    return startOnnxCompute(start, params, classWeights, backend, hooks);
+  }
   const asked = params.workers ?? (perCore ? availableParallelism() : 1);
   const workers = Math.max(1, Math.min(asked, params.batch));
   const config = start.network.config;

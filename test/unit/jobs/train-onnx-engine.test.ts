@@ -53,12 +53,21 @@ describe('the ONNX Runtime training engine', () => {
     expect(Math.abs(metric(stopped.job.id, 'train')[1] - metric(onnx.job.id, 'train')[1])).toBeLessThan(1e-5);
   });
 
-  it('is the default on the CPU backends and trains after a frozen prefix, with dropout', async () => {
+  it('is the default on the CPU backends, trains after a frozen prefix, and repeats a run with dropout exactly', async () => {
     const f = await fixture();
-    const { run, hooks } = trainInProcess(f, { epochs: 1, batch: 4, freeze: 2, dropout: 0.5, workers: 2 });
+    const params = { epochs: 1, batch: 4, freeze: 2, dropout: 0.5, workers: 2, seed: 3 };
+    const { run, hooks, job } = trainInProcess(f, params);
     const outcome = await run;
     expect(hooks.lines.join('\n')).toMatch(/training steps on ONNX Runtime with 2 threads; frozen stem and stages 1–2 run on ONNX Runtime in inference mode/);
     expect(Number(outcome.figures.train_loss)).toBeGreaterThan(0);
+    // The dropout masks come from the run's seed: the same seed gives the same curve, another seed another.
+    const again = trainInProcess(f, params);
+    await again.run;
+    const other = trainInProcess(f, { ...params, seed: 4 });
+    await other.run;
+    const curve = (jobId: number) => trainSteps(f.project, jobId).map((p) => p.loss);
+    expect(curve(again.job.id)).toEqual(curve(job.id));
+    expect(curve(other.job.id)).not.toEqual(curve(job.id));
   });
 
   it('refuses frozen stages inside tfjs, naming the engine that allows it', async () => {

@@ -252,7 +252,6 @@ class TrainingGraphBuilder {
     const count = n * h * w;
     const gamma = `${bn}.weight`;
     const beta = `${bn}.bias`;
-    const axes = this.shape([0, 2, 3]);
     const perChannel = this.shape([1, c, 1, 1]);
     const mean = g.node('ReduceMean', [x.name], `${bn}.mean`, { axes: [0, 2, 3], keepdims: 1 });
     const centred = g.node('Sub', [x.name, mean], `${bn}.centred`);
@@ -269,6 +268,7 @@ class TrainingGraphBuilder {
     this.batchNorms.push({ name: bn, count });
     this.tape.record(y, [x.name, gamma, beta], (dy) => {
       const grad = relu ? g.node('Mul', [dy, g.node('Sign', [y], `${y}.active`)], `${bn}.relu_grad`) : dy;
+      const axes = this.shape([0, 2, 3]);
       const sumGrad = g.node('ReduceSum', [grad, axes], `${bn}.sum_grad`, { keepdims: 1 });
       const sumGradCentred = g.node('ReduceSum', [g.node('Mul', [grad, centred], `${bn}.grad_centred`), axes], `${bn}.sum_grad_centred`, { keepdims: 1 });
       this.tape.accumulate(beta, g.node('Reshape', [sumGrad, this.shape([c])], `${beta}.grad`));
