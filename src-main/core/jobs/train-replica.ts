@@ -7,6 +7,10 @@
  * so the shards' gradients add up to the gradient of the global batch's loss; weight decay is added once, to
  * the first shard. BatchNorm sees each shard on its own (per-replica statistics, as PyTorch's
  * DistributedDataParallel without SyncBN).
+ *
+ * With an OnnxTrainingStep (the ONNX Runtime engine) the gradients, batch statistics, validation logits and
+ * precise-BatchNorm statistics come from ONNX Runtime; the weights, the running statistics and the optimizer
+ * stay here either way.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { StmNetwork } from '../model/network.ts';
