@@ -10,6 +10,7 @@ import { UserError } from '../errors.ts';
 import type { StmConfig } from '../model/config.ts';
 import { buildTrainingGraph, gradientOutput, meanOutput, TRAINING_INPUTS, TRAINING_OUTPUTS, varianceOutput, type TrainingGraph, type TrainingGraphMode } from '../model/onnx/training-graph.ts';
 import { stageInputShape } from '../model/parameters.ts';
+import { nativeWork } from '../compute/native-work.ts';
 
 export interface OnnxStepInput {
   /** Frames [clips·T, S, S, 3] normalised, or stage `fromStage`'s NHWC feature maps. */
@@ -96,7 +97,7 @@ export class OnnxTrainingStep {
   private async runGraph(mode: TrainingGraphMode, clips: number, feeds: Record<string, ort.Tensor>, weight: (name: string) => Float32Array) {
     const { session, graph } = await this.sessionFor(mode, clips);
     for (const p of graph.params) feeds[p.name] = new ort.Tensor('float32', weight(p.name), p.shape);
-    return { graph, out: await session.run(feeds) };
+    return { graph, out: await nativeWork(() => session.run(feeds)) };
   }
 
   private async sessionFor(mode: TrainingGraphMode, clips: number): Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> {
@@ -112,7 +113,7 @@ export class OnnxTrainingStep {
   private async open(mode: TrainingGraphMode, clips: number): Promise<{ session: ort.InferenceSession; graph: TrainingGraph }> {
     const graph = buildTrainingGraph(this.config, { clips, fromStage: this.fromStage, dropout: this.dropout, mode });
     try {
-      const session = await ort.InferenceSession.create(graph.bytes, {
+      const session = await nativeWork(() => ort.InferenceSession.create(graph.bytes, {
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
@@ -121,7 +122,7 @@ export class OnnxTrainingStep {
         // falls from 6.2 to 3.5 GiB (STM-R50, 2 clips at 224²), the first runs are faster and the rest as fast.
         enableMemPattern: false,
         executionProviders: ['cpu'],
-      });
+      }));
       return { session, graph };
     } catch (err) {
       throw new UserError('unavailable', `ONNX Runtime cannot run the training graph (${mode}): ${(err as Error).message}`);
@@ -137,7 +138,7 @@ export class OnnxTrainingStep {
 
 async function release(made: Promise<{ session: ort.InferenceSession }>): Promise<void> {
   const opened = await made.catch(() => null);
-  await opened?.session.release();
+  if (opened) await nativeWork(() => opened.session.release());
 }
 
 function statisticsOf(graph: TrainingGraph, out: ort.InferenceSession.OnnxValueMapType): BatchStatistics {

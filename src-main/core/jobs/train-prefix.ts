@@ -14,6 +14,7 @@ import { UserError } from '../errors.ts';
 import type { StmConfig } from '../model/config.ts';
 import { buildStmPrefixOnnx, ONNX_FEATURES_OUTPUT, ONNX_INPUT_NAME } from '../model/onnx/export.ts';
 import type { StoredTensor } from '../model/safetensors.ts';
+import { nativeWork } from '../compute/native-work.ts';
 
 /** Feature maps kept for validation clips: 1 GiB, or a sixteenth of the machine's memory when that is less. */
 export function defaultPrefixCacheBudget(): number {
@@ -41,13 +42,13 @@ export class OnnxPrefix {
     const { bytes, featureShape } = buildStmPrefixOnnx(weights, config, stages, { clips: 1 });
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, {
+      session = await nativeWork(() => ort.InferenceSession.create(bytes, {
         intraOpNumThreads: options.threads ?? availableParallelism(),
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         executionProviders: ['cpu'],
-      });
+      }));
     } catch (err) {
       throw new UserError('unavailable', `ONNX Runtime cannot run the frozen stages: ${(err as Error).message}`);
     }
@@ -80,7 +81,7 @@ export class OnnxPrefix {
         continue;
       }
       const input = new ort.Tensor('float32', x.subarray(c * clipIn, (c + 1) * clipIn), [this.frames, this.size, this.size, 3]);
-      const result = await this.session.run({ [ONNX_INPUT_NAME]: input });
+      const result = await nativeWork(() => this.session.run({ [ONNX_INPUT_NAME]: input }));
       const maps = result[ONNX_FEATURES_OUTPUT].data as Float32Array;
       out.set(maps, c * clipOut);
       if (key !== undefined) this.keep(key, maps);
@@ -99,6 +100,6 @@ export class OnnxPrefix {
 
   async dispose(): Promise<void> {
     this.cache.clear();
-    await this.session.release();
+    await nativeWork(() => this.session.release());
   }
 }

@@ -6,10 +6,14 @@
 import { Worker } from 'node:worker_threads';
 import { UserError, type ErrorCode } from '../errors.ts';
 import type { JobHooks, JobOutcome, WorkerInput, WorkerMessage } from './types.ts';
+import { terminateOutsideNativeWork } from '../compute/native-work.ts';
 
 export interface RunningJob {
   outcome: Promise<JobOutcome>;
-  /** Asks the job to stop at its next step; a job that does not stop within `graceMs` is terminated. */
+  /**
+   * Asks the job to stop at its next step; a job that does not stop within `graceMs` is terminated, once no
+   * ONNX Runtime call of it is in flight.
+   */
   cancel(graceMs?: number): void;
 }
 
@@ -23,7 +27,8 @@ const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
 export const workerThreadExecutor: JobExecutor = (projectDir, jobId, listener) => {
   const cancelFlag = new SharedArrayBuffer(4);
-  const input: WorkerInput = { projectDir, jobId, cancelFlag };
+  const nativeWork = new SharedArrayBuffer(4);
+  const input: WorkerInput = { projectDir, jobId, cancelFlag, nativeWork };
   const worker = new Worker(ENTRY, { workerData: input, stdout: false, stderr: false });
   let killTimer: NodeJS.Timeout | undefined;
   const outcome = new Promise<JobOutcome>((resolve, reject) => {
@@ -55,7 +60,8 @@ export const workerThreadExecutor: JobExecutor = (projectDir, jobId, listener) =
     outcome,
     cancel(graceMs = 15_000) {
       Atomics.store(new Int32Array(cancelFlag), 0, 1);
-      killTimer ??= setTimeout(() => void worker.terminate(), graceMs);
+      // Never inside an ONNX Runtime call: ending the thread then would abort the whole process.
+      killTimer ??= setTimeout(() => void terminateOutsideNativeWork(worker, nativeWork).catch(() => undefined), graceMs);
     },
   };
 };

@@ -4,8 +4,10 @@ import { openProject } from '../store/project.ts';
 import { UserError, toErrorPayload } from '../errors.ts';
 import { runJobBody } from './bodies.ts';
 import type { JobHooks, WorkerInput, WorkerMessage } from './types.ts';
+import { countNativeWorkIn } from '../compute/native-work.ts';
 
 const input = workerData as WorkerInput;
+countNativeWorkIn(input.nativeWork);
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
 const post = (msg: WorkerMessage) => port.postMessage(msg);

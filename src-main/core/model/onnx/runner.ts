@@ -17,6 +17,7 @@ import type { Normalization } from '../checkpoint.ts';
 import { ONNX_INPUT_NAME, ONNX_OUTPUTS, type OnnxInputFormat } from './export.ts';
 import { onnxFromWeights } from './export-file.ts';
 import { cudaProviderStatus } from './providers.ts';
+import { nativeWork } from '../../compute/native-work.ts';
 
 /**
  * Where the network comes from: an exported `.onnx` file, or a weights/checkpoint file exported in memory
@@ -86,7 +87,7 @@ export async function createOnnxClassifier(source: OnnxModelSource, options: Onn
     const cuda = cudaProviderStatus();
     if (cuda.available) {
       try {
-        session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] });
+        session = await nativeWork(() => ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] }));
         provider = 'cuda';
       } catch (err) {
         providerNote = `CUDA provider failed to start: ${(err as Error).message}`;
@@ -96,7 +97,7 @@ export async function createOnnxClassifier(source: OnnxModelSource, options: Onn
     }
   }
   try {
-    session ??= await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });
+    session ??= await nativeWork(() => ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] }));
   } catch (err) {
     throw new UserError('invalid_input', `${label}: ONNX Runtime cannot load the model: ${(err as Error).message}`);
   }
@@ -154,7 +155,7 @@ class SessionClassifier implements OnnxClassifier {
     const count = clips * frames;
     const float = input instanceof Float32Array;
     const tensor = float ? new ort.Tensor('float32', input, [count, 3, size, size]) : new ort.Tensor('uint8', input, [count, size, size, 3]);
-    const out = await this.session.run({ [ONNX_INPUT_NAME]: tensor });
+    const out = await nativeWork(() => this.session.run({ [ONNX_INPUT_NAME]: tensor }));
     return {
       frameLogits: out[ONNX_OUTPUTS.frameLogits].data as Float32Array,
       clipLogits: out[ONNX_OUTPUTS.clipLogits].data as Float32Array,
@@ -162,7 +163,7 @@ class SessionClassifier implements OnnxClassifier {
   }
 
   async dispose(): Promise<void> {
-    await this.session.release();
+    await nativeWork(() => this.session.release());
   }
 }
 
