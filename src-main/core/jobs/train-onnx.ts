@@ -11,6 +11,7 @@ import type { StmConfig } from '../model/config.ts';
 import { buildTrainingGraph, gradientOutput, meanOutput, TRAINING_INPUTS, TRAINING_OUTPUTS, varianceOutput, type TrainingGraph, type TrainingGraphMode } from '../model/onnx/training-graph.ts';
 import { stageInputShape } from '../model/parameters.ts';
 import { nativeWork } from '../compute/native-work.ts';
+import { cpuSessionOptions } from '../model/onnx/providers.ts';
 
 export interface OnnxStepInput {
   /** Frames [clips·T, S, S, 3] normalised, or stage `fromStage`'s NHWC feature maps. */
@@ -114,10 +115,7 @@ export class OnnxTrainingStep {
     const graph = buildTrainingGraph(this.config, { clips, fromStage: this.fromStage, dropout: this.dropout, mode });
     try {
       const session = await nativeWork(() => ort.InferenceSession.create(graph.bytes, {
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
+        ...cpuSessionOptions(this.threads),
         // Without a precomputed memory pattern the arena reuses freed activations: a step's resident memory
         // falls from 6.2 to 3.5 GiB (STM-R50, 2 clips at 224²), the first runs are faster and the rest as fast.
         enableMemPattern: false,

@@ -15,6 +15,7 @@ import type { StmConfig } from '../model/config.ts';
 import { buildStmPrefixOnnx, ONNX_FEATURES_OUTPUT, ONNX_INPUT_NAME } from '../model/onnx/export.ts';
 import type { StoredTensor } from '../model/safetensors.ts';
 import { nativeWork } from '../compute/native-work.ts';
+import { cpuSessionOptions } from '../model/onnx/providers.ts';
 
 /** Feature maps kept for validation clips: 1 GiB, or a sixteenth of the machine's memory when that is less. */
 export function defaultPrefixCacheBudget(): number {
@@ -42,13 +43,8 @@ export class OnnxPrefix {
     const { bytes, featureShape } = buildStmPrefixOnnx(weights, config, stages, { clips: 1 });
     let session: ort.InferenceSession;
     try {
-      session = await nativeWork(() => ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: options.threads ?? availableParallelism(),
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        executionProviders: ['cpu'],
-      }));
+      const sessionOptions = { ...cpuSessionOptions(options.threads ?? availableParallelism()), executionProviders: ['cpu'] };
+      session = await nativeWork(() => ort.InferenceSession.create(bytes, sessionOptions));
     } catch (err) {
       throw new UserError('unavailable', `ONNX Runtime cannot run the frozen stages: ${(err as Error).message}`);
     }

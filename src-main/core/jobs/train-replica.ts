@@ -21,7 +21,7 @@ import { whileDeviceAlive } from '../compute/webgpu-device.ts';
 import { argmax } from '../figures/metrics.ts';
 import type { TrainParams } from './params.ts';
 import type { OptimizerSlot, TrainingSnapshot } from './train-checkpoint.ts';
-import { BN_MOMENTUM } from '../model/config.ts';
+import { moveRunningStatistics, unbiasedVarianceFactor } from '../model/batch-norm.ts';
 import type { OnnxTrainingStep } from './train-onnx.ts';
 import { seededRng, type Rng } from '../media/sampling.ts';
 
@@ -190,12 +190,8 @@ export class TrainReplica {
     const result = await onnx.run({ x: shard.x, clips, target, keep, weight: valueOf });
     tf.tidy(() => {
       for (const [bn, { mean, variance, count }] of result.statistics) {
-        // PyTorch keeps the unbiased variance in its running statistics.
-        const unbiased = tf.mul(tf.tensor1d(variance), count / Math.max(count - 1, 1));
-        const runningMean = variables.get(`${bn}.running_mean`)!;
-        const runningVar = variables.get(`${bn}.running_var`)!;
-        runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(tf.tensor1d(mean), BN_MOMENTUM)));
-        runningVar.assign(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+        const running = { mean: variables.get(`${bn}.running_mean`)!, variance: variables.get(`${bn}.running_var`)! };
+        moveRunningStatistics(running, tf.tensor1d(mean), tf.tensor1d(variance), count);
       }
     });
     const decays = withDecay && this.settings.weightDecay > 0;
@@ -278,7 +274,7 @@ export class TrainReplica {
       for (const [bn, { mean, variance, count: values }] of statistics) {
         let sum = sums.get(bn);
         if (!sum) sums.set(bn, (sum = { mean: new Float64Array(mean.length), variance: new Float64Array(mean.length) }));
-        const unbiased = values / Math.max(values - 1, 1);
+        const unbiased = unbiasedVarianceFactor(values);
         for (let c = 0; c < mean.length; c++) {
           sum.mean[c] += mean[c];
           sum.variance[c] += variance[c] * unbiased;

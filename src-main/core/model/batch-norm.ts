@@ -1,4 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
+import { BN_MOMENTUM } from './config.ts';
+
+/** What turns a batch's biased variance over `count` values into the unbiased one PyTorch's running statistics keep. */
+export function unbiasedVarianceFactor(count: number): number {
+  return count / Math.max(count - 1, 1);
+}
+
+/**
+ * Moves BatchNorm running statistics towards a batch's mean and biased variance over `count` values per
+ * channel, with PyTorch's momentum (the variance kept unbiased, as PyTorch keeps it).
+ */
+export function moveRunningStatistics(running: { mean: tf.Variable; variance: tf.Variable }, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
+  tf.tidy(() => {
+    running.mean.assign(tf.add(tf.mul(running.mean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+    running.variance.assign(tf.add(tf.mul(running.variance, 1 - BN_MOMENTUM), tf.mul(tf.mul(variance, unbiasedVarianceFactor(count)), BN_MOMENTUM)));
+  });
+}
 
 export interface BatchNormTrainingOptions {
   epsilon: number;

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { BN_EPSILON, BN_MOMENTUM, resolveStmConfig, type StmConfig } from './config.ts';
+import { BN_EPSILON, resolveStmConfig, type StmConfig } from './config.ts';
 import { networkSpec, type BlockSpec, type NetworkSpec, type ParamSpec } from './parameters.ts';
 import { tfShapeOf, tfToTorch, torchToTf } from './layout.ts';
 import type { StoredTensor } from './safetensors.ts';
 import { channelMotion, temporalConv, torchConv2d } from './ops.ts';
-import { batchNormTraining } from './batch-norm.ts';
+import { batchNormTraining, moveRunningStatistics } from './batch-norm.ts';
 import { recomputeInBackward } from './recompute.ts';
 
 export interface ForwardOptions {
@@ -257,13 +257,9 @@ class TfStmNetwork implements StmNetwork {
       return relu ? tf.relu(normalised) : normalised;
     }
     const count = x.shape[0] * x.shape[1] * x.shape[2];
-    const moveRunningStatistics = (mean: tf.Tensor1D, variance: tf.Tensor1D) => {
-      // PyTorch keeps the unbiased variance in its running statistics.
-      const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
-      runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-      runningVar.assign(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
-    };
-    return batchNormTraining(x, gamma, beta, { epsilon: BN_EPSILON, relu, onStatistics: mode.updateStats ? moveRunningStatistics : undefined });
+    const running = { mean: runningMean, variance: runningVar };
+    const onStatistics = (mean: tf.Tensor1D, variance: tf.Tensor1D) => moveRunningStatistics(running, mean, variance, count);
+    return batchNormTraining(x, gamma, beta, { epsilon: BN_EPSILON, relu, onStatistics: mode.updateStats ? onStatistics : undefined });
   }
 
   private checkInput(x: tf.Tensor4D, fromStage: number): void {

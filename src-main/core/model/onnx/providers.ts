@@ -15,6 +15,11 @@ export interface OnnxRuntimeStatus {
   cuda: ProviderStatus;
 }
 
+/** Session options for the CPU: `threads` inside each operation, operations one after another, every graph optimisation. */
+export function cpuSessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+}
+
 /** ONNX Runtime's version and which of its providers this machine can use (for the doctor report). */
 export function onnxRuntimeStatus(): OnnxRuntimeStatus {
   return { version: ort.env.versions.node ?? ort.env.versions.common, cpu: { available: true, reason: null }, cuda: cudaProviderStatus() };

@@ -16,7 +16,7 @@ import { UserError } from '../../errors.ts';
 import type { Normalization } from '../checkpoint.ts';
 import { ONNX_INPUT_NAME, ONNX_OUTPUTS, type OnnxInputFormat } from './export.ts';
 import { onnxFromWeights } from './export-file.ts';
-import { cudaProviderStatus } from './providers.ts';
+import { cpuSessionOptions, cudaProviderStatus } from './providers.ts';
 import { nativeWork } from '../../compute/native-work.ts';
 
 /**
@@ -74,12 +74,7 @@ export async function createOnnxClassifier(source: OnnxModelSource, options: Onn
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new UserError('invalid_input', `ONNX threads must be a positive integer, got ${threads}`);
   const { bytes, model, label } = loadModel(source);
-  const base: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  };
+  const base = cpuSessionOptions(threads);
   let provider: OnnxProvider = 'cpu';
   let providerNote: string | null = null;
   let session: ort.InferenceSession | null = null;

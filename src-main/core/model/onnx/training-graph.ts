@@ -199,7 +199,7 @@ class TrainingGraphBuilder {
     const [n, c] = x.shape;
     const k = n * t.ho * t.wo;
     const dyRows = g.node('Reshape', [g.node('Transpose', [dy], `${dy}.cnhw`, { perm: [1, 0, 2, 3] }), this.shape([outChannels, k])], `${dy}.rows`);
-    const padded = t.pad > 0 ? g.node('Pad', [x.name, this.shape([0, 0, t.pad, t.pad, 0, 0, t.pad, t.pad])], `${x.name}.padded`) : x.name;
+    const padded = this.padSpatially(x.name, t.pad);
     const channelsFirst = g.node('Transpose', [padded], `${x.name}.cnhw`, { perm: [1, 0, 2, 3] });
     const taps: string[] = [];
     for (let i = 0; i < t.kh; i++) {
@@ -217,7 +217,7 @@ class TrainingGraphBuilder {
   private depthwiseFilterGradient(x: Feature, dy: string, t: Taps): string {
     const g = this.g;
     const c = x.shape[1];
-    const padded = t.pad > 0 ? g.node('Pad', [x.name, this.shape([0, 0, t.pad, t.pad, 0, 0, t.pad, t.pad])], `${x.name}.padded`) : x.name;
+    const padded = this.padSpatially(x.name, t.pad);
     const taps: string[] = [];
     for (let i = 0; i < t.kh; i++) {
       for (let j = 0; j < t.kw; j++) {
@@ -226,6 +226,11 @@ class TrainingGraphBuilder {
       }
     }
     return this.stackTaps(taps, [t.kh, t.kw, c, 1], dy);
+  }
+
+  /** x with `pad` zeros around H and W (x itself for 0). */
+  private padSpatially(x: string, pad: number): string {
+    return pad > 0 ? this.g.node('Pad', [x, this.shape([0, 0, pad, pad, 0, 0, pad, pad])], `${x}.padded`) : x;
   }
 
   /** The input values that tap (i, j) meets at every output position: a strided slice of the last two axes. */
@@ -252,15 +257,10 @@ class TrainingGraphBuilder {
     const count = n * h * w;
     const gamma = `${bn}.weight`;
     const beta = `${bn}.bias`;
-    const perChannel = this.shape([1, c, 1, 1]);
     const mean = g.node('ReduceMean', [x.name], `${bn}.mean`, { axes: [0, 2, 3], keepdims: 1 });
     const centred = g.node('Sub', [x.name, mean], `${bn}.centred`);
     const variance = g.node('ReduceMean', [g.node('Mul', [centred, centred], `${bn}.squares`)], `${bn}.variance`, { axes: [0, 2, 3], keepdims: 1 });
-    const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [variance, g.scalar(`${bn}.epsilon`, BN_EPSILON)], `${bn}.var_eps`)], `${bn}.std`)], `${bn}.inv_std`);
-    const scale = g.node('Mul', [invStd, g.node('Reshape', [gamma, perChannel], `${gamma}.nchw`)], `${bn}.scale`);
-    const shift = g.node('Reshape', [beta, perChannel], `${beta}.nchw`);
-    const normalised = g.node('Add', [g.node('Mul', [centred, scale], `${bn}.scaled`), shift], bn);
-    const y = relu ? g.node('Relu', [normalised], `${bn}.relu`) : normalised;
+    const { invStd, scale, y } = this.normalise(centred, variance, bn, c, relu);
     this.statistics.push(
       { name: g.node('Reshape', [mean, this.shape([c])], meanOutput(bn)), elementType: 'float', dims: [c] },
       { name: g.node('Reshape', [variance, this.shape([c])], varianceOutput(bn)), elementType: 'float', dims: [c] },
@@ -285,18 +285,24 @@ class TrainingGraphBuilder {
 
   /** Inference-mode BatchNorm (then ReLU) with the running statistics, which are graph inputs. */
   private runningBatchNorm(x: Feature, bn: string, relu: boolean): Feature {
-    const g = this.g;
     const c = x.shape[1];
-    const perChannel = this.shape([1, c, 1, 1]);
     const [mean, variance] = ['running_mean', 'running_var'].map((stat) => {
       this.runningInputs.push({ name: `${bn}.${stat}`, shape: [c] });
-      return g.node('Reshape', [`${bn}.${stat}`, perChannel], `${bn}.${stat}.nchw`);
+      return this.g.node('Reshape', [`${bn}.${stat}`, this.shape([1, c, 1, 1])], `${bn}.${stat}.nchw`);
     });
+    const centred = this.g.node('Sub', [x.name, mean], `${bn}.centred`);
+    return { name: this.normalise(centred, variance, bn, c, relu).y, shape: x.shape };
+  }
+
+  /** (x − μ)·γσ⁻¹ + β (then ReLU) from x − μ and the variance, both [N|1, C, H|1, W|1]; σ⁻¹ and γσ⁻¹ too. */
+  private normalise(centred: string, variance: string, bn: string, channels: number, relu: boolean): { invStd: string; scale: string; y: string } {
+    const g = this.g;
+    const perChannel = this.shape([1, channels, 1, 1]);
     const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [variance, g.scalar(`${bn}.epsilon`, BN_EPSILON)], `${bn}.var_eps`)], `${bn}.std`)], `${bn}.inv_std`);
     const scale = g.node('Mul', [invStd, g.node('Reshape', [`${bn}.weight`, perChannel], `${bn}.weight.nchw`)], `${bn}.scale`);
-    const centred = g.node('Sub', [x.name, mean], `${bn}.centred`);
-    const y = g.node('Add', [g.node('Mul', [centred, scale], `${bn}.scaled`), g.node('Reshape', [`${bn}.bias`, perChannel], `${bn}.bias.nchw`)], bn);
-    return { name: relu ? g.node('Relu', [y], `${bn}.relu`) : y, shape: x.shape };
+    const shift = g.node('Reshape', [`${bn}.bias`, perChannel], `${bn}.bias.nchw`);
+    const normalised = g.node('Add', [g.node('Mul', [centred, scale], `${bn}.scaled`), shift], bn);
+    return { invStd, scale, y: relu ? g.node('Relu', [normalised], `${bn}.relu`) : normalised };
   }
 
   private relu(x: Feature): Feature {
