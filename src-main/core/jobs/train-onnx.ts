@@ -10,7 +10,7 @@ import { UserError } from '../errors.ts';
 import type { StmConfig } from '../model/config.ts';
 import { buildTrainingGraph, gradientOutput, meanOutput, TRAINING_INPUTS, TRAINING_OUTPUTS, varianceOutput, type TrainingGraph, type TrainingGraphMode } from '../model/onnx/training-graph.ts';
 import { stageInputShape } from '../model/parameters.ts';
-import { nativeWork } from '../compute/native-work.ts';
+import { nativeWork } from '../model/onnx/native-work.ts';
 import { cpuSessionOptions } from '../model/onnx/providers.ts';
 
 export interface OnnxStepInput {

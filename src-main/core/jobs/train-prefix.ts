@@ -14,7 +14,7 @@ import { UserError } from '../errors.ts';
 import type { StmConfig } from '../model/config.ts';
 import { buildStmPrefixOnnx, ONNX_FEATURES_OUTPUT, ONNX_INPUT_NAME } from '../model/onnx/export.ts';
 import type { StoredTensor } from '../model/safetensors.ts';
-import { nativeWork } from '../compute/native-work.ts';
+import { nativeWork } from '../model/onnx/native-work.ts';
 import { cpuSessionOptions } from '../model/onnx/providers.ts';
 
 /** Feature maps kept for validation clips: 1 GiB, or a sixteenth of the machine's memory when that is less. */

@@ -70,7 +70,7 @@ export interface WorkerInput {
   jobId: number;
   /** Int32Array over this buffer: [0] becomes 1 when the job should stop. */
   cancelFlag: SharedArrayBuffer;
-  /** The worker's native work in flight (compute/native-work.ts): the host ends the thread only outside it. */
+  /** The worker's native work in flight (model/onnx/native-work.ts): the host ends the thread only outside it. */
   nativeWork: SharedArrayBuffer;
 }
 

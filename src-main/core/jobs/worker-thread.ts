@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { UserError, type ErrorCode } from '../errors.ts';
 import type { JobHooks, JobOutcome, WorkerInput, WorkerMessage } from './types.ts';
-import { terminateOutsideNativeWork } from '../compute/native-work.ts';
+import { terminateOutsideNativeWork } from '../model/onnx/native-work.ts';
 
 export interface RunningJob {
   outcome: Promise<JobOutcome>;

@@ -4,7 +4,7 @@ import { openProject } from '../store/project.ts';
 import { UserError, toErrorPayload } from '../errors.ts';
 import { runJobBody } from './bodies.ts';
 import type { JobHooks, WorkerInput, WorkerMessage } from './types.ts';
-import { countNativeWorkIn } from '../compute/native-work.ts';
+import { countNativeWorkIn } from '../model/onnx/native-work.ts';
 
 const input = workerData as WorkerInput;
 countNativeWorkIn(input.nativeWork);

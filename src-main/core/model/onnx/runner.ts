@@ -17,7 +17,7 @@ import type { Normalization } from '../checkpoint.ts';
 import { ONNX_INPUT_NAME, ONNX_OUTPUTS, type OnnxInputFormat } from './export.ts';
 import { onnxFromWeights } from './export-file.ts';
 import { cpuSessionOptions, cudaProviderStatus } from './providers.ts';
-import { nativeWork } from '../../compute/native-work.ts';
+import { nativeWork } from './native-work.ts';
 
 /**
  * Where the network comes from: an exported `.onnx` file, or a weights/checkpoint file exported in memory
